@@ -1,0 +1,164 @@
+"""The task contract: every task is a pure MDP over immutable states (pgx / OpenSpiel style).
+
+A `Task` turns a seed into an initial `State` and a `(State, action)` pair into the next `State`;
+it never mutates a state. Every `State` carries what search and the nets need:
+
+- ``current_player``: index of the player to move, in ``range(task.num_players)``.
+- ``legal_action_mask``: ``bool[num_actions]``; all ``False`` once ``terminal``.
+- ``terminal``: the episode is over (won, lost, drawn, solved, failed or out of steps).
+- ``rewards``: ``float32[num_players]``, the reward each player received on the transition *into*
+  this state (zero for the initial state). Two-player games: +1 / -1 to winner / loser at the end.
+- ``observation``: ``int64[seq_len]`` tokens in ``range(vocab_size)`` seen **from the perspective
+  of ``current_player``** (canonical form), so a net's value is the value for the player to move.
+- ``step_count``: number of actions taken from the initial state.
+
+Action numbering follows OpenSpiel where the game exists there, so peers can referee.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = [
+    "State",
+    "Task",
+    "available_tasks",
+    "frozen_array",
+    "make_task",
+    "register_task",
+]
+
+
+def frozen_array(values: Any, dtype: Any) -> np.ndarray:
+    """Return a read-only numpy array (states are immutable, so their arrays are too)."""
+    arr = np.array(values, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class State:
+    """Immutable state of a task. Tasks subclass it to add their own fields (a board, an instance).
+
+    Equality and hashing go through ``key()``, a hashable that identifies the state within its task.
+    """
+
+    current_player: int
+    legal_action_mask: np.ndarray
+    terminal: bool
+    rewards: np.ndarray
+    observation: np.ndarray
+    step_count: int
+
+    def key(self) -> Any:
+        """A hashable identifying this state within its task (subclasses refine it)."""
+        return (
+            self.current_player,
+            self.terminal,
+            self.step_count,
+            self.observation.tobytes(),
+        )
+
+    @property
+    def state_id(self) -> str:
+        """A stable short hex id of ``key()`` (used as ``MCTSTrace.root_state_id`` and cache key)."""
+        return hashlib.blake2b(repr(self.key()).encode(), digest_size=8).hexdigest()
+
+    def to_text(self) -> str:
+        """A human-readable rendering (for people and reasoning chains)."""
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and type(self) is type(other) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+
+class Task(ABC):
+    """A pure MDP. Subclasses set the class attributes and implement ``_initial_state`` / ``_step``.
+
+    ``step`` validates its input (terminal state, out-of-range or illegal action) and raises a
+    one-line ``ValueError`` naming the problem; ``_step`` may then assume a legal action.
+    """
+
+    name: ClassVar[str] = "task"
+    num_actions: int
+    num_players: int
+    seq_len: int
+    vocab_size: int
+    max_episode_steps: int
+
+    def initial_state(self, seed: int = 0) -> State:
+        """The first state of the instance drawn with ``seed`` (games ignore it)."""
+        return self._initial_state(int(seed))
+
+    def step(self, state: State, action: int) -> State:
+        """The state after ``current_player`` plays ``action``; ``state`` is left untouched."""
+        if state.terminal:
+            raise ValueError(f"{self.name}: cannot step from a terminal state")
+        try:
+            a = int(action)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: action must be an integer, got {action!r}") from None
+        if not 0 <= a < self.num_actions:
+            raise ValueError(f"{self.name}: action {a} is out of range 0..{self.num_actions - 1}")
+        if not state.legal_action_mask[a]:
+            legal = np.flatnonzero(state.legal_action_mask).tolist()
+            raise ValueError(f"{self.name}: action {a} is illegal here; legal actions are {legal}")
+        return self._step(state, a)
+
+    def action_to_text(self, state: State, action: int) -> str:
+        """How ``action`` reads to a person when played from ``state``."""
+        return str(int(action))
+
+    @abstractmethod
+    def _initial_state(self, seed: int) -> State: ...
+
+    @abstractmethod
+    def _step(self, state: State, action: int) -> State: ...
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+_REGISTRY: dict[str, Callable[..., Task]] = {}
+
+
+def register_task(name: str) -> Callable[[Callable[..., Task]], Callable[..., Task]]:
+    """Class decorator: make ``make_task(name, **params)`` build this task."""
+
+    def deco(factory: Callable[..., Task]) -> Callable[..., Task]:
+        if name in _REGISTRY:
+            raise ValueError(f"task {name!r} is already registered")
+        _REGISTRY[name] = factory
+        return factory
+
+    return deco
+
+
+def available_tasks() -> list[str]:
+    """Names accepted by ``make_task``, sorted."""
+    return sorted(_REGISTRY)
+
+
+def make_task(name: str, **params: Any) -> Task:
+    """Build a registered task by name; unknown names get the closest valid one in the error."""
+    import difflib
+
+    from zeroforge import tasks as _tasks  # noqa: F401  (registers the built-in tasks)
+
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown task {name!r}{hint} (available: {', '.join(available_tasks())})")
+    try:
+        return _REGISTRY[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"bad parameters for task {name!r}: {exc}") from None
