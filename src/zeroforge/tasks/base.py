@@ -18,6 +18,7 @@ Action numbering follows OpenSpiel where the game exists there, so peers can ref
 from __future__ import annotations
 
 import hashlib
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ def frozen_array(values: Any, dtype: Any) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class State:
-    """Immutable state of a task. Tasks subclass it to add their own fields (a board, an instance).
+    """Immutable state of a task. Tasks subclass it to add their own fields (a board, an instance),
+    always as ``@dataclass(frozen=True, eq=False)`` (arrays cannot be hashed field by field).
 
     Equality and hashing go through ``key()``, a hashable that identifies the state within its task.
     """
@@ -74,6 +76,13 @@ class State:
         """A human-readable rendering (for people and reasoning chains)."""
         return repr(self)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle / deepcopy hand back writeable arrays; keep the copies read-only like the originals.
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+        self.__dict__.update(state)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, State) and type(self) is type(other) and self.key() == other.key()
 
@@ -94,6 +103,8 @@ class Task(ABC):
     seq_len: int
     vocab_size: int
     max_episode_steps: int
+    #: small enough for the exact ``NegamaxSolver`` (enables the ``perfect`` anchor)
+    solvable: ClassVar[bool] = False
 
     def initial_state(self, seed: int = 0) -> State:
         """The first state of the instance drawn with ``seed`` (games ignore it)."""
@@ -104,8 +115,8 @@ class Task(ABC):
         if state.terminal:
             raise ValueError(f"{self.name}: cannot step from a terminal state")
         try:
-            a = int(action)
-        except (TypeError, ValueError):
+            a = operator.index(action)  # int, numpy integer, 0-d int array; not 3.7 or "3"
+        except TypeError:
             raise ValueError(f"{self.name}: action must be an integer, got {action!r}") from None
         if not 0 <= a < self.num_actions:
             raise ValueError(f"{self.name}: action {a} is out of range 0..{self.num_actions - 1}")
@@ -113,6 +124,19 @@ class Task(ABC):
             legal = np.flatnonzero(state.legal_action_mask).tolist()
             raise ValueError(f"{self.name}: action {a} is illegal here; legal actions are {legal}")
         return self._step(state, a)
+
+    def outcome(self, state: State) -> str:
+        """The verdict on an episode that ended in ``state``: ``success`` or ``failure``.
+
+        Default: a single-agent episode succeeds when its last reward is positive; a game succeeds when
+        it ended by its rules (who won is in the rewards). Tasks with a verifier override this.
+        A non-terminal state means the episode ran out of steps: ``timeout``.
+        """
+        if not state.terminal:
+            return "timeout"
+        if self.num_players == 1:
+            return "success" if float(state.rewards[0]) > 0 else "failure"
+        return "success"
 
     def action_to_text(self, state: State, action: int) -> str:
         """How ``action`` reads to a person when played from ``state``."""

@@ -1,0 +1,24 @@
+"""Tree search: batched PUCT MCTS over array-backed trees, and the evaluators it calls."""
+
+from zeroforge.search.evaluator import (
+    Evaluator,
+    NetworkEvaluator,
+    RolloutEvaluator,
+    TokenEvaluator,
+    UniformEvaluator,
+)
+from zeroforge.search.mcts import MCTS, select_from_visits
+from zeroforge.search.trace import MCTSTrace
+from zeroforge.search.tree import Tree
+
+__all__ = [
+    "MCTS",
+    "Evaluator",
+    "MCTSTrace",
+    "NetworkEvaluator",
+    "RolloutEvaluator",
+    "TokenEvaluator",
+    "Tree",
+    "UniformEvaluator",
+    "select_from_visits",
+]

@@ -1,0 +1,136 @@
+"""Leaf evaluators: ``(observations[B, L], masks[B, A]) -> (priors[B, A], values[B])``.
+
+Values are from the perspective of the player to move in each evaluated state, in [-1, 1];
+priors are a distribution over that state's legal actions (zero elsewhere). Search calls
+``evaluate_states(task, states)``; evaluators that only need tokens implement ``evaluate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from zeroforge.tasks.base import State, Task
+
+__all__ = [
+    "Evaluator",
+    "NetworkEvaluator",
+    "RolloutEvaluator",
+    "TokenEvaluator",
+    "UniformEvaluator",
+    "masked_softmax",
+    "stack_states",
+]
+
+
+@runtime_checkable
+class Evaluator(Protocol):
+    """What the search needs: priors and values for a batch of non-terminal states."""
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``priors float32[B, A]`` (legal-only, summing to 1) and ``values float32[B]``."""
+        ...
+
+
+def stack_states(states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack ``observation`` and ``legal_action_mask`` of states: ``int64[B, L]``, ``bool[B, A]``."""
+    obs = np.stack([s.observation for s in states])
+    masks = np.stack([s.legal_action_mask for s in states])
+    return obs, masks
+
+
+def masked_softmax(logits: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Softmax of ``logits[B, A]`` over ``masks[B, A]``; rows without a legal action stay zero."""
+    z = np.where(masks, logits, -np.inf).astype(np.float64)
+    z_max = np.max(z, axis=1, keepdims=True)
+    z_max = np.where(np.isfinite(z_max), z_max, 0.0)
+    e = np.where(masks, np.exp(z - z_max), 0.0)
+    total = e.sum(axis=1, keepdims=True)
+    return (e / np.where(total > 0, total, 1.0)).astype(np.float32)
+
+
+class TokenEvaluator:
+    """Base for evaluators that read only tokens and masks (the DESIGN §3 contract)."""
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        obs, masks = stack_states(states)
+        return self.evaluate(obs, masks)
+
+
+class UniformEvaluator(TokenEvaluator):
+    """Uniform priors over legal actions and value 0: search driven by terminal rewards alone."""
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return masked_softmax(np.zeros(masks.shape, np.float32), masks), np.zeros(len(masks), np.float32)
+
+
+class NetworkEvaluator(TokenEvaluator):
+    """A policy-value net in ``torch.inference_mode``; one forward pass per call.
+
+    The net maps ``tokens int64[B, L]`` to ``(logits float[B, A], values float[B])``.
+    ``device`` and ``dtype`` are parameters so that the same code runs on a GPU.
+    """
+
+    def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu",
+                 dtype: torch.dtype = torch.float32) -> None:
+        self.net = net
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.calls = 0
+        self.positions = 0
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        self.positions += len(observations)
+        was_training = self.net.training
+        self.net.eval()
+        with torch.inference_mode():
+            tokens = torch.from_numpy(np.ascontiguousarray(observations, dtype=np.int64)).to(self.device)
+            logits, values = self.net(tokens)
+            logits_np = logits.float().cpu().numpy()
+            values_np = values.float().cpu().numpy().reshape(-1)
+        if was_training:
+            self.net.train()
+        return masked_softmax(logits_np, masks), np.clip(values_np, -1.0, 1.0).astype(np.float32)
+
+
+class RolloutEvaluator:
+    """Uniform priors and the mean return of ``num_rollouts`` uniformly random playouts.
+
+    The value is the (discounted) return of the player to move in the evaluated state, so this is the
+    evaluator of "pure" Monte-Carlo tree search (OpenSpiel's ``RandomRolloutEvaluator``).
+    """
+
+    def __init__(self, rng: np.random.Generator, num_rollouts: int = 1, discount: float = 1.0) -> None:
+        if num_rollouts < 1:
+            raise ValueError(f"num_rollouts must be >= 1, got {num_rollouts}")
+        self.rng = rng
+        self.num_rollouts = num_rollouts
+        self.discount = discount
+
+    def _rollout(self, task: Task, state: State) -> float:
+        player = state.current_player
+        ret, scale = 0.0, 1.0
+        steps = 0
+        while not state.terminal and steps < task.max_episode_steps:
+            legal = np.flatnonzero(state.legal_action_mask)
+            state = task.step(state, int(legal[self.rng.integers(len(legal))]))
+            ret += scale * float(state.rewards[player])
+            scale *= self.discount
+            steps += 1
+        return ret
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        _, masks = stack_states(states)
+        priors = masked_softmax(np.zeros(masks.shape, np.float32), masks)
+        values = np.array(
+            [np.mean([self._rollout(task, s) for _ in range(self.num_rollouts)]) for s in states],
+            dtype=np.float32,
+        )
+        return priors, np.clip(values, -1.0, 1.0)

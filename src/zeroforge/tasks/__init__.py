@@ -1,0 +1,10 @@
+"""Tasks: pure MDPs over immutable states, built by name with ``make_task``.
+
+Importing this package registers the built-in tasks (the modules below register themselves with
+``@register_task`` when imported).
+"""
+
+from zeroforge.tasks import games  # noqa: F401  (registers tictactoe, connect_four)
+from zeroforge.tasks.base import State, Task, available_tasks, frozen_array, make_task, register_task
+
+__all__ = ["State", "Task", "available_tasks", "frozen_array", "make_task", "register_task"]

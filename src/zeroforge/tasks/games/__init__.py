@@ -1,0 +1,15 @@
+"""Two-player board games (OpenSpiel conventions) and an exact solver for small ones."""
+
+from zeroforge.tasks.games.connect_four import ConnectFour, ConnectFourState
+from zeroforge.tasks.games.solver import NegamaxSolver, optimal_actions, solve
+from zeroforge.tasks.games.tictactoe import TicTacToe, TicTacToeState
+
+__all__ = [
+    "ConnectFour",
+    "ConnectFourState",
+    "NegamaxSolver",
+    "TicTacToe",
+    "TicTacToeState",
+    "optimal_actions",
+    "solve",
+]

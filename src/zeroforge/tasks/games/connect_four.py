@@ -1,0 +1,228 @@
+"""Connect four (any ``rows x cols`` board, any ``connect`` length) as a pure MDP.
+
+Actions follow OpenSpiel: the action is the column ``0 .. cols-1``; the stone falls to the lowest
+free row of that column. Player 0 plays ``'x'`` and moves first, player 1 plays ``'o'``.
+
+Cell order (``board`` and ``observation``): **row-major with row 0 at the top**, i.e.
+``cell = row * cols + col`` and the bottom row is ``rows - 1``. (OpenSpiel stores row 0 at the
+*bottom*; its text rendering, like ``to_text`` here, prints the top row first.)
+
+State fields (see :mod:`zeroforge.tasks.base`):
+
+- ``board``: ``bytes[rows * cols]`` in cell order; ``0`` empty, ``1`` an x (player 0's stone),
+  ``2`` an o (player 1's stone). Absolute, not relative to the player to move.
+- ``heights``: ``tuple[int, ...]`` of length ``cols``, the number of stones in each column.
+- ``observation``: ``int64[rows * cols]`` in cell order, **canonical** for ``current_player``:
+  ``0`` empty, ``1`` a stone of the player to move, ``2`` a stone of the opponent.
+- ``legal_action_mask``: ``bool[cols]``, ``True`` on columns that are not full; all ``False`` once
+  terminal.
+- ``rewards``: ``float32[2]``; ``(+1, -1)`` / ``(-1, +1)`` on the move that makes ``connect`` in a
+  row for player 0 / player 1, zeros otherwise (a full board without a line is a draw).
+- ``current_player`` alternates and keeps alternating into the terminal state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from zeroforge.tasks.base import State, Task, frozen_array, register_task
+
+__all__ = ["ConnectFour", "ConnectFourState"]
+
+_MARKS = ".xo"  # board value -> character
+_STONE: tuple[bytes, bytes] = (b"\x01", b"\x02")  # stone of player 0 / player 1
+# bytes.translate tables: absolute board values -> canonical tokens for the player to move.
+_CANONICAL: tuple[bytes, bytes] = (
+    bytes.maketrans(b"\x00\x01\x02", b"\x00\x01\x02"),
+    bytes.maketrans(b"\x00\x01\x02", b"\x00\x02\x01"),
+)
+_NO_REWARD = frozen_array([0.0, 0.0], np.float32)
+_WIN_REWARD = (frozen_array([1.0, -1.0], np.float32), frozen_array([-1.0, 1.0], np.float32))
+# Line directions as (d_row, d_col): horizontal, vertical, diagonal "\", anti-diagonal "/".
+_DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+Ray = tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ConnectFourState(State):
+    """A connect-four position: ``board`` bytes (row 0 = top) and the column ``heights``."""
+
+    board: bytes
+    heights: tuple[int, ...]
+
+    def key(self) -> tuple[bytes, int]:
+        """``(board bytes, current_player)``: identifies the position within its task."""
+        return (self.board, self.current_player)
+
+    @property
+    def rows(self) -> int:
+        return len(self.board) // len(self.heights)
+
+    @property
+    def cols(self) -> int:
+        return len(self.heights)
+
+    @property
+    def grid(self) -> np.ndarray:
+        """The board as a read-only ``int8[rows, cols]`` array (row 0 = top; 0 empty, 1 x, 2 o)."""
+        return frozen_array(np.frombuffer(self.board, dtype=np.int8).reshape(self.rows, self.cols), np.int8)
+
+    @property
+    def winner(self) -> int | None:
+        """The player who won on the move into this state, else ``None`` (nonterminal or draw)."""
+        if self.rewards[0] > 0:
+            return 0
+        if self.rewards[1] > 0:
+            return 1
+        return None
+
+    def to_text(self) -> str:
+        """``rows`` lines, top row first, ``'x'`` / ``'o'`` / ``'.'``."""
+        cols = self.cols
+        marks = "".join(_MARKS[v] for v in self.board)
+        return "\n".join(marks[r * cols : (r + 1) * cols] for r in range(self.rows))
+
+
+def _check_size(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"connect_four: {name} must be an integer, got {value!r}")
+    return int(value)
+
+
+@register_task("connect_four")
+class ConnectFour(Task):
+    """Connect four on a ``rows x cols`` board, ``connect`` in a row wins (default 6 x 7, 4).
+
+    ``num_actions = cols``, ``num_players = 2``, ``seq_len = rows * cols`` canonical tokens
+    (0 empty, 1 mover's stone, 2 opponent's), ``vocab_size = 3``, ``max_episode_steps = rows * cols``.
+    The seed of ``initial_state`` is ignored (there is one start).
+    """
+
+    name: ClassVar[str] = "connect_four"
+
+    def __init__(self, rows: int = 6, cols: int = 7, connect: int = 4) -> None:
+        rows = _check_size("rows", rows)
+        cols = _check_size("cols", cols)
+        connect = _check_size("connect", connect)
+        if rows < 1:
+            raise ValueError(f"connect_four: rows must be >= 1, got {rows}")
+        if cols < 1:
+            raise ValueError(f"connect_four: cols must be >= 1, got {cols}")
+        if connect < 1:
+            raise ValueError(f"connect_four: connect must be >= 1, got {connect}")
+        if connect > max(rows, cols):
+            raise ValueError(
+                f"connect_four: connect={connect} cannot fit on a {rows}x{cols} board "
+                f"(must be <= max(rows, cols) = {max(rows, cols)})"
+            )
+        self.rows = rows
+        self.cols = cols
+        self.connect = connect
+        self.num_actions = cols
+        self.num_players = 2
+        self.seq_len = rows * cols
+        self.vocab_size = 3
+        self.max_episode_steps = rows * cols
+        self._no_actions = frozen_array([False] * cols, np.bool_)
+        self._rays = self._build_rays()
+
+    def _build_rays(self) -> tuple[tuple[tuple[Ray, Ray], ...], ...]:
+        """For each cell and direction, the up-to ``connect - 1`` cells on each side, nearest first."""
+        rows, cols, reach = self.rows, self.cols, self.connect - 1
+        out = []
+        for cell in range(rows * cols):
+            r0, c0 = divmod(cell, cols)
+            per_dir = []
+            for dr, dc in _DIRECTIONS:
+                sides = []
+                for sign in (1, -1):
+                    ray = []
+                    for k in range(1, reach + 1):
+                        r, c = r0 + sign * k * dr, c0 + sign * k * dc
+                        if not (0 <= r < rows and 0 <= c < cols):
+                            break
+                        ray.append(r * cols + c)
+                    sides.append(tuple(ray))
+                # Skip directions where no line of `connect` can fit through this cell.
+                if 1 + len(sides[0]) + len(sides[1]) >= self.connect:
+                    per_dir.append((sides[0], sides[1]))
+            out.append(tuple(per_dir))
+        return tuple(out)
+
+    def _initial_state(self, seed: int) -> ConnectFourState:
+        n = self.rows * self.cols
+        return ConnectFourState(
+            current_player=0,
+            legal_action_mask=frozen_array([True] * self.cols, np.bool_),
+            terminal=False,
+            rewards=_NO_REWARD,
+            observation=frozen_array([0] * n, np.int64),
+            step_count=0,
+            board=bytes(n),
+            heights=(0,) * self.cols,
+        )
+
+    def _step(self, state: State, action: int) -> ConnectFourState:
+        if type(state) is not ConnectFourState or len(state.heights) != self.cols:
+            raise ValueError(f"{self.name}: expected a ConnectFourState of a {self.rows}x{self.cols} board")
+        player = state.current_player
+        h = state.heights[action]
+        cell = (self.rows - 1 - h) * self.cols + action
+        old = state.board
+        board = old[:cell] + _STONE[player] + old[cell + 1 :]
+        heights = (*state.heights[:action], h + 1, *state.heights[action + 1 :])
+        # Only lines through the new stone can have been completed.
+        v = player + 1
+        need = self.connect
+        won = need == 1
+        if not won:
+            for fwd, bwd in self._rays[cell]:
+                n = 1
+                for i in fwd:
+                    if board[i] != v:
+                        break
+                    n += 1
+                for i in bwd:
+                    if board[i] != v:
+                        break
+                    n += 1
+                if n >= need:
+                    won = True
+                    break
+        steps = state.step_count + 1
+        nxt = 1 - player
+        obs = np.frombuffer(board.translate(_CANONICAL[nxt]), dtype=np.uint8).astype(np.int64)
+        obs.flags.writeable = False
+        if won or steps == self.max_episode_steps:
+            mask = self._no_actions
+            terminal = True
+            rewards = _WIN_REWARD[player] if won else _NO_REWARD
+        else:
+            mask = state.legal_action_mask
+            if h + 1 == self.rows:  # the column is now full
+                mask = mask.copy()
+                mask[action] = False
+                mask.flags.writeable = False
+            terminal = False
+            rewards = _NO_REWARD
+        return ConnectFourState(
+            current_player=nxt,
+            legal_action_mask=mask,
+            terminal=terminal,
+            rewards=rewards,
+            observation=obs,
+            step_count=steps,
+            board=board,
+            heights=heights,
+        )
+
+    def action_to_text(self, state: State, action: int) -> str:
+        """``"col 3"`` for action 3 (the column the stone is dropped into)."""
+        return f"col {int(action)}"
+
+    def __repr__(self) -> str:
+        return f"ConnectFour(rows={self.rows}, cols={self.cols}, connect={self.connect})"

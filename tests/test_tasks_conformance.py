@@ -1,0 +1,203 @@
+"""Contract tests run on every registered task (future tasks get them for free).
+
+Tasks are built with their default parameters through ``make_task``; random playouts use a seeded
+numpy RNG so every run checks the same trajectories.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zeroforge.tasks import State, Task, available_tasks, make_task
+
+TASKS = available_tasks()
+SEEDS = (0, 1, 2)
+PLAYOUTS_PER_SEED = 4
+
+
+def test_builtin_games_are_registered() -> None:
+    assert {"tictactoe", "connect_four"} <= set(TASKS)
+
+
+def test_unknown_task_names_the_closest() -> None:
+    with pytest.raises(ValueError, match="did you mean 'tictactoe'"):
+        make_task("tictactoo")
+
+
+Snapshot = tuple[tuple[object, ...], tuple[np.ndarray, ...]]
+
+
+def _snapshot(state: State) -> Snapshot:
+    scalars = (state.key(), state.current_player, state.terminal, state.step_count, state.to_text())
+    arrays = (state.legal_action_mask.copy(), state.rewards.copy(), state.observation.copy())
+    return scalars, arrays
+
+
+def _assert_same_snapshot(a: Snapshot, b: Snapshot) -> None:
+    assert a[0] == b[0]
+    for x, y in zip(a[1], b[1], strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _check_state(task: Task, state: State) -> None:
+    mask, obs, rewards = state.legal_action_mask, state.observation, state.rewards
+    assert isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (task.num_actions,)
+    assert isinstance(obs, np.ndarray) and obs.dtype == np.int64 and obs.shape == (task.seq_len,)
+    assert obs.min() >= 0 and obs.max() < task.vocab_size
+    assert isinstance(rewards, np.ndarray) and rewards.dtype == np.float32
+    assert rewards.shape == (task.num_players,)
+    assert np.all(np.isfinite(rewards))
+    assert 0 <= state.current_player < task.num_players
+    assert isinstance(state.terminal, bool)
+    if state.terminal:
+        assert not mask.any(), "a terminal state must have no legal action"
+    else:
+        assert mask.any(), "a non-terminal state must have a legal action"
+    for arr in (mask, obs, rewards):
+        assert not arr.flags.writeable
+    text = state.to_text()
+    assert isinstance(text, str) and text.strip()
+    assert hash(state) == hash(state.key())
+
+
+def _playout(task: Task, seed: int, rng: np.random.Generator) -> list[State]:
+    state = task.initial_state(seed)
+    states = [state]
+    while not state.terminal:
+        assert state.step_count < task.max_episode_steps, "episode did not end within max_episode_steps"
+        legal = np.flatnonzero(state.legal_action_mask)
+        action = int(rng.choice(legal))
+        assert isinstance(task.action_to_text(state, action), str)
+        before = _snapshot(state)
+        nxt = task.step(state, action)
+        _assert_same_snapshot(before, _snapshot(state))  # step left its input untouched
+        assert nxt.step_count == state.step_count + 1
+        state = nxt
+        states.append(state)
+    assert state.step_count <= task.max_episode_steps
+    return states
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_random_playouts_respect_the_contract(name: str) -> None:
+    task = make_task(name)
+    for attr in ("num_actions", "num_players", "seq_len", "vocab_size", "max_episode_steps"):
+        assert isinstance(getattr(task, attr), int) and getattr(task, attr) >= 1
+    for seed in SEEDS:
+        rng = np.random.default_rng(1000 + seed)
+        for _ in range(PLAYOUTS_PER_SEED):
+            states = _playout(task, seed, rng)
+            assert not states[0].rewards.any(), "the initial state has received no reward"
+            assert states[0].step_count == 0
+            for s in states:
+                _check_state(task, s)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_same_seed_same_initial_state(name: str) -> None:
+    a, b = make_task(name), make_task(name)
+    for seed in SEEDS:
+        s1, s2 = a.initial_state(seed), b.initial_state(seed)
+        assert s1 == s2 and s1.key() == s2.key() and s1.state_id == s2.state_id
+        np.testing.assert_array_equal(s1.observation, s2.observation)
+        np.testing.assert_array_equal(s1.legal_action_mask, s2.legal_action_mask)
+        assert s1.to_text() == s2.to_text()
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_states_are_immutable(name: str) -> None:
+    task = make_task(name)
+    state = task.initial_state(0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.current_player = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.terminal = True  # type: ignore[misc]
+    for arr in (state.legal_action_mask, state.observation, state.rewards):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = arr[0]
+    nxt = task.step(state, int(np.flatnonzero(state.legal_action_mask)[0]))
+    for arr in (nxt.legal_action_mask, nxt.observation, nxt.rewards):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = arr[0]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_copies_and_pickles_stay_equal_and_read_only(name: str) -> None:
+    task = make_task(name)
+    state = task.initial_state(0)
+    state = task.step(state, int(np.flatnonzero(state.legal_action_mask)[-1]))
+    for clone in (pickle.loads(pickle.dumps(state)), copy.deepcopy(state), copy.copy(state)):
+        assert type(clone) is type(state) and clone == state and clone.state_id == state.state_id
+        for arr in (clone.legal_action_mask, clone.observation, clone.rewards):
+            assert not arr.flags.writeable
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_bad_actions_raise_value_errors_naming_the_problem(name: str) -> None:
+    task = make_task(name)
+    state = task.initial_state(0)
+    with pytest.raises(ValueError, match="out of range"):
+        task.step(state, task.num_actions)
+    with pytest.raises(ValueError, match="out of range"):
+        task.step(state, -1)
+    with pytest.raises(ValueError, match="integer"):
+        task.step(state, 0.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="integer"):
+        task.step(state, "0")  # type: ignore[arg-type]
+    # numpy integers are fine
+    task.step(state, np.int64(np.flatnonzero(state.legal_action_mask)[0]))
+
+    rng = np.random.default_rng(7)
+    while not state.terminal:
+        illegal = np.flatnonzero(~state.legal_action_mask)
+        if illegal.size:  # (some tasks may never have an illegal action)
+            with pytest.raises(ValueError, match="illegal"):
+                task.step(state, int(illegal[0]))
+        state = task.step(state, int(rng.choice(np.flatnonzero(state.legal_action_mask))))
+    with pytest.raises(ValueError, match="terminal"):
+        task.step(state, 0)
+
+
+_STATE_ID_SCRIPT = """
+import json, sys
+import numpy as np
+from zeroforge.tasks import available_tasks, make_task
+out = {}
+for name in available_tasks():
+    task = make_task(name)
+    state = task.initial_state(0)
+    ids = [state.state_id]
+    rng = np.random.default_rng(3)
+    while not state.terminal:
+        state = task.step(state, int(rng.choice(np.flatnonzero(state.legal_action_mask))))
+        ids.append(state.state_id)
+    out[name] = ids
+json.dump(out, sys.stdout)
+"""
+
+
+def test_state_ids_are_stable_across_processes() -> None:
+    """``state_id`` must not depend on the interpreter's hash seed (it names states in traces)."""
+    results = []
+    for hash_seed in ("1", "2"):
+        proc = subprocess.run(
+            [sys.executable, "-c", _STATE_ID_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )
+        results.append(json.loads(proc.stdout))
+    assert results[0] == results[1]
+    assert set(results[0]) == set(TASKS)
+    for ids in results[0].values():
+        assert all(isinstance(i, str) and len(i) == 16 for i in ids)
