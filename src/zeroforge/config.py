@@ -3,22 +3,87 @@
 Every knob of the loop lives in one typed dataclass tree (cleanrl style): ``ZeroforgeConfig`` holds a
 ``TaskConfig``, ``NetConfig``, ``MCTSConfig``, ``SelfPlayConfig``, ``TrainConfig`` and ``ArenaConfig``.
 Unknown keys are rejected with the closest valid name.
+
+Loading: ``load_config(path, overrides)`` = schema defaults <- YAML file <- ``a.b=value`` overrides;
+``config_from_dict`` builds and type-checks the tree, each class's ``__post_init__`` checks value ranges,
+and every problem is a one-line `ConfigError` naming the dotted key. ``config_to_dict`` / ``save_config``
+go the other way (YAML/JSON-safe, round-trips exactly).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import math
+import os
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import yaml
 
 __all__ = [
     "ArenaConfig",
+    "ConfigError",
     "MCTSConfig",
     "NetConfig",
     "SelfPlayConfig",
     "TaskConfig",
     "TrainConfig",
     "ZeroforgeConfig",
+    "config_from_dict",
+    "config_to_dict",
+    "load_config",
+    "parse_override",
+    "save_config",
 ]
+
+NET_KINDS = frozenset({"mlp", "resnet"})
+ANCHORS = frozenset({"random", "rollout", "perfect"})
+
+
+class ConfigError(ValueError):
+    """A configuration problem, described in one line that names the dotted key or the file."""
+
+
+# --------------------------------------------------------------------------------------------------
+# value checks used by the schema's __post_init__ (the section prefix comes from _SECTIONS below)
+
+
+def _key(obj: object, name: str) -> str:
+    prefix = _SECTIONS.get(type(obj), "")
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _require(obj: object, name: str, ok: bool, requirement: str) -> None:
+    if not ok:
+        value = getattr(obj, name)
+        raise ConfigError(f"config key {_key(obj, name)!r} must be {requirement}, got {_short(value)}")
+
+
+def _at_least(obj: object, name: str, low: float) -> None:
+    value = getattr(obj, name)
+    _require(obj, name, _is_number(value) and value >= low, f">= {low}")
+
+
+def _positive(obj: object, name: str) -> None:
+    value = getattr(obj, name)
+    _require(obj, name, _is_number(value) and value > 0, "> 0")
+
+
+def _unit_interval(obj: object, name: str) -> None:
+    value = getattr(obj, name)
+    _require(obj, name, _is_number(value) and 0 <= value <= 1, "in [0, 1]")
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isnan(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -27,6 +92,9 @@ class TaskConfig:
 
     name: str = "tictactoe"
     params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _require(self, "name", isinstance(self.name, str) and bool(self.name.strip()), "a non-empty name")
 
 
 @dataclass(frozen=True)
@@ -45,6 +113,15 @@ class MCTSConfig:
     temperature_threshold: int = 4
     discount: float = 1.0
 
+    def __post_init__(self) -> None:
+        _at_least(self, "num_simulations", 1)
+        _positive(self, "c_puct")
+        _unit_interval(self, "dirichlet_epsilon")
+        _positive(self, "dirichlet_alpha")
+        _at_least(self, "temperature", 0)
+        _at_least(self, "temperature_threshold", 0)
+        _require(self, "discount", _is_number(self.discount) and 0 < self.discount <= 1, "in (0, 1]")
+
 
 @dataclass(frozen=True)
 class NetConfig:
@@ -55,6 +132,12 @@ class NetConfig:
     hidden: int = 128
     num_layers: int = 2
 
+    def __post_init__(self) -> None:
+        _require(self, "kind", self.kind in NET_KINDS, f"one of {sorted(NET_KINDS)}")
+        _at_least(self, "embed_dim", 1)
+        _at_least(self, "hidden", 1)
+        _at_least(self, "num_layers", 1)
+
 
 @dataclass(frozen=True)
 class SelfPlayConfig:
@@ -62,6 +145,10 @@ class SelfPlayConfig:
 
     games_per_iteration: int = 128
     parallel_batch_size: int = 128
+
+    def __post_init__(self) -> None:
+        _at_least(self, "games_per_iteration", 1)
+        _at_least(self, "parallel_batch_size", 1)
 
 
 @dataclass(frozen=True)
@@ -77,6 +164,17 @@ class TrainConfig:
     grad_clip: float = 1.0
     replay_buffer_size: int = 50_000
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        _at_least(self, "batch_size", 1)
+        _at_least(self, "steps_per_iteration", 0)
+        _positive(self, "learning_rate")
+        _at_least(self, "weight_decay", 0)
+        _at_least(self, "l2_coef", 0)
+        _at_least(self, "value_loss_weight", 0)
+        _positive(self, "grad_clip")
+        _at_least(self, "replay_buffer_size", 1)
+        _require(self, "device", isinstance(self.device, str) and bool(self.device.strip()), "a device name")
 
 
 @dataclass(frozen=True)
@@ -99,17 +197,319 @@ class ArenaConfig:
     rollout_simulations: int = 32
     eval_every: int = 1
 
+    def __post_init__(self) -> None:
+        _at_least(self, "games", 1 if self.gating else 0)
+        _unit_interval(self, "win_threshold")
+        _at_least(self, "num_simulations", 1)
+        _at_least(self, "opening_random_moves", 0)
+        unknown = sorted(set(self.anchors) - ANCHORS)
+        _require(self, "anchors", not unknown, f"a subset of {sorted(ANCHORS)} (unknown: {unknown})")
+        _require(self, "anchors", len(set(self.anchors)) == len(self.anchors), "without duplicates")
+        _at_least(self, "anchor_games", 0)
+        _at_least(self, "rollout_simulations", 1)
+        _at_least(self, "eval_every", 1)
+
 
 @dataclass(frozen=True)
 class ZeroforgeConfig:
-    """The whole run. ``agent_simulations`` is the search budget of ``load_agent(...).select_action``."""
+    """The whole run. ``agent_simulations`` is the search budget of ``load_agent(...).select_action``;
+    ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps."""
 
     seed: int = 0
     iterations: int = 10
     agent_simulations: int = 64
+    keep_checkpoints: int = 3
     task: TaskConfig = field(default_factory=TaskConfig)
     net: NetConfig = field(default_factory=NetConfig)
     mcts: MCTSConfig = field(default_factory=MCTSConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     arena: ArenaConfig = field(default_factory=ArenaConfig)
+
+    def __post_init__(self) -> None:
+        _at_least(self, "seed", 0)
+        _at_least(self, "iterations", 0)
+        _at_least(self, "agent_simulations", 1)
+        _at_least(self, "keep_checkpoints", 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# loading machinery
+
+_SECTIONS: dict[type, str] = {
+    TaskConfig: "task",
+    NetConfig: "net",
+    MCTSConfig: "mcts",
+    SelfPlayConfig: "selfplay",
+    TrainConfig: "train",
+    ArenaConfig: "arena",
+}
+
+T = TypeVar("T")
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that also reads ``1e-3`` as a float (YAML 1.1 alone needs ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+def _yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # _Loader is a SafeLoader: no arbitrary objects
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``type 'repr'`` of a value on one line, truncated."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _fail_type(key: str, expected: str, value: object) -> NoReturn:
+    raise ConfigError(f"config key {key!r} expects {expected}, got {_short(value)}")
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+    if origin is dict or hint is dict:
+        return "a mapping"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if dataclasses.is_dataclass(hint):
+        return "a mapping"
+    return getattr(hint, "__name__", str(hint))
+
+
+def _all_leaf_keys(cls: type, path: str = "") -> list[str]:
+    """Every dotted key of the schema (sections included), for suggestions."""
+    keys: list[str] = []
+    for name, hint in _hints(cls).items():
+        key = _join(path, name)
+        keys.append(key)
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            keys.extend(_all_leaf_keys(hint, key))
+    return keys
+
+
+def _unknown_key(path: str, name: str, valid: Sequence[str]) -> NoReturn:
+    key = _join(path, str(name))
+    close = difflib.get_close_matches(str(name), list(valid), n=1, cutoff=0.6)
+    if close:
+        raise ConfigError(f"unknown config key {key!r}; did you mean {_join(path, close[0])!r}?")
+    # the right name in another section? (``batch_size`` at the top level -> ``train.batch_size``)
+    everywhere = _all_leaf_keys(ZeroforgeConfig)
+    leaf = {k: k.rsplit(".", 1)[-1] for k in everywhere}
+    same = [k for k, last in leaf.items() if last == str(name)]
+    if not same:
+        near = difflib.get_close_matches(str(name), sorted(set(leaf.values())), n=1, cutoff=0.75)
+        same = [k for k, last in leaf.items() if near and last == near[0]]
+    if same:
+        raise ConfigError(f"unknown config key {key!r}; did you mean {same[0]!r}?")
+    raise ConfigError(f"unknown config key {key!r}; valid keys here: {', '.join(valid)}")
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the field type ``hint`` and return it in canonical form."""
+    origin = typing.get_origin(hint)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if value is None:  # an empty YAML section
+            value = {}
+        if not isinstance(value, Mapping):
+            _fail_type(key, "a mapping", value)
+        return config_from_dict(hint, value, key)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            try:
+                return _coerce(arg, value, key)
+            except ConfigError:
+                continue
+        _fail_type(key, _type_name(hint), value)
+    if hint is type(None):
+        if value is not None:
+            _fail_type(key, "null", value)
+        return None
+    if hint is Any:
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            _fail_type(key, "bool", value)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail_type(key, "int", value)
+        return int(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            _fail_type(key, "float", value)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            _fail_type(key, "str", value)
+        return value
+    if origin is tuple:
+        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+            _fail_type(key, _type_name(hint), value)
+        item_hint = typing.get_args(hint)[0]  # the schema only uses tuple[X, ...]
+        return tuple(_coerce(item_hint, item, f"{key}[{i}]") for i, item in enumerate(value))
+    if origin is dict or hint is dict:
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            _fail_type(key, "a mapping", value)
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            _fail_type(f"{key}.{bad[0]}", "a str key", bad[0])
+        return dict(value)
+    raise TypeError(f"config key {key!r} has an unsupported field type {hint!r}")  # schema bug
+
+
+def config_from_dict(cls: type[T], data: Mapping[str, Any], path: str = "") -> T:
+    """Build the frozen dataclass ``cls`` (recursively) from plain data, checking keys and types.
+
+    ``path`` is the dotted prefix used in error messages. Missing keys keep their defaults.
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"{cls!r} is not a dataclass type")
+    if not isinstance(data, Mapping):
+        _fail_type(path or "<root>", "a mapping", data)
+    hints = _hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in names:
+            _unknown_key(path, name, names)
+        kwargs[name] = _coerce(hints[name], value, _join(path, name))
+    return cls(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    """Plain nested dict of a config dataclass: tuples as lists, safe for YAML and JSON."""
+    if not (dataclasses.is_dataclass(cfg) and not isinstance(cfg, type)):
+        raise TypeError(f"expected a config dataclass instance, got {type(cfg).__name__}")
+    result: dict[str, Any] = _plain(cfg)
+    return result
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``"a.b=value"`` into ``("a.b", value)``; the value is parsed as YAML.
+
+    ``=3`` is an int, ``=0.5`` or ``=1e-3`` a float, ``=true`` a bool, ``=[a, b]`` a list, ``=abc`` a str.
+    """
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} must look like key=value (e.g. mcts.num_simulations=32)")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part.strip() or part != part.strip() for part in key.split(".")):
+        raise ConfigError(f"override {text!r} has an invalid key {key!r}")
+    try:
+        value = _yaml_load(raw)
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError(f"override {text!r}: value is not valid YAML ({reason})") from None
+    return key, value
+
+
+def _apply_override(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for depth, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            where = ".".join(parts[: depth + 1])
+            raise ConfigError(f"cannot set {key!r}: config key {where!r} is a value, not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _to_dict_tree(value: Any) -> Any:
+    """Copy nested mappings into plain dicts so overrides never touch the caller's data."""
+    if isinstance(value, Mapping):
+        return {k: _to_dict_tree(v) for k, v in value.items()}
+    return value
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> ZeroforgeConfig:
+    """Schema defaults <- YAML file at ``path`` (optional) <- ``key=value`` overrides, validated."""
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(file)!r} not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {str(file)!r} cannot be read: {exc}") from None
+        try:
+            loaded = _yaml_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ConfigError(f"config file {str(file)!r} is not valid YAML{where}: {problem}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, Mapping):
+            raise ConfigError(
+                f"config file {str(file)!r} must contain a mapping of sections, got {type(loaded).__name__}"
+            )
+        data = _to_dict_tree(loaded)
+    for text_override in overrides:
+        key, value = parse_override(text_override)
+        _apply_override(data, key, value)
+    return config_from_dict(ZeroforgeConfig, data)
+
+
+def save_config(cfg: ZeroforgeConfig, path: str | Path) -> Path:
+    """Write ``cfg`` as YAML (atomically: temp file, then rename); returns the path."""
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False)
+    tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return file

@@ -1,0 +1,42 @@
+"""zeroforge: AlphaZero-style self-play training of small policy-value agents on verifiable tasks.
+
+```python
+import zeroforge
+task = zeroforge.make_task("tictactoe")
+state = task.step(task.initial_state(seed=0), 4)
+agent = zeroforge.load_agent("runs/default")
+action = agent.select_action(state)
+```
+"""
+
+from zeroforge.agent import Agent, load_agent
+from zeroforge.config import MCTSConfig, ZeroforgeConfig, load_config
+from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
+from zeroforge.search.mcts import MCTS
+from zeroforge.search.trace import MCTSTrace
+from zeroforge.selfplay.episode import Action, SelfPlayEpisode
+from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.tasks.base import State, Task, available_tasks, make_task
+from zeroforge.trainer import SelfPlayTrainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MCTS",
+    "Action",
+    "Agent",
+    "MCTSConfig",
+    "MCTSTrace",
+    "SelfPlayEpisode",
+    "SelfPlayEpisodeGenerator",
+    "SelfPlayTrainer",
+    "State",
+    "Task",
+    "TrainingDataExtractor",
+    "TrainingExample",
+    "ZeroforgeConfig",
+    "available_tasks",
+    "load_agent",
+    "load_config",
+    "make_task",
+]

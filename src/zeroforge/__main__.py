@@ -1,0 +1,3 @@
+from zeroforge.cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""``Agent``: a trained net plus its search settings; ``load_agent`` rebuilds one from a checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from zeroforge.config import MCTSConfig, ZeroforgeConfig
+from zeroforge.search.evaluator import NetworkEvaluator
+from zeroforge.search.mcts import MCTS
+from zeroforge.search.trace import MCTSTrace
+from zeroforge.tasks.base import State, Task
+
+__all__ = ["Agent", "load_agent"]
+
+
+class Agent:
+    """Plays ``task`` with PUCT search (``num_simulations``, no noise, most visited action) guided by ``net``.
+
+    ``select_action`` is deterministic: the same state always gets the same action.
+    """
+
+    def __init__(self, task: Task, net: torch.nn.Module, mcts_config: MCTSConfig, num_simulations: int,
+                 name: str = "agent", device: str = "cpu") -> None:
+        self.task = task
+        self.net = net
+        self.name = name
+        self.num_simulations = num_simulations
+        self.evaluator = NetworkEvaluator(net, device)
+        self.mcts = MCTS(task, self.evaluator, mcts_config)
+
+    def search(self, states: Sequence[State]) -> list[MCTSTrace]:
+        """The search traces behind ``select_actions`` (one per state)."""
+        return self.mcts.search(states, np.random.default_rng(0), add_noise=False, temperatures=0.0,
+                                num_simulations=self.num_simulations)
+
+    def select_actions(self, states: Sequence[State]) -> list[int]:
+        """One action per state, all states searched together in one batch."""
+        return [t.selected_action for t in self.search(states)]
+
+    def select_action(self, state: State) -> int:
+        """The action to play in ``state`` (which must not be terminal)."""
+        return self.select_actions([state])[0]
+
+    def act(self, states: Sequence[State], rng: np.random.Generator) -> list[int]:
+        """The arena's ``Player`` interface (``rng`` is unused: the agent is deterministic)."""
+        return self.select_actions(states)
+
+    def policy(self, state: State) -> np.ndarray:
+        """The raw net's move probabilities ``float32[A]`` (no search)."""
+        priors, _ = self.evaluator.evaluate_states(self.task, [state])
+        return priors[0]
+
+
+def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu") -> Agent:
+    """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
+    from zeroforge.checkpoint import latest_checkpoint, load_checkpoint
+    from zeroforge.config import config_from_dict
+    from zeroforge.nets import build_net
+    from zeroforge.tasks.base import make_task
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no run or checkpoint directory at {p}")
+    if not (p / "manifest.json").exists():
+        found = latest_checkpoint(p)
+        if found is None:
+            raise FileNotFoundError(f"no complete checkpoint under {p}")
+        p = found
+    ckpt = load_checkpoint(p)
+    cfg = config_from_dict(ZeroforgeConfig, ckpt.state["config"])
+    task = make_task(cfg.task.name, **cfg.task.params)
+    net = build_net(cfg.net, task)
+    net.load_state_dict(ckpt.tensors["best"])
+    net.to(device)
+    sims = cfg.agent_simulations if num_simulations is None else num_simulations
+    return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device)

@@ -1,0 +1,1 @@
+"""Evaluation: matches between agents, Elo ratings, anchors and gating."""

@@ -1,0 +1,119 @@
+"""``TrainingDataExtractor``: the spec's four kinds of training examples from recorded episodes.
+
+- **policy**: ``(observation, legal mask, visit distribution)`` at every searched position.
+- **value**: ``(observation, G_t)``, the discounted return of the player to move (the game result for
+  two-player games with discount 1).
+- **reasoning**: ``(query, reasoning_chain)`` from successful episodes: the task as text, then each step
+  as the action played and the state it led to.
+- **negative**: ``(observation, bad action)`` for every move of a player whose episode return was
+  negative (the loser of a game) and every move of a failed or timed-out episode.
+
+Policy and value examples come from *every* episode (AlphaZero trains on won and lost games alike: a
+value net that never sees a loss cannot predict one); the spec's success/failure split applies to the
+reasoning and negative kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from zeroforge.selfplay.episode import SelfPlayEpisode, returns_to_go
+
+__all__ = ["PolicyValueArrays", "TrainingDataExtractor", "TrainingExample"]
+
+KINDS = ("policy", "value", "reasoning", "negative")
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingExample:
+    """One example of one ``kind``; the fields a kind does not use are ``None``."""
+
+    kind: str
+    task_id: str
+    step: int
+    observation: np.ndarray | None = None
+    legal_action_mask: np.ndarray | None = None
+    policy_target: np.ndarray | None = None
+    value_target: float | None = None
+    action: int | None = None
+    query: str | None = None
+    reasoning_chain: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyValueArrays:
+    """Columnar policy/value training data: ``observations int64[M, L]``, ``masks bool[M, A]``,
+    ``policies float32[M, A]`` (visit distributions), ``values float32[M]`` (returns of the mover)."""
+
+    observations: np.ndarray
+    masks: np.ndarray
+    policies: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(len(self.values))
+
+
+class TrainingDataExtractor:
+    """Turns episodes into training examples; ``discount`` is the return's discount (1 for games)."""
+
+    def __init__(self, discount: float = 1.0) -> None:
+        if not 0.0 < discount <= 1.0:
+            raise ValueError(f"discount must be in (0, 1], got {discount}")
+        self.discount = discount
+
+    def values(self, episode: SelfPlayEpisode) -> np.ndarray:
+        """Value targets ``float32[T]``: the return from step ``t`` for the player who moved there."""
+        return returns_to_go(episode.rewards, [a.player for a in episode.actions], self.discount)
+
+    def policy_value_arrays(self, episodes: Sequence[SelfPlayEpisode]) -> PolicyValueArrays:
+        """All searched positions of all episodes as arrays (what the learner consumes)."""
+        obs, masks, pis, zs = [], [], [], []
+        for ep in episodes:
+            if ep.outcome == "error" or not ep.actions:
+                continue
+            z = self.values(ep)
+            for t, trace in enumerate(ep.mcts_traces):
+                obs.append(ep.states[t].observation)
+                masks.append(ep.states[t].legal_action_mask)
+                pis.append(trace.policy)
+                zs.append(z[t])
+        if not obs:
+            raise ValueError("no training positions: every episode was empty or ended in error")
+        return PolicyValueArrays(
+            observations=np.stack(obs).astype(np.int64),
+            masks=np.stack(masks).astype(bool),
+            policies=np.stack(pis).astype(np.float32),
+            values=np.asarray(zs, np.float32),
+        )
+
+    def extract(self, episodes: Sequence[SelfPlayEpisode]) -> dict[str, list[TrainingExample]]:
+        """The four kinds, keyed ``policy``, ``value``, ``reasoning``, ``negative``."""
+        out: dict[str, list[TrainingExample]] = {k: [] for k in KINDS}
+        for ep in episodes:
+            if ep.outcome == "error" or not ep.actions:
+                continue
+            z = self.values(ep)
+            returns = ep.metadata.get("returns", [ep.total_reward])
+            for t, trace in enumerate(ep.mcts_traces):
+                state = ep.states[t]
+                out["policy"].append(TrainingExample(
+                    "policy", ep.task_id, t, state.observation, state.legal_action_mask, policy_target=trace.policy))
+                out["value"].append(TrainingExample(
+                    "value", ep.task_id, t, state.observation, state.legal_action_mask, value_target=float(z[t])))
+                mover = ep.actions[t].player
+                if float(returns[mover]) < 0 or ep.outcome in ("failure", "timeout"):
+                    out["negative"].append(TrainingExample(
+                        "negative", ep.task_id, t, state.observation, state.legal_action_mask,
+                        action=ep.actions[t].action_id))
+            if ep.outcome == "success":
+                chain = tuple(
+                    f"step {t + 1}: player {a.player} plays {a.text}\n{ep.states[t + 1].to_text()}"
+                    for t, a in enumerate(ep.actions)
+                )
+                out["reasoning"].append(TrainingExample(
+                    "reasoning", ep.task_id, 0, query=ep.initial_state.to_text(), reasoning_chain=chain))
+        return out

@@ -1,0 +1,132 @@
+"""Plots of a run: the learning curve drawn from ``metrics.jsonl``.
+
+``metrics.jsonl`` holds one JSON object per iteration (``iteration`` plus whatever was measured). A
+crash can leave a half-written last line, so unreadable lines are skipped with a warning. Plotting uses
+matplotlib's Agg canvas directly (no pyplot, no global backend switch) and writes the PNG atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PANELS", "plot_learning_curve", "read_metrics"]
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file in order; blank lines skipped, corrupt ones skipped with a warning."""
+    path = Path(path)
+    rows: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                warnings.warn(f"{path}:{number}: skipping unreadable metrics line ({exc.msg})", stacklevel=2)
+                continue
+            if not isinstance(row, dict):
+                warnings.warn(f"{path}:{number}: skipping metrics line that is not an object", stacklevel=2)
+                continue
+            rows.append(row)
+    return rows
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_rate(key: str) -> bool:
+    return key.startswith(("win_rate", "score_vs", "draw_rate", "loss_rate_vs")) or key in (
+        "arena_win_rate",
+        "arena_score",
+        "success_rate",
+    )
+
+
+# (title, y label, which keys go on the panel)
+PANELS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
+    ("Losses", "loss", lambda k: k.startswith("loss_") and not k.startswith("loss_rate")),
+    ("Win / score rates", "rate", _is_rate),
+    ("Elo", "Elo", lambda k: k == "elo" or k.startswith("elo_")),
+    ("Throughput", "per second", lambda k: k.endswith(("_per_second", "_seconds"))),
+)
+
+
+def _series(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
+    """``key -> (iterations, values)`` for every numeric key; a later row for an iteration wins (resume)."""
+    by_key: dict[str, dict[float, float]] = {}
+    for position, row in enumerate(rows):
+        x = row.get("iteration", position)
+        if not _is_number(x):
+            x = position
+        for key, value in row.items():
+            if key != "iteration" and _is_number(value):
+                by_key.setdefault(key, {})[float(x)] = float(value)
+    return {key: (sorted(points), [points[x] for x in sorted(points)]) for key, points in by_key.items()}
+
+
+def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
+    """Plot losses, win/score rates, Elo and throughput from ``metrics_path`` into ``out_png``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    metrics_path, out_png = Path(metrics_path), Path(out_png)
+    series = _series(read_metrics(metrics_path))
+    panels = []
+    for title, ylabel, wanted in PANELS:
+        keys = sorted(k for k in series if wanted(k))
+        if keys:
+            panels.append((title, ylabel, keys))
+
+    rows = max(1, len(panels))
+    fig = Figure(figsize=(8.0, 2.6 * rows), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    fig.suptitle(f"zeroforge learning curve — {metrics_path.parent.name or metrics_path.name}")
+    if not panels:
+        ax = fig.add_subplot(1, 1, 1)
+        ax.text(0.5, 0.5, "no plottable metrics yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    for row, (title, ylabel, keys) in enumerate(panels, start=1):
+        ax = fig.add_subplot(rows, 1, row)
+        main, seconds = keys, []
+        if title == "Throughput":  # rates on the left axis, durations on a right-hand one
+            seconds = [k for k in keys if k.endswith("_seconds")]
+            main = [k for k in keys if k not in seconds] or seconds
+            seconds = [k for k in seconds if k not in main]
+        twin = ax.twinx() if seconds else ax
+        for key in main:
+            xs, ys = series[key]
+            ax.plot(xs, ys, marker="o", markersize=3, label=key)
+        for key in seconds:
+            xs, ys = series[key]
+            twin.plot(xs, ys, marker="s", markersize=3, linestyle="--", color="tab:gray", label=key)
+        if twin is not ax:
+            twin.set_ylabel("seconds")
+        if title == "Win / score rates":
+            ax.set_ylim(-0.05, 1.05)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel("iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        if twin is not ax:
+            more_handles, more_labels = twin.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
+        ax.legend(handles, labels, fontsize="small", loc="best")
+
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_png.with_name(f".{out_png.name}.tmp-{os.getpid()}")
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, out_png)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out_png

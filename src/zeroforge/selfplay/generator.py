@@ -1,0 +1,107 @@
+"""``SelfPlayEpisodeGenerator``: many episodes in lockstep, one batched search per move for all of them.
+
+Up to ``parallel_batch_size`` episodes are in flight; every move of every in-flight episode is chosen by
+one call of ``MCTS.search`` over all their current states, so each simulation step makes a single
+evaluator call for the whole batch. Finished episodes are replaced by new ones at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from zeroforge.config import MCTSConfig
+from zeroforge.search.evaluator import Evaluator
+from zeroforge.search.mcts import MCTS
+from zeroforge.search.trace import MCTSTrace
+from zeroforge.selfplay.episode import Action, SelfPlayEpisode
+from zeroforge.tasks.base import State, Task
+
+__all__ = ["SelfPlayEpisodeGenerator"]
+
+
+@dataclass
+class _Running:
+    seed: int
+    states: list[State]
+    actions: list[Action] = field(default_factory=list)
+    traces: list[MCTSTrace] = field(default_factory=list)
+
+
+class SelfPlayEpisodeGenerator:
+    """Plays episodes of ``task`` with PUCT search guided by ``evaluator``.
+
+    Moves before ``config.temperature_threshold`` are sampled from visit counts at ``config.temperature``;
+    later moves take the most visited action. Dirichlet noise is added at every root (self-play).
+    An episode longer than ``max_moves`` (default ``task.max_episode_steps``) ends as ``timeout``.
+    """
+
+    def __init__(self, task: Task, evaluator: Evaluator, config: MCTSConfig, parallel_batch_size: int = 64,
+                 max_moves: int | None = None, add_noise: bool = True) -> None:
+        if parallel_batch_size < 1:
+            raise ValueError(f"parallel_batch_size must be >= 1, got {parallel_batch_size}")
+        self.task = task
+        self.config = config
+        self.mcts = MCTS(task, evaluator, config)
+        self.parallel_batch_size = parallel_batch_size
+        self.max_moves = task.max_episode_steps if max_moves is None else max_moves
+        self.add_noise = add_noise
+
+    def generate(self, seeds: Sequence[int], rng: np.random.Generator,
+                 on_episode: Callable[[SelfPlayEpisode], None] | None = None) -> list[SelfPlayEpisode]:
+        """One episode per seed (``task.initial_state(seed)``), returned in the order of ``seeds``."""
+        pending = list(enumerate(seeds))[::-1]
+        running: dict[int, _Running] = {}
+        done: dict[int, SelfPlayEpisode] = {}
+
+        def refill() -> None:
+            while pending and len(running) < self.parallel_batch_size:
+                i, seed = pending.pop()
+                running[i] = _Running(int(seed), [self.task.initial_state(int(seed))])
+
+        refill()
+        while running:
+            order = list(running)
+            roots = [running[i].states[-1] for i in order]
+            temps = [
+                self.config.temperature if len(running[i].actions) < self.config.temperature_threshold else 0.0
+                for i in order
+            ]
+            traces = self.mcts.search(roots, rng, add_noise=self.add_noise, temperatures=temps)
+            for i, trace in zip(order, traces, strict=True):
+                ep = running[i]
+                state = ep.states[-1]
+                action = trace.selected_action
+                try:
+                    nxt = self.task.step(state, action)
+                    text = self.task.action_to_text(state, action)
+                except Exception as exc:  # a task bug must not take the whole batch down
+                    done[i] = self._finish(ep, "error", {"error": f"{type(exc).__name__}: {exc}"})
+                    del running[i]
+                    if on_episode is not None:
+                        on_episode(done[i])
+                    continue
+                ep.actions.append(Action(action, text, state.current_player))
+                ep.traces.append(trace)
+                ep.states.append(nxt)
+                if nxt.terminal or len(ep.actions) >= self.max_moves:
+                    done[i] = self._finish(ep, self.task.outcome(nxt), {})
+                    del running[i]
+                    if on_episode is not None:
+                        on_episode(done[i])
+            refill()
+        return [done[i] for i in range(len(seeds))]
+
+    def _finish(self, ep: _Running, outcome: str, extra: dict[str, object]) -> SelfPlayEpisode:
+        meta: dict[str, object] = {"seed": ep.seed, **extra}
+        return SelfPlayEpisode.build(
+            task_id=f"{self.task.name}-{ep.seed}",
+            states=ep.states,
+            actions=ep.actions,
+            traces=ep.traces,
+            outcome=outcome,
+            num_players=self.task.num_players,
+            metadata=meta,
+        )

@@ -1,0 +1,99 @@
+"""``Learner``: trains a policy-value net on replay-buffer samples with AdamW."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from zeroforge.config import TrainConfig
+from zeroforge.data.buffer import ReplayBuffer
+from zeroforge.data.dataset import PolicyValueDataset
+from zeroforge.train.losses import alphazero_loss
+
+__all__ = ["Learner", "TrainMetrics", "optimizer_from_checkpoint", "optimizer_to_checkpoint"]
+
+
+@dataclass(frozen=True)
+class TrainMetrics:
+    """Mean losses over the steps of one ``train`` call."""
+
+    steps: int
+    loss_policy: float
+    loss_value: float
+    loss_l2: float
+    loss_total: float
+    examples: int
+
+
+class Learner:
+    """AdamW on ``alphazero_loss``; minibatches drawn uniformly with replacement from the buffer with a
+    seeded ``torch.Generator`` (its state is part of the checkpoint)."""
+
+    def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0) -> None:
+        self.net = net
+        self.config = config
+        self.device = torch.device(config.device)
+        self.net.to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.steps_done = 0
+
+    def train(self, buffer: ReplayBuffer, steps: int | None = None) -> TrainMetrics:
+        """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps."""
+        n_steps = self.config.steps_per_iteration if steps is None else steps
+        if len(buffer) == 0:
+            raise ValueError("cannot train on an empty replay buffer")
+        data = PolicyValueDataset(buffer.contents(), self.device)
+        weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
+        sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
+        self.net.train()
+        for _ in range(n_steps):
+            idx = torch.randint(len(data), (self.config.batch_size,), generator=self.generator)
+            tokens, masks, pis, zs = data.batch(idx)
+            logits, values = self.net(tokens)
+            terms = alphazero_loss(logits, values, masks, pis, zs, weights,
+                                   self.config.value_loss_weight, self.config.l2_coef)
+            self.optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            if self.config.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            sums["policy"] += terms.policy
+            sums["value"] += terms.value
+            sums["l2"] += terms.l2
+            sums["total"] += float(terms.total.detach())
+        self.steps_done += n_steps
+        k = max(1, n_steps)
+        return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, sums["l2"] / k, sums["total"] / k,
+                            len(data))
+
+
+def optimizer_to_checkpoint(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer's ``state_dict`` into flat tensors (``"{param}.{key}"``) and JSON-able rest."""
+    sd = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict[str, float]] = {}
+    for pid, pstate in sd["state"].items():
+        for key, value in pstate.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[key] = float(value)
+    groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def optimizer_from_checkpoint(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
+                              meta: dict[str, Any]) -> None:
+    """Inverse of ``optimizer_to_checkpoint``: load the saved state into ``optimizer``."""
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in tensors.items():
+        pid, key = name.split(".", 1)
+        state.setdefault(int(pid), {})[key] = value
+    for pid, values in meta.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(values)
+    groups = [{k: (tuple(v) if k == "betas" else v) for k, v in g.items()} for g in meta["param_groups"]]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})

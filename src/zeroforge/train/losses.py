@@ -1,0 +1,37 @@
+"""The AlphaZero loss: ``l = -pi^T log p + w_v (z - v)^2 + c ||theta||^2``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["LossTerms", "alphazero_loss"]
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """The loss and its parts (``total`` carries the graph; the rest are detached floats)."""
+
+    total: torch.Tensor
+    policy: float
+    value: float
+    l2: float
+
+
+def alphazero_loss(logits: torch.Tensor, values: torch.Tensor, masks: torch.Tensor, target_policy: torch.Tensor,
+                   target_value: torch.Tensor, parameters: Iterable[torch.nn.Parameter],
+                   value_weight: float = 1.0, l2_coef: float = 0.0) -> LossTerms:
+    """Policy cross-entropy over legal actions + weighted value MSE + L2 on ``parameters``.
+
+    Shapes: ``logits[B, A]``, ``values[B]``, ``masks bool[B, A]``, ``target_policy[B, A]`` (zero on
+    illegal actions), ``target_value[B]``. Illegal logits are masked out of the softmax.
+    """
+    masked = logits.masked_fill(~masks, -1e9)
+    policy_loss = -(target_policy * F.log_softmax(masked, dim=-1)).sum(dim=-1).mean()
+    value_loss = F.mse_loss(values, target_value)
+    l2 = torch.stack([p.pow(2).sum() for p in parameters]).sum() if l2_coef > 0 else logits.new_zeros(())
+    total = policy_loss + value_weight * value_loss + l2_coef * l2
+    return LossTerms(total, float(policy_loss.detach()), float(value_loss.detach()), float(l2.detach()))

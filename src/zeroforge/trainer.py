@@ -1,0 +1,358 @@
+"""``SelfPlayTrainer``: the AlphaZero loop, once per ``iteration``, readable top to bottom.
+
+1. self-play ``games_per_iteration`` episodes with the best net (batched lockstep search),
+2. extract policy / value targets into the replay buffer,
+3. train the candidate net (AdamW),
+4. evaluate: candidate vs best (gating) and the best net vs fixed anchors, Elo,
+5. promote the candidate if it passed (or always, without gating),
+6. append metrics, write an atomic checkpoint, redraw the learning curve.
+
+``await trainer.iteration(i)`` is the spec's async facade: the CPU work runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zeroforge.arena.elo import GameRecord, fit_elo
+from zeroforge.arena.evaluation import perfect_play_check
+from zeroforge.arena.match import MatchResult, PerfectPlayer, Player, RandomPlayer, SearchPlayer, play_match
+from zeroforge.checkpoint import (
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    numpy_rng_state,
+    prune_checkpoints,
+    restore_numpy_rng,
+    restore_torch_rng,
+    save_checkpoint,
+    torch_rng_state,
+)
+from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, config_to_dict, save_config
+from zeroforge.data.buffer import ReplayBuffer
+from zeroforge.data.extractor import TrainingDataExtractor
+from zeroforge.nets import build_net
+from zeroforge.report import plot_learning_curve
+from zeroforge.search.evaluator import NetworkEvaluator, RolloutEvaluator
+from zeroforge.selfplay.episode import SelfPlayEpisode
+from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.tasks.base import make_task
+from zeroforge.train.learner import Learner, optimizer_from_checkpoint, optimizer_to_checkpoint
+
+__all__ = ["SelfPlayTrainer"]
+
+ProgressFn = Callable[[str, int, int], None]
+METRICS_FILE = "metrics.jsonl"
+PLOT_FILE = "learning_curve.png"
+
+
+class SelfPlayTrainer:
+    """Owns one run directory: config, metrics, checkpoints and the learning-curve plot.
+
+    ``config`` is a ``ZeroforgeConfig`` or a nested mapping of its fields. ``resume=True`` continues from
+    the newest complete checkpoint in ``run_dir``; without it, a run directory that already holds
+    checkpoints is refused (nothing is overwritten).
+    """
+
+    def __init__(self, config: ZeroforgeConfig | Mapping[str, Any] | None = None,
+                 run_dir: str | Path = "runs/default", *, resume: bool = False, device: str | None = None,
+                 on_progress: ProgressFn | None = None) -> None:
+        if config is None:
+            cfg = ZeroforgeConfig()
+        elif isinstance(config, ZeroforgeConfig):
+            cfg = config
+        else:
+            cfg = config_from_dict(ZeroforgeConfig, config)
+        if device is not None:
+            cfg = replace(cfg, train=replace(cfg.train, device=device))
+        self.run_dir = Path(run_dir)
+        self.on_progress = on_progress
+        self.task = make_task(cfg.task.name, **cfg.task.params)
+        if "perfect" in cfg.arena.anchors and not getattr(self.task, "solvable", False):
+            raise ConfigError(f"arena.anchors: the 'perfect' anchor needs a solvable game; "
+                              f"{cfg.task.name!r} is not (drop 'perfect' from arena.anchors)")
+        self.config = cfg
+        torch.manual_seed(cfg.seed)
+        self.rng = np.random.default_rng(cfg.seed)
+        self.device = torch.device(cfg.train.device)
+        self.best_net = build_net(cfg.net, self.task).to(self.device)
+        self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed)
+        self.buffer = ReplayBuffer(cfg.train.replay_buffer_size, self.task.seq_len, self.task.num_actions)
+        self.extractor = TrainingDataExtractor(cfg.mcts.discount)
+        self.next_iteration = 0
+        self.best_generation = 0
+        self.elo_games: list[GameRecord] = []
+        self.history: list[dict[str, Any]] = []
+        self._prepare_run_dir(resume)
+
+    # -- the loop ------------------------------------------------------------------------------------
+
+    async def iteration(self, iteration_num: int) -> dict[str, Any]:
+        """One AlphaZero iteration (see the module docstring); returns its metrics."""
+        return await asyncio.to_thread(self.run_iteration, iteration_num)
+
+    async def run_self_play(self, num_games: int) -> list[SelfPlayEpisode]:
+        """Play ``num_games`` self-play episodes with the best net (no training)."""
+        return await asyncio.to_thread(self.generate_episodes, num_games)
+
+    def run(self) -> list[dict[str, Any]]:
+        """Run the remaining iterations up to ``config.iterations``; returns their metrics."""
+        return [self.run_iteration(i) for i in range(self.next_iteration, self.config.iterations)]
+
+    def run_iteration(self, i: int) -> dict[str, Any]:
+        if i != self.next_iteration:
+            raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
+        cfg = self.config
+        t0 = time.perf_counter()
+        episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=i * 1_000_003)
+        t_selfplay = time.perf_counter() - t0
+        data = self.extractor.policy_value_arrays(episodes)
+        self.buffer.add(data)
+        self._progress("train", 0, 1)
+        t1 = time.perf_counter()
+        train = self.learner.train(self.buffer)
+        t_train = time.perf_counter() - t1
+        self._progress("train", 1, 1)
+        t2 = time.perf_counter()
+        gate = self._gate()
+        evaluation = self._evaluate_anchors(i) if self._evaluate_now(i) else {}
+        t_eval = time.perf_counter() - t2
+        metrics: dict[str, Any] = {
+            "iteration": i,
+            **self._selfplay_metrics(episodes, t_selfplay),
+            "positions": len(data),
+            "buffer_size": len(self.buffer),
+            "loss_policy": train.loss_policy,
+            "loss_value": train.loss_value,
+            "loss_l2": train.loss_l2,
+            "loss_total": train.loss_total,
+            "train_steps": train.steps,
+            **gate,
+            "best_generation": self.best_generation,
+            **evaluation,
+            "selfplay_seconds": t_selfplay,
+            "train_seconds": t_train,
+            "eval_seconds": t_eval,
+            "iteration_seconds": time.perf_counter() - t0,
+        }
+        self._append_metrics(metrics)
+        self.next_iteration = i + 1
+        self._save(i)
+        self.history.append(metrics)
+        plot_learning_curve(self.run_dir / METRICS_FILE, self.run_dir / PLOT_FILE)
+        return metrics
+
+    # -- steps ---------------------------------------------------------------------------------------
+
+    def generate_episodes(self, num_games: int, first_seed: int = 0) -> list[SelfPlayEpisode]:
+        cfg = self.config
+        evaluator = NetworkEvaluator(self.best_net, self.device)
+        generator = SelfPlayEpisodeGenerator(self.task, evaluator, cfg.mcts, cfg.selfplay.parallel_batch_size)
+        done = [0]
+
+        def tick(_: SelfPlayEpisode) -> None:
+            done[0] += 1
+            self._progress("self-play", done[0], num_games)
+
+        self._progress("self-play", 0, num_games)
+        self._last_evaluator = evaluator
+        return generator.generate(range(first_seed, first_seed + num_games), self.rng, on_episode=tick)
+
+    def _selfplay_metrics(self, episodes: list[SelfPlayEpisode], seconds: float) -> dict[str, Any]:
+        n = len(episodes)
+        outcomes = {k: sum(e.outcome == k for e in episodes) / n for k in ("success", "failure", "timeout", "error")}
+        sims = sum(t.num_simulations for e in episodes for t in e.mcts_traces)
+        out: dict[str, Any] = {
+            "episodes": n,
+            "success_rate": outcomes["success"],
+            "outcomes": outcomes,
+            "avg_episode_length": float(np.mean([e.episode_length for e in episodes])),
+            "avg_total_reward": float(np.mean([e.total_reward for e in episodes])),
+            "search_efficiency": float(np.mean([e.search_efficiency for e in episodes])),
+            "episodes_per_second": n / max(seconds, 1e-9),
+            "simulations_per_second": sims / max(seconds, 1e-9),
+            "net_positions": self._last_evaluator.positions,
+        }
+        if self.task.num_players == 2:
+            winners = [e.metadata.get("winner") for e in episodes]
+            out["selfplay_first_player_wins"] = sum(w == 0 for w in winners) / n
+            out["selfplay_draws"] = sum(w is None for w in winners) / n
+        return out
+
+    def _search_player(self, name: str, net: torch.nn.Module, sims: int) -> SearchPlayer:
+        return SearchPlayer(name, self.task, NetworkEvaluator(net, self.device), self.config.mcts, sims)
+
+    def _gate(self) -> dict[str, Any]:
+        """Candidate vs best; promote the candidate if it scores ``win_threshold`` (or without gating)."""
+        arena = self.config.arena
+        if not arena.gating or self.task.num_players != 2:
+            self.best_net.load_state_dict(self.learner.net.state_dict())
+            self.best_generation += 1
+            return {"accepted": True}
+        self._progress("arena", 0, arena.games)
+        result = play_match(self.task, self._search_player("candidate", self.learner.net, arena.num_simulations),
+                            self._search_player("best", self.best_net, arena.num_simulations),
+                            arena.games, self.rng, arena.opening_random_moves)
+        accepted = result.score >= arena.win_threshold
+        if accepted:
+            self.best_net.load_state_dict(self.learner.net.state_dict())
+            self.best_generation += 1
+        self._progress("arena", arena.games, arena.games)
+        return {"arena_score": result.score, "arena_wins": result.wins, "arena_draws": result.draws,
+                "arena_losses": result.losses, "accepted": accepted}
+
+    def _evaluate_now(self, i: int) -> bool:
+        every = self.config.arena.eval_every
+        return every > 0 and (i % every == 0 or i == self.config.iterations - 1)
+
+    def _anchor(self, name: str) -> Player:
+        arena = self.config.arena
+        if name == "random":
+            return RandomPlayer()
+        if name == "perfect":
+            return PerfectPlayer(self.task)
+        rollout = RolloutEvaluator(np.random.default_rng(self.rng.integers(2**63)), discount=self.config.mcts.discount)
+        return SearchPlayer("rollout", self.task, rollout, self.config.mcts, arena.rollout_simulations)
+
+    def _evaluate_anchors(self, i: int) -> dict[str, Any]:
+        """The best net (searching with ``arena.num_simulations``) against each anchor; Elo; perfect play."""
+        arena = self.config.arena
+        if self.task.num_players != 2 or not arena.anchors:
+            return {}
+        me = f"iter{i}"
+        agent = self._search_player(me, self.best_net, arena.num_simulations)
+        out: dict[str, Any] = {}
+        for k, name in enumerate(arena.anchors):
+            self._progress("anchors", k, len(arena.anchors))
+            res: MatchResult = play_match(self.task, agent, self._anchor(name), arena.anchor_games, self.rng,
+                                          arena.opening_random_moves)
+            out[f"win_rate_vs_{name}"] = res.wins / res.games
+            out[f"score_vs_{name}"] = res.score
+            out[f"losses_vs_{name}"] = res.losses / res.games
+            self.elo_games += [GameRecord(me, name, 1.0)] * res.wins + [GameRecord(me, name, 0.5)] * res.draws \
+                + [GameRecord(me, name, 0.0)] * res.losses
+        self._progress("anchors", len(arena.anchors), len(arena.anchors))
+        anchor = "random" if "random" in arena.anchors else arena.anchors[0]
+        ratings = fit_elo(self.elo_games, anchor=anchor)
+        out["elo"] = ratings[me]
+        out["elo_anchor"] = anchor
+        if "perfect" in arena.anchors:
+            report = perfect_play_check(self.task, self._search_player(me, self.best_net, self.config.agent_simulations))
+            out["perfect_play_losses"] = report.losses
+            out["perfect_play_draws"] = report.draws
+            out["perfect_play_wins"] = report.wins
+        return out
+
+    # -- run directory, metrics, checkpoints ---------------------------------------------------------
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(stage, done, total)
+
+    def _prepare_run_dir(self, resume: bool) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        metrics = self.run_dir / METRICS_FILE
+        if resume:
+            found = latest_checkpoint(self.run_dir)
+            if found is not None:
+                self._restore(found)
+                self._truncate_metrics(self.next_iteration)
+                return
+        elif list_checkpoints(self.run_dir):
+            raise FileExistsError(f"{self.run_dir} already holds checkpoints: pass --resume to continue it, "
+                                  f"or choose another --run-dir")
+        metrics.write_text("")
+        save_config(self.config, self.run_dir / "config.yaml")
+
+    def _append_metrics(self, metrics: dict[str, Any]) -> None:
+        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(metrics, sort_keys=True) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _truncate_metrics(self, next_iteration: int) -> None:
+        """Keep the metrics lines of iterations before ``next_iteration`` (a crash may have left later ones,
+        or half a line, that the resumed run will write again)."""
+        path = self.run_dir / METRICS_FILE
+        kept: list[str] = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(rec, dict) and rec.get("iteration", next_iteration) < next_iteration:
+                    kept.append(line)
+                    self.history.append(rec)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _save(self, i: int) -> None:
+        opt_tensors, opt_meta = optimizer_to_checkpoint(self.learner.optimizer)
+        state = {
+            "iteration": i,
+            "next_iteration": self.next_iteration,
+            "best_generation": self.best_generation,
+            "config": config_to_dict(self.config),
+            "task": {"name": self.task.name, "num_actions": self.task.num_actions, "seq_len": self.task.seq_len,
+                     "vocab_size": self.task.vocab_size},
+            "optimizer": opt_meta,
+            "learner_steps": self.learner.steps_done,
+            "learner_generator": self.learner.generator.get_state().tolist(),
+            "rng": numpy_rng_state(self.rng),
+            "torch_rng": torch_rng_state(),
+            "elo_games": [[g.player_a, g.player_b, g.score_a] for g in self.elo_games],
+        }
+        tensors: dict[str, Any] = {
+            "best": {k: v.detach().cpu() for k, v in self.best_net.state_dict().items()},
+            "candidate": {k: v.detach().cpu() for k, v in self.learner.net.state_dict().items()},
+            "buffer": self.buffer.state_arrays(),
+        }
+        if opt_tensors:
+            tensors["optimizer"] = opt_tensors
+        save_checkpoint(self.run_dir, i, tensors, state)
+        prune_checkpoints(self.run_dir, keep=self.config.keep_checkpoints)
+
+    def _restore(self, path: Path) -> None:
+        ckpt = load_checkpoint(path)
+        st = ckpt.state
+        saved = config_from_dict(ZeroforgeConfig, st["config"])
+        if replace(saved, iterations=self.config.iterations) != self.config:
+            diff = _config_diff(config_to_dict(saved), config_to_dict(self.config))
+            raise ConfigError(f"--resume with a config that differs from the checkpoint's in: {', '.join(diff)} "
+                              f"(only 'iterations' may change)")
+        self.best_net.load_state_dict(ckpt.tensors["best"])
+        self.learner.net.load_state_dict(ckpt.tensors["candidate"])
+        optimizer_from_checkpoint(self.learner.optimizer, ckpt.tensors.get("optimizer", {}), st["optimizer"])
+        self.learner.steps_done = int(st["learner_steps"])
+        self.learner.generator.set_state(torch.tensor(st["learner_generator"], dtype=torch.uint8))
+        self.buffer.load_state_arrays(ckpt.numpy["buffer"])
+        self.rng = restore_numpy_rng(st["rng"])
+        restore_torch_rng(st["torch_rng"])
+        self.next_iteration = int(st["next_iteration"])
+        self.best_generation = int(st["best_generation"])
+        self.elo_games = [GameRecord(a, b, float(s)) for a, b, s in st["elo_games"]]
+
+
+def _config_diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
+    keys = sorted(set(a) | set(b))
+    out: list[str] = []
+    for k in keys:
+        name = f"{prefix}{k}"
+        if isinstance(a.get(k), dict) and isinstance(b.get(k), dict) and k != "params":
+            out += _config_diff(a[k], b[k], name + ".")
+        elif a.get(k) != b.get(k) and name != "iterations":
+            out.append(name)
+    return out

@@ -1,0 +1,68 @@
+"""Learning-curve report: reads metrics.jsonl (tolerating a torn last line) and writes a PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from zeroforge.report import plot_learning_curve, read_metrics
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _write_metrics(path: Path, torn: bool = False) -> None:
+    rows = []
+    for i in range(1, 6):
+        rows.append(
+            {
+                "iteration": i,
+                "loss_policy": 2.0 / i,
+                "loss_value": 1.0 / i,
+                "loss_total": 3.0 / i,
+                "win_rate_vs_random": min(1.0, 0.5 + 0.1 * i),
+                "score_vs_perfect": 0.1 * i,
+                "elo": 50.0 * i,
+                "selfplay_seconds": 3.0,
+                "episodes_per_second": 40.0 + i,
+                "note": "text values are ignored",
+                "gated": True,
+            }
+        )
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    if torn:
+        text += "\n" + json.dumps({"iteration": 6, "loss_total": 0.4})[:17]  # crash mid-write
+    path.write_text(text)
+
+
+def test_read_metrics_skips_a_torn_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.jsonl"
+    _write_metrics(path, torn=True)
+    with pytest.warns(UserWarning, match=r"metrics\.jsonl:7"):
+        rows = read_metrics(path)
+    assert [row["iteration"] for row in rows] == [1, 2, 3, 4, 5]
+
+
+def test_plot_writes_a_png(tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    _write_metrics(metrics)
+    out = plot_learning_curve(metrics, tmp_path / "plots" / "learning_curve.png")
+    assert out == tmp_path / "plots" / "learning_curve.png"
+    data = out.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 10_000
+    assert [p.name for p in out.parent.iterdir()] == ["learning_curve.png"]  # no temp file left
+
+
+def test_plot_tolerates_torn_line_and_sparse_metrics(tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    _write_metrics(metrics, torn=True)
+    with pytest.warns(UserWarning):
+        out = plot_learning_curve(metrics, tmp_path / "curve.png")
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    sparse = tmp_path / "sparse.jsonl"
+    sparse.write_text('{"iteration": 0, "success_rate": 0.2}\n{"iteration": 1}\n')
+    assert plot_learning_curve(sparse, tmp_path / "sparse.png").read_bytes()[:8] == PNG_MAGIC
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert plot_learning_curve(empty, tmp_path / "empty.png").read_bytes()[:8] == PNG_MAGIC
