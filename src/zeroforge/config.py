@@ -110,7 +110,7 @@ class MCTSConfig:
     dirichlet_epsilon: float = 0.25
     dirichlet_alpha: float = 0.3
     temperature: float = 1.0
-    temperature_threshold: int = 4
+    temperature_threshold: int = 9
     discount: float = 1.0
 
     def __post_init__(self) -> None:
@@ -143,8 +143,8 @@ class NetConfig:
 class SelfPlayConfig:
     """Self-play: episodes per iteration, advanced ``parallel_batch_size`` at a time in lockstep."""
 
-    games_per_iteration: int = 128
-    parallel_batch_size: int = 128
+    games_per_iteration: int = 256
+    parallel_batch_size: int = 256
 
     def __post_init__(self) -> None:
         _at_least(self, "games_per_iteration", 1)
@@ -156,7 +156,7 @@ class TrainConfig:
     """Learner: AdamW on policy cross-entropy + ``value_loss_weight`` * value MSE + ``l2_coef`` * L2."""
 
     batch_size: int = 256
-    steps_per_iteration: int = 200
+    steps_per_iteration: int = 300
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     l2_coef: float = 1e-4
@@ -187,7 +187,7 @@ class ArenaConfig:
     ``rollout_simulations``) and ``perfect`` (a minimax player; only for solvable games).
     """
 
-    gating: bool = True
+    gating: bool = False
     games: int = 20
     win_threshold: float = 0.55
     num_simulations: int = 32
@@ -216,7 +216,7 @@ class ZeroforgeConfig:
     ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps."""
 
     seed: int = 0
-    iterations: int = 10
+    iterations: int = 15
     agent_simulations: int = 64
     keep_checkpoints: int = 3
     task: TaskConfig = field(default_factory=TaskConfig)

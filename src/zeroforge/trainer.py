@@ -94,6 +94,7 @@ class SelfPlayTrainer:
         self.best_generation = 0
         self.elo_games: list[GameRecord] = []
         self.history: list[dict[str, Any]] = []
+        self._last_evaluator: NetworkEvaluator | None = None
         self._prepare_run_dir(resume)
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -182,7 +183,7 @@ class SelfPlayTrainer:
             "search_efficiency": float(np.mean([e.search_efficiency for e in episodes])),
             "episodes_per_second": n / max(seconds, 1e-9),
             "simulations_per_second": sims / max(seconds, 1e-9),
-            "net_positions": self._last_evaluator.positions,
+            "net_positions": self._last_evaluator.positions if self._last_evaluator else 0,
         }
         if self.task.num_players == 2:
             winners = [e.metadata.get("winner") for e in episodes]
@@ -248,7 +249,8 @@ class SelfPlayTrainer:
         out["elo"] = ratings[me]
         out["elo_anchor"] = anchor
         if "perfect" in arena.anchors:
-            report = perfect_play_check(self.task, self._search_player(me, self.best_net, self.config.agent_simulations))
+            agent_player = self._search_player(me, self.best_net, self.config.agent_simulations)
+            report = perfect_play_check(self.task, agent_player)
             out["perfect_play_losses"] = report.losses
             out["perfect_play_draws"] = report.draws
             out["perfect_play_wins"] = report.wins

@@ -54,7 +54,7 @@ class PolicyValueArrays:
     values: np.ndarray
 
     def __len__(self) -> int:
-        return int(len(self.values))
+        return len(self.values)
 
 
 class TrainingDataExtractor:

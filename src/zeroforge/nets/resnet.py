@@ -7,7 +7,7 @@ from torch import nn
 
 from zeroforge.nets.mlp import PolicyValueHeads
 
-__all__ = ["ResidualBlock", "ResNet"]
+__all__ = ["ResNet", "ResidualBlock"]
 
 
 class ResidualBlock(nn.Module):

@@ -146,7 +146,7 @@ class MCTS:
             parents = node[grow]
             actions = action[grow]
             new_states = [
-                self.task.step(tree.states[t][p], a)  # type: ignore[arg-type]
+                self.task.step(tree.states[t][p], a)
                 for t, p, a in zip(grow.tolist(), parents.tolist(), actions.tolist(), strict=True)
             ]
             ids = tree.add_nodes(grow, parents.astype(np.int32), actions.astype(np.int32), new_states)
