@@ -126,7 +126,7 @@ def test_value_validation(overrides: list[str], needle: str) -> None:
 
 def test_direct_construction_is_validated() -> None:
     with pytest.raises(ConfigError, match=re.escape("'arena.games' must be >= 1")):
-        ArenaConfig(games=0)
+        ArenaConfig(games=0, gating=True)
     assert ArenaConfig(games=0, gating=False).games == 0
     assert load_config(None, ["iterations=0"]).iterations == 0
 

@@ -201,3 +201,34 @@ def test_state_ids_are_stable_across_processes() -> None:
     assert set(results[0]) == set(TASKS)
     for ids in results[0].values():
         assert all(isinstance(i, str) and len(i) == 16 for i in ids)
+
+
+@pytest.mark.parametrize("name", available_tasks())
+def test_symmetries_commute_with_step(name: str) -> None:
+    """Each symmetry is a permutation (identity first) and commutes with ``step``: replaying a game with
+    every action mapped gives, at every ply, the mapped observation, mask and rewards."""
+    task = make_task(name)
+    obs_perms, act_perms = task.symmetries()
+    assert obs_perms.shape[1:] == (task.seq_len,) and act_perms.shape[1:] == (task.num_actions,)
+    assert len(obs_perms) == len(act_perms)
+    np.testing.assert_array_equal(obs_perms[0], np.arange(task.seq_len))
+    np.testing.assert_array_equal(act_perms[0], np.arange(task.num_actions))
+    for perm in (*obs_perms, *act_perms):
+        assert sorted(perm.tolist()) == list(range(len(perm)))
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        s = task.initial_state(seed)
+        game, actions = [s], []
+        while not s.terminal:
+            actions.append(int(rng.choice(np.flatnonzero(s.legal_action_mask))))
+            s = task.step(s, actions[-1])
+            game.append(s)
+        for op, ap in zip(obs_perms, act_perms, strict=True):
+            m = task.initial_state(seed)
+            for t, a in enumerate(actions):
+                np.testing.assert_array_equal(m.observation, game[t].observation[op])
+                np.testing.assert_array_equal(m.legal_action_mask, game[t].legal_action_mask[ap])
+                m = task.step(m, int(np.flatnonzero(ap == a)[0]))
+                np.testing.assert_array_equal(m.rewards, game[t + 1].rewards)
+            assert m.terminal
+

@@ -91,7 +91,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except (ConfigError, CheckpointError, ValueError, FileNotFoundError, FileExistsError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -153,7 +153,8 @@ class SelfPlayConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Learner: AdamW on policy cross-entropy + ``value_loss_weight`` * value MSE + ``l2_coef`` * L2."""
+    """Learner: AdamW on policy cross-entropy + ``value_loss_weight`` * value MSE + ``l2_coef`` * L2.
+    ``augment_symmetries`` trains on random symmetric images of the examples (``Task.symmetries``)."""
 
     batch_size: int = 256
     steps_per_iteration: int = 300
@@ -163,6 +164,7 @@ class TrainConfig:
     value_loss_weight: float = 1.0
     grad_clip: float = 1.0
     replay_buffer_size: int = 50_000
+    augment_symmetries: bool = True
     device: str = "cpu"
 
     def __post_init__(self) -> None:
@@ -213,12 +215,14 @@ class ArenaConfig:
 @dataclass(frozen=True)
 class ZeroforgeConfig:
     """The whole run. ``agent_simulations`` is the search budget of ``load_agent(...).select_action``;
-    ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps."""
+    ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps; ``torch_threads`` is
+    torch's intra-op thread count (1 suits small nets: their matrices are too small to split)."""
 
     seed: int = 0
     iterations: int = 15
     agent_simulations: int = 64
     keep_checkpoints: int = 3
+    torch_threads: int = 1
     task: TaskConfig = field(default_factory=TaskConfig)
     net: NetConfig = field(default_factory=NetConfig)
     mcts: MCTSConfig = field(default_factory=MCTSConfig)
@@ -231,6 +235,7 @@ class ZeroforgeConfig:
         _at_least(self, "iterations", 0)
         _at_least(self, "agent_simulations", 1)
         _at_least(self, "keep_checkpoints", 1)
+        _at_least(self, "torch_threads", 1)
 
 
 # --------------------------------------------------------------------------------------------------

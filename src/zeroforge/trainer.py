@@ -84,10 +84,12 @@ class SelfPlayTrainer:
                               f"{cfg.task.name!r} is not (drop 'perfect' from arena.anchors)")
         self.config = cfg
         torch.manual_seed(cfg.seed)
+        torch.set_num_threads(cfg.torch_threads)
         self.rng = np.random.default_rng(cfg.seed)
         self.device = torch.device(cfg.train.device)
         self.best_net = build_net(cfg.net, self.task).to(self.device)
-        self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed)
+        symmetries = self.task.symmetries() if cfg.train.augment_symmetries else None
+        self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries)
         self.buffer = ReplayBuffer(cfg.train.replay_buffer_size, self.task.seq_len, self.task.num_actions)
         self.extractor = TrainingDataExtractor(cfg.mcts.discount)
         self.next_iteration = 0

@@ -125,6 +125,14 @@ class Task(ABC):
             raise ValueError(f"{self.name}: action {a} is illegal here; legal actions are {legal}")
         return self._step(state, a)
 
+    def symmetries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Symmetries of the task as index permutations ``(obs_perms int64[K, L], action_perms int64[K, A])``.
+
+        Symmetry ``k`` maps an observation ``o`` and a policy ``p`` to ``o[obs_perms[k]]`` and
+        ``p[action_perms[k]]``; the value is unchanged. Row 0 is the identity; the default has only it.
+        """
+        return (np.arange(self.seq_len, dtype=np.int64)[None], np.arange(self.num_actions, dtype=np.int64)[None])
+
     def outcome(self, state: State) -> str:
         """The verdict on an episode that ended in ``state``: ``success`` or ``failure``.
 

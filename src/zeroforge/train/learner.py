@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from zeroforge.config import TrainConfig
@@ -29,9 +30,14 @@ class TrainMetrics:
 
 class Learner:
     """AdamW on ``alphazero_loss``; minibatches drawn uniformly with replacement from the buffer with a
-    seeded ``torch.Generator`` (its state is part of the checkpoint)."""
+    seeded ``torch.Generator`` (its state is part of the checkpoint).
 
-    def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0) -> None:
+    ``symmetries`` (``Task.symmetries()``: ``obs_perms int64[K, L]``, ``action_perms int64[K, A]``) turn on
+    data augmentation: every sampled example is seen under one of the K symmetries drawn at random.
+    """
+
+    def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0,
+                 symmetries: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.net = net
         self.config = config
         self.device = torch.device(config.device)
@@ -40,6 +46,10 @@ class Learner:
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
         self.steps_done = 0
+        self.symmetries: tuple[torch.Tensor, torch.Tensor] | None = None
+        if symmetries is not None and len(symmetries[0]) > 1:
+            self.symmetries = (torch.as_tensor(symmetries[0], dtype=torch.int64, device=self.device),
+                               torch.as_tensor(symmetries[1], dtype=torch.int64, device=self.device))
 
     def train(self, buffer: ReplayBuffer, steps: int | None = None) -> TrainMetrics:
         """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps."""
@@ -53,6 +63,8 @@ class Learner:
         for _ in range(n_steps):
             idx = torch.randint(len(data), (self.config.batch_size,), generator=self.generator)
             tokens, masks, pis, zs = data.batch(idx)
+            if self.symmetries is not None:
+                tokens, masks, pis = self._augment(tokens, masks, pis)
             logits, values = self.net(tokens)
             terms = alphazero_loss(logits, values, masks, pis, zs, weights,
                                    self.config.value_loss_weight, self.config.l2_coef)
@@ -69,6 +81,15 @@ class Learner:
         k = max(1, n_steps)
         return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, sums["l2"] / k, sums["total"] / k,
                             len(data))
+
+    def _augment(self, tokens: torch.Tensor, masks: torch.Tensor,
+                 pis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Apply one random symmetry per row: ``tokens[B, L]``, ``masks[B, A]``, ``pis[B, A]``."""
+        assert self.symmetries is not None
+        obs_perms, act_perms = self.symmetries
+        k = torch.randint(len(obs_perms), (tokens.shape[0],), generator=self.generator).to(self.device)
+        ap = act_perms[k]
+        return tokens.gather(1, obs_perms[k]), masks.gather(1, ap), pis.gather(1, ap)
 
 
 def optimizer_to_checkpoint(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -166,6 +166,13 @@ class ConnectFour(Task):
             heights=(0,) * self.cols,
         )
 
+    def symmetries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Identity and the left-right mirror (cells row-major, actions = columns)."""
+        cells = np.arange(self.rows * self.cols, dtype=np.int64).reshape(self.rows, self.cols)
+        obs = np.stack([cells.ravel(), cells[:, ::-1].ravel()])
+        cols = np.arange(self.cols, dtype=np.int64)
+        return obs, np.stack([cols, cols[::-1]])
+
     def _step(self, state: State, action: int) -> ConnectFourState:
         if type(state) is not ConnectFourState or len(state.heights) != self.cols:
             raise ValueError(f"{self.name}: expected a ConnectFourState of a {self.rows}x{self.cols} board")

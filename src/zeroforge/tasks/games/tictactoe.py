@@ -110,6 +110,16 @@ class TicTacToe(Task):
     max_episode_steps = _N
     solvable = True
 
+    def symmetries(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 8 symmetries of the square (identity first); cells and actions permute alike."""
+        grid = np.arange(_N, dtype=np.int64).reshape(3, 3)
+        perms = []
+        for k in range(4):
+            rot = np.rot90(grid, k)
+            perms += [rot.ravel(), np.fliplr(rot).ravel()]
+        table = np.stack(perms)
+        return table, table.copy()
+
     def _initial_state(self, seed: int) -> TicTacToeState:
         return TicTacToeState(
             current_player=0,

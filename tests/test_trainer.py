@@ -1,0 +1,173 @@
+"""End-to-end tests of SelfPlayTrainer: run directory, metrics, checkpoints, resume, load_agent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zeroforge
+from zeroforge.checkpoint import CheckpointError, list_checkpoints
+from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, load_config
+from zeroforge.trainer import SelfPlayTrainer
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY = [
+    "iterations=2",
+    "selfplay.games_per_iteration=16",
+    "selfplay.parallel_batch_size=16",
+    "mcts.num_simulations=8",
+    "train.steps_per_iteration=5",
+    "train.batch_size=32",
+    "arena.games=2",
+    "arena.anchor_games=2",
+    "arena.num_simulations=4",
+    "arena.rollout_simulations=4",
+    "agent_simulations=8",
+]
+
+
+def tiny_config(*extra: str) -> ZeroforgeConfig:
+    return load_config(None, [*TINY, *extra])
+
+
+def metrics_of(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_default_yaml_is_the_embedded_default() -> None:
+    assert load_config(REPO / "configs" / "default.yaml") == ZeroforgeConfig()
+
+
+def test_run_writes_checkpoints_metrics_and_plot(tmp_path: Path) -> None:
+    trainer = SelfPlayTrainer(tiny_config("arena.gating=true"), tmp_path)
+    out = trainer.run()
+    assert [m["iteration"] for m in out] == [0, 1]
+    assert [m["iteration"] for m in metrics_of(tmp_path)] == [0, 1]
+    m = out[-1]
+    for key in ("loss_policy", "loss_value", "loss_total", "elo", "episodes", "episodes_per_second",
+                "score_vs_random", "score_vs_rollout", "score_vs_perfect", "perfect_play_losses", "arena_score"):
+        assert key in m, key
+    assert m["episodes"] == 16 and 0.0 <= m["score_vs_random"] <= 1.0
+    assert (tmp_path / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["iter_000000", "iter_000001"]
+    assert config_from_dict(ZeroforgeConfig, _yaml(tmp_path / "config.yaml")) == trainer.config
+
+
+def _yaml(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
+
+
+def test_load_agent_plays_legal_deterministic_moves(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+    agent = zeroforge.load_agent(tmp_path)
+    task = zeroforge.make_task("tictactoe")
+    state = task.step(task.initial_state(seed=0), 4)
+    a = agent.select_action(state)
+    assert state.legal_action_mask[a]
+    assert all(agent.select_action(state) == a for _ in range(3))
+    # a checkpoint directory works as well as the run directory
+    same = zeroforge.load_agent(list_checkpoints(tmp_path)[-1])
+    assert same.select_action(state) == a
+
+
+def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+    with pytest.raises(FileExistsError, match="--resume"):
+        SelfPlayTrainer(tiny_config("iterations=1"), tmp_path)
+
+
+def test_resume_refuses_a_different_config(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+    with pytest.raises(ConfigError, match=r"mcts\.c_puct"):
+        SelfPlayTrainer(tiny_config("iterations=2", "mcts.c_puct=2.0"), tmp_path, resume=True)
+
+
+def test_resume_continues_exactly_where_an_uninterrupted_run_would_be(tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    SelfPlayTrainer(tiny_config("iterations=3"), full).run()
+    part = tmp_path / "part"
+    SelfPlayTrainer(tiny_config("iterations=2"), part).run()
+    resumed = SelfPlayTrainer(tiny_config("iterations=3"), part, resume=True)
+    assert resumed.next_iteration == 2
+    resumed.run()
+    a, b = metrics_of(full), metrics_of(part)
+    assert [m["iteration"] for m in b] == [0, 1, 2]
+    for key in ("loss_policy", "loss_value", "avg_episode_length", "score_vs_random", "buffer_size"):
+        assert a[2][key] == b[2][key], key
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=2"), tmp_path).run()
+    newest = list_checkpoints(tmp_path)[-1]
+    blob = newest / "best.safetensors"
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"best\.safetensors"):
+        zeroforge.load_agent(newest)
+    with pytest.warns(RuntimeWarning, match="iter_000001"):
+        trainer = SelfPlayTrainer(tiny_config("iterations=2"), tmp_path, resume=True)
+    assert trainer.next_iteration == 1
+    assert [m["iteration"] for m in metrics_of(tmp_path)] == [0]
+
+
+def _cli(run_dir: Path, *args: str) -> list[str]:
+    sets = [x for s in TINY if not s.startswith("iterations") for x in ("--set", s)]
+    return [sys.executable, "-m", "zeroforge", "train", "--run-dir", str(run_dir), "--quiet", *sets, *args]
+
+
+def test_sigkill_then_resume_continues_from_last_complete_iteration(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(_cli(run, "--set", "iterations=30", "--set", "train.steps_per_iteration=40"),
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while len(list_checkpoints(run)) < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        assert list_checkpoints(run), "no checkpoint appeared in time"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = {int(p.name.split("_")[1]) for p in list_checkpoints(run)}
+    last = max(done)
+    assert last < 29
+    # the killed run may have left metrics of an unfinished iteration, or half a line
+    result = subprocess.run(_cli(run, "--set", "iterations=30", "--set", "train.steps_per_iteration=40", "--resume"),
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    its = [m["iteration"] for m in metrics_of(run)]
+    assert its == list(range(30))
+    assert max(int(p.name.split("_")[1]) for p in list_checkpoints(run)) == 29
+
+
+def test_cli_rejects_unknown_key_with_suggestion(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "zeroforge", "train", "--run-dir", str(tmp_path / "x"),
+                             "--set", "mcts.num_simulatons=3"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "num_simulations" in result.stderr and "Traceback" not in result.stderr
+    assert len([ln for ln in result.stderr.splitlines() if ln.strip()]) == 1
+
+
+def test_agent_rejects_terminal_state(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+    agent = zeroforge.load_agent(tmp_path)
+    task = agent.task
+    s = task.initial_state(0)
+    for a in (0, 3, 1, 4, 2):
+        s = task.step(s, a)
+    with pytest.raises(ValueError, match="terminal"):
+        agent.select_action(s)
+    assert np.isclose(agent.policy(task.initial_state(0)).sum(), 1.0)
