@@ -171,3 +171,19 @@ def test_agent_rejects_terminal_state(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="terminal"):
         agent.select_action(s)
     assert np.isclose(agent.policy(task.initial_state(0)).sum(), 1.0)
+
+
+def test_async_facade_runs_iterations_in_order(tmp_path: Path) -> None:
+    import asyncio
+
+    trainer = SelfPlayTrainer(tiny_config("iterations=2"), tmp_path)
+
+    async def go() -> list[dict]:
+        episodes = await trainer.run_self_play(4)
+        assert len(episodes) == 4 and all(e.outcome == "success" for e in episodes)
+        return [await trainer.iteration(0), await trainer.iteration(1)]
+
+    out = asyncio.run(go())
+    assert [m["iteration"] for m in out] == [0, 1]
+    with pytest.raises(ValueError, match="out of order"):
+        trainer.run_iteration(5)

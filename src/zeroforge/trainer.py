@@ -186,6 +186,7 @@ class SelfPlayTrainer:
             "episodes_per_second": n / max(seconds, 1e-9),
             "simulations_per_second": sims / max(seconds, 1e-9),
             "net_positions": self._last_evaluator.positions if self._last_evaluator else 0,
+            "net_time_share": (self._last_evaluator.seconds / max(seconds, 1e-9)) if self._last_evaluator else 0.0,
         }
         if self.task.num_players == 2:
             winners = [e.metadata.get("winner") for e in episodes]

@@ -7,6 +7,7 @@ priors are a distribution over that state's legal actions (zero elsewhere). Sear
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -73,6 +74,9 @@ class UniformEvaluator(TokenEvaluator):
 class NetworkEvaluator(TokenEvaluator):
     """A policy-value net in ``torch.inference_mode``; one forward pass per call.
 
+    ``calls``, ``positions`` and ``seconds`` count the calls, the positions evaluated and the wall time
+    spent here (the net's share of self-play time).
+
     The net maps ``tokens int64[B, L]`` to ``(logits float[B, A], values float[B])``.
     ``device`` and ``dtype`` are parameters so that the same code runs on a GPU.
     """
@@ -84,8 +88,10 @@ class NetworkEvaluator(TokenEvaluator):
         self.dtype = dtype
         self.calls = 0
         self.positions = 0
+        self.seconds = 0.0
 
     def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start = time.perf_counter()
         self.calls += 1
         self.positions += len(observations)
         was_training = self.net.training
@@ -97,7 +103,9 @@ class NetworkEvaluator(TokenEvaluator):
             values_np = values.float().cpu().numpy().reshape(-1)
         if was_training:
             self.net.train()
-        return masked_softmax(logits_np, masks), np.clip(values_np, -1.0, 1.0).astype(np.float32)
+        out = masked_softmax(logits_np, masks), np.clip(values_np, -1.0, 1.0).astype(np.float32)
+        self.seconds += time.perf_counter() - start
+        return out
 
 
 class RolloutEvaluator:
