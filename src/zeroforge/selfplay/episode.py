@@ -80,6 +80,9 @@ class SelfPlayEpisode:
         if len(states) != len(actions) + 1:
             raise ValueError(f"an episode needs len(states) == len(actions) + 1, got {len(states)}, "
                              f"{len(actions)}")
+        if len(traces) != len(actions):
+            raise ValueError(f"an episode needs one trace per action, got {len(traces)} traces for "
+                             f"{len(actions)} actions")
         rewards = tuple(float(states[t + 1].rewards[a.player]) for t, a in enumerate(actions))
         returns = np.zeros(num_players, np.float64)
         for s in states[1:]:

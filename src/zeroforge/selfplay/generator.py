@@ -77,7 +77,7 @@ class SelfPlayEpisodeGenerator:
                 try:
                     nxt = self.task.step(state, action)
                     text = self.task.action_to_text(state, action)
-                except Exception as exc:  # a task bug must not take the whole batch down
+                except Exception as exc:  # a task failing on the played move ends only that episode
                     done[i] = self._finish(ep, "error", {"error": f"{type(exc).__name__}: {exc}"})
                     del running[i]
                     if on_episode is not None:

@@ -29,9 +29,10 @@ def alphazero_loss(logits: torch.Tensor, values: torch.Tensor, masks: torch.Tens
     Shapes: ``logits[B, A]``, ``values[B]``, ``masks bool[B, A]``, ``target_policy[B, A]`` (zero on
     illegal actions), ``target_value[B]``. Illegal logits are masked out of the softmax.
     """
-    masked = logits.masked_fill(~masks, -1e9)
+    masked = logits.masked_fill(~masks, torch.finfo(logits.dtype).min)
     policy_loss = -(target_policy * F.log_softmax(masked, dim=-1)).sum(dim=-1).mean()
     value_loss = F.mse_loss(values, target_value)
-    l2 = torch.stack([p.pow(2).sum() for p in parameters]).sum() if l2_coef > 0 else logits.new_zeros(())
+    squares = [p.pow(2).sum() for p in parameters] if l2_coef > 0 else []
+    l2 = torch.stack(squares).sum() if squares else logits.new_zeros(())
     total = policy_loss + value_weight * value_loss + l2_coef * l2
     return LossTerms(total, float(policy_loss.detach()), float(value_loss.detach()), float(l2.detach()))

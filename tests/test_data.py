@@ -1,0 +1,258 @@
+"""Training data: the four example kinds, policy/value arrays, the replay buffer and the torch dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import torch
+
+from zeroforge.data import PolicyValueArrays, PolicyValueDataset, ReplayBuffer, TrainingDataExtractor
+from zeroforge.search import MCTSTrace
+from zeroforge.selfplay import Action, SelfPlayEpisode
+from zeroforge.tasks.base import State, make_task
+
+TTT = make_task("tictactoe")
+X_WINS = [0, 3, 1, 4, 2]  # x: top row
+DRAW = [0, 1, 2, 4, 3, 5, 7, 6, 8]
+
+
+def _trace(state: State, action: int, t: int) -> MCTSTrace:
+    """Visits that differ from move to move: ``t + 1`` on the played cell, 1 on every other legal cell."""
+    legal = state.legal_action_mask
+    visits = legal.astype(np.int32)
+    visits[action] = t + 1
+    zeros = np.zeros(9, np.float32)
+    return MCTSTrace(state.state_id, int(visits.sum()), visits, zeros, legal / legal.sum(), zeros, legal.copy(),
+                     0.0, 0.0, action, 1, 0.0)
+
+
+def episode(moves: Sequence[int], outcome: str = "success", task_id: str = "ep") -> SelfPlayEpisode:
+    states = [TTT.initial_state(0)]
+    for a in moves:
+        states.append(TTT.step(states[-1], a))
+    actions = [Action(a, TTT.action_to_text(s, a), s.current_player) for s, a in zip(states, moves, strict=False)]
+    traces = [_trace(s, a, t) for t, (s, a) in enumerate(zip(states, moves, strict=False))]
+    return SelfPlayEpisode.build(task_id, states, actions, traces, outcome, 2)
+
+
+# -- TrainingDataExtractor -------------------------------------------------------------------------
+
+
+def test_policy_and_value_targets_of_a_won_game() -> None:
+    ep = episode(X_WINS)
+    kinds = TrainingDataExtractor().extract([ep])
+    assert len(kinds["policy"]) == len(kinds["value"]) == 5
+    for t, ex in enumerate(kinds["policy"]):
+        assert ex.step == t and ex.task_id == "ep"
+        np.testing.assert_array_equal(ex.observation, ep.states[t].observation)
+        np.testing.assert_array_equal(ex.legal_action_mask, ep.states[t].legal_action_mask)
+        visits = ep.mcts_traces[t].visit_counts
+        np.testing.assert_allclose(ex.policy_target, visits / visits.sum())
+        assert ex.policy_target.sum() == pytest.approx(1.0)
+        assert np.all(ex.policy_target[~ep.states[t].legal_action_mask] == 0)
+    # first move: 9 legal cells, the played one with 1 visit -> uniform 1/9
+    np.testing.assert_allclose(kinds["policy"][0].policy_target, np.full(9, 1 / 9), rtol=1e-6)
+    # second move: 8 legal cells, 2 visits on the played cell 3 -> 2/9 there
+    assert kinds["policy"][1].policy_target[3] == pytest.approx(2 / 9)
+    assert [ex.value_target for ex in kinds["value"]] == [1.0, -1.0, 1.0, -1.0, 1.0]
+
+
+def test_negative_and_reasoning_examples_of_a_won_game() -> None:
+    ep = episode(X_WINS)
+    kinds = TrainingDataExtractor().extract([ep])
+    neg = kinds["negative"]
+    assert [ex.step for ex in neg] == [1, 3]  # only o's (the loser's) moves
+    assert [ex.action for ex in neg] == [3, 4]
+    np.testing.assert_array_equal(neg[0].observation, ep.states[1].observation)
+    (reasoning,) = kinds["reasoning"]
+    assert reasoning.query == TTT.initial_state(0).to_text()
+    assert len(reasoning.reasoning_chain) == ep.episode_length == 5
+    assert reasoning.reasoning_chain[0].startswith("step 1: player 0 plays x(0,0)")
+    assert reasoning.reasoning_chain[-1].endswith(ep.states[-1].to_text())
+    assert "xxx" in reasoning.reasoning_chain[-1]
+
+
+def test_draw_has_no_negatives_and_zero_values() -> None:
+    kinds = TrainingDataExtractor().extract([episode(DRAW)])
+    assert len(kinds["policy"]) == len(kinds["value"]) == 9
+    assert kinds["negative"] == []
+    assert len(kinds["reasoning"]) == 1 and len(kinds["reasoning"][0].reasoning_chain) == 9
+    assert {ex.value_target for ex in kinds["value"]} == {0.0}
+
+
+def test_timeout_every_move_negative_no_reasoning() -> None:
+    kinds = TrainingDataExtractor().extract([episode([0, 4, 8], outcome="timeout")])
+    assert [ex.step for ex in kinds["negative"]] == [0, 1, 2]
+    assert kinds["reasoning"] == []
+    assert len(kinds["policy"]) == 3
+
+
+def test_error_episodes_are_skipped_and_counts_add_up() -> None:
+    eps = [episode(X_WINS, task_id="a"), episode([0, 1], outcome="error", task_id="bad"), episode(DRAW, task_id="b")]
+    kinds = TrainingDataExtractor().extract(eps)
+    assert len(kinds["policy"]) == 5 + 9
+    assert {ex.task_id for k in kinds.values() for ex in k} == {"a", "b"}
+    assert len(kinds["negative"]) == 2
+    assert len(kinds["reasoning"]) == 2
+    arrays = TrainingDataExtractor().policy_value_arrays(eps)
+    assert len(arrays) == 14
+
+
+def test_policy_value_arrays_shapes_dtypes_and_contents() -> None:
+    won, draw = episode(X_WINS), episode(DRAW)
+    arrays = TrainingDataExtractor().policy_value_arrays([won, draw])
+    assert isinstance(arrays, PolicyValueArrays)
+    assert arrays.observations.shape == (14, 9) and arrays.observations.dtype == np.int64
+    assert arrays.masks.shape == (14, 9) and arrays.masks.dtype == np.bool_
+    assert arrays.policies.shape == (14, 9) and arrays.policies.dtype == np.float32
+    assert arrays.values.shape == (14,) and arrays.values.dtype == np.float32
+    np.testing.assert_array_equal(arrays.values, [1, -1, 1, -1, 1] + [0] * 9)
+    np.testing.assert_array_equal(arrays.observations[5], draw.states[0].observation)
+    np.testing.assert_array_equal(arrays.masks[4], won.states[4].legal_action_mask)
+    np.testing.assert_allclose(arrays.policies.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(arrays.policies[3], won.mcts_traces[3].policy)
+
+
+def test_discounted_values() -> None:
+    arrays = TrainingDataExtractor(discount=0.5).policy_value_arrays([episode(X_WINS)])
+    np.testing.assert_allclose(arrays.values, [0.0625, -0.125, 0.25, -0.5, 1.0])
+    with pytest.raises(ValueError, match="discount"):
+        TrainingDataExtractor(discount=0.0)
+
+
+def test_all_error_input_raises() -> None:
+    with pytest.raises(ValueError, match="no training positions"):
+        TrainingDataExtractor().policy_value_arrays([episode([0, 1], outcome="error")])
+    with pytest.raises(ValueError):
+        TrainingDataExtractor().policy_value_arrays([])
+
+
+# -- ReplayBuffer ----------------------------------------------------------------------------------
+
+
+def rows(start: int, n: int, seq_len: int = 3, num_actions: int = 4) -> PolicyValueArrays:
+    """``n`` rows whose every field encodes the row number ``start + i``."""
+    ids = np.arange(start, start + n)
+    return PolicyValueArrays(
+        observations=np.repeat(ids[:, None], seq_len, axis=1).astype(np.int64),
+        masks=(ids[:, None] + np.arange(num_actions)) % 2 == 0,
+        policies=np.repeat(ids[:, None] / 100.0, num_actions, axis=1).astype(np.float32),
+        values=(ids / 1000.0).astype(np.float32),
+    )
+
+
+def ids_of(data: PolicyValueArrays) -> list[int]:
+    return data.observations[:, 0].tolist()
+
+
+def assert_rows(data: PolicyValueArrays, expected_ids: list[int]) -> None:
+    want = rows(0, max(expected_ids) + 1)
+    idx = np.array(expected_ids)
+    np.testing.assert_array_equal(data.observations, want.observations[idx])
+    np.testing.assert_array_equal(data.masks, want.masks[idx])
+    np.testing.assert_array_equal(data.policies, want.policies[idx])
+    np.testing.assert_array_equal(data.values, want.values[idx])
+
+
+def test_buffer_fills_then_wraps_keeping_newest_in_order() -> None:
+    buf = ReplayBuffer(5, 3, 4)
+    assert len(buf) == 0
+    buf.add(rows(0, 3))
+    assert len(buf) == 3
+    assert_rows(buf.contents(), [0, 1, 2])
+    buf.add(rows(3, 4))
+    assert len(buf) == 5
+    assert_rows(buf.contents(), [2, 3, 4, 5, 6])
+    buf.add(rows(7, 1))
+    assert_rows(buf.contents(), [3, 4, 5, 6, 7])
+    assert buf.total_added == 8
+
+
+def test_buffer_add_batch_larger_than_capacity() -> None:
+    buf = ReplayBuffer(4, 3, 4)
+    buf.add(rows(0, 2))
+    buf.add(rows(2, 7))  # 7 rows into capacity 4: only rows 5..8 survive
+    assert len(buf) == 4
+    assert_rows(buf.contents(), [5, 6, 7, 8])
+    assert buf.total_added == 9
+    buf.add(rows(9, 2))
+    assert_rows(buf.contents(), [7, 8, 9, 10])
+
+
+def test_buffer_exact_capacity_and_empty_add() -> None:
+    buf = ReplayBuffer(3, 3, 4)
+    buf.add(rows(0, 3))
+    assert_rows(buf.contents(), [0, 1, 2])
+    buf.add(rows(3, 0))
+    assert_rows(buf.contents(), [0, 1, 2])
+    assert len(buf) == 3
+
+
+def test_buffer_state_arrays_round_trip() -> None:
+    buf = ReplayBuffer(5, 3, 4)
+    buf.add(rows(0, 4))
+    buf.add(rows(4, 3))  # wrapped: cursor in the middle
+    arrays = buf.state_arrays()
+    assert arrays["counters"].tolist() == [7]
+    restored = ReplayBuffer(5, 3, 4)
+    restored.add(rows(100, 2))  # whatever was there before is replaced
+    restored.load_state_arrays({k: v.copy() for k, v in arrays.items()})
+    assert len(restored) == 5 and restored.total_added == 7
+    assert_rows(restored.contents(), [2, 3, 4, 5, 6])
+    for k in ("observations", "masks", "policies", "values"):
+        np.testing.assert_array_equal(restored.state_arrays()[k], arrays[k])
+    # and both go on identically
+    buf.add(rows(7, 2))
+    restored.add(rows(7, 2))
+    assert ids_of(restored.contents()) == ids_of(buf.contents()) == [4, 5, 6, 7, 8]
+
+
+def test_buffer_load_masks_stored_as_integers_and_missing_keys() -> None:
+    buf = ReplayBuffer(4, 3, 4)
+    buf.add(rows(0, 3))
+    arrays = buf.state_arrays()
+    arrays["masks"] = arrays["masks"].astype(np.uint8)  # e.g. how a safetensors file may hold bools
+    restored = ReplayBuffer(4, 3, 4)
+    restored.load_state_arrays(arrays)
+    assert restored.contents().masks.dtype == np.bool_
+    assert_rows(restored.contents(), [0, 1, 2])
+    del arrays["counters"]
+    with pytest.raises(ValueError, match="counters"):
+        ReplayBuffer(4, 3, 4).load_state_arrays(arrays)
+
+
+@pytest.mark.parametrize("capacity", [0, -1])
+def test_buffer_capacity_must_be_positive(capacity: int) -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        ReplayBuffer(capacity, 3, 4)
+
+
+# -- PolicyValueDataset ----------------------------------------------------------------------------
+
+
+def test_dataset_len_getitem_and_batch() -> None:
+    data = rows(0, 6)
+    ds = PolicyValueDataset(data)
+    assert len(ds) == 6
+    tokens, mask, policy, value = ds[4]
+    assert tokens.dtype == torch.int64 and tokens.shape == (3,)
+    assert mask.dtype == torch.bool and mask.shape == (4,)
+    assert policy.dtype == torch.float32 and policy.shape == (4,)
+    assert value.shape == () and value.item() == pytest.approx(0.004)
+    assert tokens.tolist() == [4, 4, 4]
+    assert mask.tolist() == data.masks[4].tolist()
+    t, m, p, v = ds.batch(torch.tensor([5, 0, 5]))
+    assert t.shape == (3, 3) and m.shape == (3, 4) and p.shape == (3, 4) and v.shape == (3,)
+    assert t[:, 0].tolist() == [5, 0, 5]
+    np.testing.assert_allclose(v.numpy(), [0.005, 0.0, 0.005])
+
+
+def test_dataset_from_extracted_episodes_works_with_a_dataloader() -> None:
+    arrays = TrainingDataExtractor().policy_value_arrays([episode(X_WINS), episode(DRAW)])
+    ds = PolicyValueDataset(arrays)
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, shuffle=False)
+    batches = list(loader)
+    assert [len(b[0]) for b in batches] == [8, 6]
+    assert torch.equal(batches[0][3][:5], torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0]))
