@@ -29,18 +29,13 @@ from typing import ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.games.stones import MARKS as _MARKS
+from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
+from zeroforge.tasks.games.stones import STONE as _STONE
+from zeroforge.tasks.games.stones import canonical_observation, outcome
 
 __all__ = ["ConnectFour", "ConnectFourState"]
 
-_MARKS = ".xo"  # board value -> character
-_STONE: tuple[bytes, bytes] = (b"\x01", b"\x02")  # stone of player 0 / player 1
-# bytes.translate tables: absolute board values -> canonical tokens for the player to move.
-_CANONICAL: tuple[bytes, bytes] = (
-    bytes.maketrans(b"\x00\x01\x02", b"\x00\x01\x02"),
-    bytes.maketrans(b"\x00\x01\x02", b"\x00\x02\x01"),
-)
-_NO_REWARD = frozen_array([0.0, 0.0], np.float32)
-_WIN_REWARD = (frozen_array([1.0, -1.0], np.float32), frozen_array([-1.0, 1.0], np.float32))
 # Line directions as (d_row, d_col): horizontal, vertical, diagonal "\", anti-diagonal "/".
 _DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
@@ -202,20 +197,16 @@ class ConnectFour(Task):
                     break
         steps = state.step_count + 1
         nxt = 1 - player
-        obs = np.frombuffer(board.translate(_CANONICAL[nxt]), dtype=np.uint8).astype(np.int64)
-        obs.flags.writeable = False
-        if won or steps == self.max_episode_steps:
+        obs = canonical_observation(board, nxt)
+        terminal, rewards = outcome(won, steps == self.max_episode_steps, player)
+        if terminal:
             mask = self._no_actions
-            terminal = True
-            rewards = _WIN_REWARD[player] if won else _NO_REWARD
         else:
             mask = state.legal_action_mask
             if h + 1 == self.rows:  # the column is now full
                 mask = mask.copy()
                 mask[action] = False
                 mask.flags.writeable = False
-            terminal = False
-            rewards = _NO_REWARD
         return ConnectFourState(
             current_player=nxt,
             legal_action_mask=mask,

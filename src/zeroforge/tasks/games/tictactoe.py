@@ -24,10 +24,13 @@ from typing import ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.games.stones import MARKS as _MARKS
+from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
+from zeroforge.tasks.games.stones import STONE as _STONE
+from zeroforge.tasks.games.stones import canonical_observation, outcome
 
 __all__ = ["TicTacToe", "TicTacToeState"]
 
-_MARKS = ".xo"  # board value -> character
 _N = 9
 
 _LINES: tuple[tuple[int, int, int], ...] = (
@@ -51,16 +54,6 @@ def _other_two(line: tuple[int, int, int], cell: int) -> tuple[int, int]:
 _LINES_THROUGH: tuple[tuple[tuple[int, int], ...], ...] = tuple(
     tuple(_other_two(line, cell) for line in _LINES if cell in line) for cell in range(_N)
 )
-# bytes.translate tables: absolute board values -> canonical tokens for the player to move.
-_CANONICAL: tuple[bytes, bytes] = (
-    bytes.maketrans(b"\x00\x01\x02", b"\x00\x01\x02"),  # player 0 to move: x = own stone
-    bytes.maketrans(b"\x00\x01\x02", b"\x00\x02\x01"),  # player 1 to move: o = own stone
-)
-_STONE: tuple[bytes, bytes] = (b"\x01", b"\x02")  # stone of player 0 / player 1
-
-# Shared read-only arrays (states are immutable, so they can share them).
-_NO_REWARD = frozen_array([0.0, 0.0], np.float32)
-_WIN_REWARD = (frozen_array([1.0, -1.0], np.float32), frozen_array([-1.0, 1.0], np.float32))
 _NO_ACTIONS = frozen_array([False] * _N, np.bool_)
 
 
@@ -145,18 +138,14 @@ class TicTacToe(Task):
                 break
         steps = state.step_count + 1
         nxt = 1 - player
-        obs = np.frombuffer(board.translate(_CANONICAL[nxt]), dtype=np.uint8).astype(np.int64)
-        obs.flags.writeable = False
-        if won or steps == _N:
+        obs = canonical_observation(board, nxt)
+        terminal, rewards = outcome(won, steps == _N, player)
+        if terminal:
             mask = _NO_ACTIONS
-            terminal = True
-            rewards = _WIN_REWARD[player] if won else _NO_REWARD
         else:
             mask = state.legal_action_mask.copy()
             mask[action] = False
             mask.flags.writeable = False
-            terminal = False
-            rewards = _NO_REWARD
         return TicTacToeState(
             current_player=nxt,
             legal_action_mask=mask,
