@@ -196,16 +196,21 @@ def save_checkpoint(
 # verify / load
 
 
+def _read_bytes(file: Path, when_missing: str) -> bytes:
+    """The bytes of ``file``; a missing or unreadable file is a one-line ``CheckpointError``."""
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise CheckpointError(f"{file}: {when_missing}") from None
+    except OSError as exc:
+        raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     file = path / MANIFEST
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path}: not a directory")
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{file}: manifest is missing (incomplete checkpoint)") from None
-    except OSError as exc:
-        raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+    raw = _read_bytes(file, "manifest is missing (incomplete checkpoint)")
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -238,12 +243,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 def _read_verified(path: Path, name: str, meta: Mapping[str, Any]) -> bytes:
     file = path / name
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{file}: listed in the manifest but missing") from None
-    except OSError as exc:
-        raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc})") from None
+    data = _read_bytes(file, "listed in the manifest but missing")
     if len(data) != meta["bytes"]:
         size, expected = len(data), meta["bytes"]
         raise CheckpointError(f"{file}: size is {size} bytes, manifest says {expected} (truncated?)")
