@@ -205,8 +205,9 @@ def test_learner_fits_a_small_dataset(dataset: PolicyValueArrays) -> None:
     assert metrics.examples == 64
     assert p1 < 0.1 * p0, (p0, p1)
     assert v1 < 0.1 * v0, (v0, v1)
-    assert metrics.loss_total == pytest.approx(metrics.loss_policy + metrics.loss_value + 1e-4 * metrics.loss_l2,
+    assert metrics.loss_total == pytest.approx(metrics.loss_policy + metrics.loss_value + metrics.loss_l2,
                                                rel=1e-4)
+    assert metrics.loss_l2 == pytest.approx(1e-4 * metrics.weight_norm_sq, rel=1e-6)
 
 
 def test_learner_reports_l2_of_the_non_bias_weights(dataset: PolicyValueArrays) -> None:
@@ -215,8 +216,8 @@ def test_learner_reports_l2_of_the_non_bias_weights(dataset: PolicyValueArrays) 
                    if not n.endswith("bias"))
     with_bias = sum(float(p.detach().pow(2).sum()) for p in learner.net.parameters())
     metrics = learner.train(_buffer(dataset), steps=1)  # l2 is measured before the single step
-    assert metrics.loss_l2 == pytest.approx(expected, rel=1e-5)
-    assert metrics.loss_l2 != pytest.approx(with_bias, rel=1e-5)
+    assert metrics.weight_norm_sq == pytest.approx(expected, rel=1e-5)
+    assert metrics.weight_norm_sq != pytest.approx(with_bias, rel=1e-5)
 
 
 def test_learner_is_deterministic_for_a_seed(dataset: PolicyValueArrays) -> None:

@@ -139,6 +139,7 @@ class SelfPlayTrainer:
             "loss_policy": train.loss_policy,
             "loss_value": train.loss_value,
             "loss_l2": train.loss_l2,
+            "weight_norm_sq": train.weight_norm_sq,
             "loss_total": train.loss_total,
             "train_steps": train.steps,
             **gate,

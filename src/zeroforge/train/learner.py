@@ -18,7 +18,9 @@ __all__ = ["Learner", "TrainMetrics", "optimizer_from_checkpoint", "optimizer_to
 
 @dataclass(frozen=True)
 class TrainMetrics:
-    """Mean losses over the steps of one ``train`` call."""
+    """Mean losses over the steps of one ``train`` call: ``loss_total = loss_policy +
+    value_loss_weight * loss_value + loss_l2`` where ``loss_l2 = l2_coef * weight_norm_sq`` and
+    ``weight_norm_sq`` is the squared L2 norm of the non-bias weights."""
 
     steps: int
     loss_policy: float
@@ -26,6 +28,7 @@ class TrainMetrics:
     loss_l2: float
     loss_total: float
     examples: int
+    weight_norm_sq: float
 
 
 class Learner:
@@ -79,8 +82,8 @@ class Learner:
             sums["total"] += float(terms.total.detach())
         self.steps_done += n_steps
         k = max(1, n_steps)
-        return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, sums["l2"] / k, sums["total"] / k,
-                            len(data))
+        return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, self.config.l2_coef * sums["l2"] / k,
+                            sums["total"] / k, len(data), sums["l2"] / k)
 
     def _augment(self, tokens: torch.Tensor, masks: torch.Tensor,
                  pis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
