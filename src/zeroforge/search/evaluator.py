@@ -78,14 +78,15 @@ class NetworkEvaluator(TokenEvaluator):
     spent here (the net's share of self-play time).
 
     The net maps ``tokens int64[B, L]`` to ``(logits float[B, A], values float[B])``.
-    ``device`` and ``dtype`` are parameters so that the same code runs on a GPU.
+    ``device`` is a parameter so that the same code runs on a GPU.
     """
 
-    def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu",
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, net: torch.nn.Module, device: str | torch.device = "cpu") -> None:
         self.net = net
         self.device = torch.device(device)
-        self.dtype = dtype
+        # Weights that weight decay drives towards zero become denormal floats, which make CPU matmuls
+        # ~40x slower (measured on a trained connect-four ResNet); flushing them to zero costs nothing.
+        torch.set_flush_denormal(True)
         self.calls = 0
         self.positions = 0
         self.seconds = 0.0

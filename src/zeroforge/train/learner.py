@@ -44,6 +44,7 @@ class Learner:
         self.net = net
         self.config = config
         self.device = torch.device(config.device)
+        torch.set_flush_denormal(True)  # see NetworkEvaluator: denormal weights stall CPU matmuls
         self.net.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
