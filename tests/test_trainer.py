@@ -187,3 +187,16 @@ def test_async_facade_runs_iterations_in_order(tmp_path: Path) -> None:
     assert [m["iteration"] for m in out] == [0, 1]
     with pytest.raises(ValueError, match="out of order"):
         trainer.run_iteration(5)
+
+
+def test_cli_play_prints_the_agents_move(tmp_path: Path) -> None:
+    SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+    # x: 0, 1 and o: 3, 4 with x to move: the immediate win at 2 is found with the agent's 8 simulations
+    result = subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), "--moves", "0,3,1,4"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    reply = json.loads(result.stdout.strip().splitlines()[-1])
+    assert reply["action"] == 2
+    bad = subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), "--moves", "0,0"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "illegal" in bad.stderr and "Traceback" not in bad.stderr
