@@ -206,17 +206,22 @@ def _read_bytes(file: Path, when_missing: str) -> bytes:
         raise CheckpointError(f"{file}: cannot be read ({exc.strerror or exc})") from None
 
 
+def _json_object(file: Path, raw: bytes) -> dict[str, Any]:
+    """``raw`` parsed as a JSON object; anything else is a one-line ``CheckpointError`` naming ``file``."""
+    try:
+        loaded = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise CheckpointError(f"{file}: expected a JSON object, got {type(loaded).__name__}")
+    return loaded
+
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     file = path / MANIFEST
     if not path.is_dir():
         raise CheckpointError(f"checkpoint {path}: not a directory")
-    raw = _read_bytes(file, "manifest is missing (incomplete checkpoint)")
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{file}: not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise CheckpointError(f"{file}: expected a JSON object, got {type(manifest).__name__}")
+    manifest = _json_object(file, _read_bytes(file, "manifest is missing (incomplete checkpoint)"))
     if manifest.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{file}: format is {manifest.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
     version = manifest.get("version")
@@ -276,13 +281,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         if kind == "json":
             if name != STATE:
                 raise CheckpointError(f"{file}: unexpected JSON file in the manifest")
-            try:
-                loaded = json.loads(data.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise CheckpointError(f"{file}: not valid JSON ({exc})") from None
-            if not isinstance(loaded, dict):
-                raise CheckpointError(f"{file}: expected a JSON object, got {type(loaded).__name__}")
-            state = loaded
+            state = _json_object(file, data)
             continue
         if not name.endswith(_SUFFIX):
             raise CheckpointError(f"{file}: a {kind} entry must be a {_SUFFIX} file")
