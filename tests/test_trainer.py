@@ -200,3 +200,19 @@ def test_cli_play_prints_the_agents_move(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), "--moves", "0,0"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "illegal" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_spec_helpers_extract_examples_and_quality_metrics(tmp_path: Path) -> None:
+    trainer = SelfPlayTrainer(tiny_config("iterations=2"), tmp_path)
+    assert trainer.quality_metrics() == {}
+    episodes = trainer.generate_episodes(3)
+    examples = trainer.extract_examples(episodes)
+    positions = sum(e.episode_length for e in episodes)
+    assert len(examples["policy"]) == len(examples["value"]) == positions
+    assert len(examples["reasoning"]) == 3  # every finished game is a success
+    trainer.run()
+    q = trainer.quality_metrics()
+    assert q["total_episodes_generated"] == 32.0
+    assert q["avg_success_rate"] == 1.0 and q["success_rate_std"] == 0.0
+    assert q["success_rate_trend"] == pytest.approx(0.0, abs=1e-12)
+    assert 5 <= q["avg_episode_length"] <= 9

@@ -41,7 +41,7 @@ from zeroforge.checkpoint import (
 )
 from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, config_to_dict, save_config
 from zeroforge.data.buffer import ReplayBuffer
-from zeroforge.data.extractor import TrainingDataExtractor
+from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
 from zeroforge.nets import build_net
 from zeroforge.report import plot_learning_curve
 from zeroforge.search.evaluator import NetworkEvaluator, RolloutEvaluator
@@ -108,6 +108,28 @@ class SelfPlayTrainer:
     async def run_self_play(self, num_games: int) -> list[SelfPlayEpisode]:
         """Play ``num_games`` self-play episodes with the best net (no training)."""
         return await asyncio.to_thread(self.generate_episodes, num_games)
+
+    def extract_examples(self, episodes: list[SelfPlayEpisode]) -> dict[str, list[TrainingExample]]:
+        """The spec's four kinds of examples (policy, value, reasoning, negative) from ``episodes``."""
+        return self.extractor.extract(episodes)
+
+    def quality_metrics(self) -> dict[str, float]:
+        """The spec's run-level quality summary over the iterations so far (``{}`` before the first).
+
+        ``success_rate_trend`` is the least-squares slope of the success rate per iteration.
+        """
+        if not self.history:
+            return {}
+        rates = np.array([m["success_rate"] for m in self.history], np.float64)
+        trend = float(np.polyfit(np.arange(len(rates)), rates, 1)[0]) if len(rates) > 1 else 0.0
+        return {
+            "avg_success_rate": float(rates.mean()),
+            "success_rate_std": float(rates.std()),
+            "success_rate_trend": trend,
+            "avg_episode_length": float(np.mean([m["avg_episode_length"] for m in self.history])),
+            "total_episodes_generated": float(sum(m["episodes"] for m in self.history)),
+            "best_success_rate": float(rates.max()),
+        }
 
     def run(self) -> list[dict[str, Any]]:
         """Run the remaining iterations up to ``config.iterations``; returns their metrics."""
