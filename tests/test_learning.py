@@ -16,14 +16,8 @@ from zeroforge.trainer import SelfPlayTrainer
 
 
 def test_short_run_reaches_perfect_play_where_the_untrained_net_does_not(tmp_path: Path) -> None:
-    cfg = load_config(None, [
-        "iterations=2",
-        "selfplay.games_per_iteration=128",
-        "selfplay.parallel_batch_size=128",
-        "train.steps_per_iteration=200",
-        "arena.anchors=[perfect]",
-        "arena.anchor_games=2",
-    ])
+    # the default settings, 2 iterations instead of 15 (0 losses for seeds 0-5 when this was written)
+    cfg = load_config(None, ["iterations=2", "arena.anchors=[perfect]", "arena.anchor_games=2"])
     SelfPlayTrainer(cfg, tmp_path).run()
     agent = zeroforge.load_agent(tmp_path)
     report = perfect_play_check(agent.task, agent)
