@@ -216,3 +216,13 @@ def test_spec_helpers_extract_examples_and_quality_metrics(tmp_path: Path) -> No
     assert q["avg_success_rate"] == 1.0 and q["success_rate_std"] == 0.0
     assert q["success_rate_trend"] == pytest.approx(0.0, abs=1e-12)
     assert 5 <= q["avg_episode_length"] <= 9
+
+
+@pytest.mark.parametrize("preset", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> None:
+    cfg = load_config(preset, [*TINY, "iterations=1", "arena.eval_every=1"])
+    m = SelfPlayTrainer(cfg, tmp_path).run()[-1]
+    assert m["iteration"] == 0 and m["episodes"] == 16
+    assert "score_vs_random" in m
+    agent = zeroforge.load_agent(tmp_path)
+    assert agent.task.name == load_config(preset).task.name
