@@ -4,7 +4,10 @@ Importing this package registers the built-in tasks (the modules below register 
 ``@register_task`` when imported).
 """
 
-from zeroforge.tasks import games  # noqa: F401  (registers tictactoe, connect_four)
+from zeroforge.tasks import (
+    games,  # noqa: F401  (registers tictactoe, connect_four)
+    search,  # noqa: F401  (registers the single-agent search tasks)
+)
 from zeroforge.tasks.base import State, Task, available_tasks, frozen_array, make_task, register_task
 
 __all__ = ["State", "Task", "available_tasks", "frozen_array", "make_task", "register_task"]

@@ -1,0 +1,1 @@
+"""Single-agent search tasks (path finding, arithmetic search, ...); importing registers them."""
