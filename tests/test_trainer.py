@@ -226,3 +226,16 @@ def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> N
     assert "score_vs_random" in m
     agent = zeroforge.load_agent(tmp_path)
     assert agent.task.name == load_config(preset).task.name
+
+
+@pytest.mark.parametrize("task_name", zeroforge.available_tasks())
+def test_every_task_trains_one_tiny_iteration(task_name: str, tmp_path: Path) -> None:
+    """The whole loop (self-play, extraction, training, evaluation, checkpoint, load_agent) on every task."""
+    anchors = "arena.anchors=[random,perfect]" if zeroforge.make_task(task_name).solvable else "arena.anchors=[random]"
+    cfg = load_config(None, [*TINY, "iterations=1", f"task.name={task_name}", anchors])
+    m = SelfPlayTrainer(cfg, tmp_path).run()[-1]
+    assert m["episodes"] == 16 and m["positions"] >= 16
+    assert 0.0 <= m["success_rate"] <= 1.0 and np.isfinite(m["loss_total"])
+    agent = zeroforge.load_agent(tmp_path)
+    state = agent.task.initial_state(seed=123)
+    assert state.legal_action_mask[agent.select_action(state)]

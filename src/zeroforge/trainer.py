@@ -79,7 +79,7 @@ class SelfPlayTrainer:
         self.run_dir = Path(run_dir)
         self.on_progress = on_progress
         self.task = make_task(cfg.task.name, **cfg.task.params)
-        if "perfect" in cfg.arena.anchors and not getattr(self.task, "solvable", False):
+        if self.task.num_players == 2 and "perfect" in cfg.arena.anchors and not self.task.solvable:
             raise ConfigError(f"arena.anchors: the 'perfect' anchor needs a solvable game; "
                               f"{cfg.task.name!r} is not (drop 'perfect' from arena.anchors)")
         self.config = cfg
