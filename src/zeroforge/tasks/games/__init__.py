@@ -1,6 +1,7 @@
-"""Two-player board games (OpenSpiel conventions) and an exact solver for small ones."""
+"""Two-player games (OpenSpiel conventions) and an exact solver for small ones."""
 
 from zeroforge.tasks.games.connect_four import ConnectFour, ConnectFourState
+from zeroforge.tasks.games.nim import Nim, NimState
 from zeroforge.tasks.games.solver import NegamaxSolver, optimal_actions, solve
 from zeroforge.tasks.games.tictactoe import TicTacToe, TicTacToeState
 
@@ -8,6 +9,8 @@ __all__ = [
     "ConnectFour",
     "ConnectFourState",
     "NegamaxSolver",
+    "Nim",
+    "NimState",
     "TicTacToe",
     "TicTacToeState",
     "optimal_actions",
