@@ -65,3 +65,17 @@ def test_solver_agrees_with_nim_sum_theory_on_every_position(misere: bool) -> No
 def test_bad_parameters(bad: dict) -> None:
     with pytest.raises(ValueError, match="nim"):
         make_task("nim", **bad)
+
+
+def test_perfect_play_check_counts_mistakes_not_forced_losses() -> None:
+    """Nim 1-3-5-7 is lost for the first player: a perfect player loses every game as first player
+    without a single mistake, while a random player makes mistakes."""
+    from zeroforge.arena.evaluation import perfect_play_check
+    from zeroforge.arena.match import PerfectPlayer, RandomPlayer
+
+    task = make_task("nim")
+    perfect = perfect_play_check(task, PerfectPlayer(task))
+    assert perfect.losses > 0 and perfect.mistakes == 0 and perfect.perfect
+    assert perfect.draws == 0  # Nim has no draws
+    sloppy = perfect_play_check(task, RandomPlayer(), np.random.default_rng(0))
+    assert sloppy.mistakes > 0 and not sloppy.perfect

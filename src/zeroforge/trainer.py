@@ -278,6 +278,7 @@ class SelfPlayTrainer:
             agent_player = self._search_player(me, self.best_net, self.config.agent_simulations)
             report = perfect_play_check(self.task, agent_player)
             out["perfect_play_losses"] = report.losses
+            out["perfect_play_mistakes"] = report.mistakes
             out["perfect_play_draws"] = report.draws
             out["perfect_play_wins"] = report.wins
         return out

@@ -19,9 +19,12 @@ __all__ = ["PerfectPlayReport", "perfect_play_check"]
 
 @dataclass(frozen=True)
 class PerfectPlayReport:
-    """Distinct final positions reached, counted from the agent's side, per seat and in total.
+    """Distinct final positions reached, counted from the agent's side, over both seats.
 
-    ``losing_lines`` lists the action sequences of lost games (empty for perfect play).
+    ``mistakes`` counts the agent's decisions (distinct positions) whose move was not game-theoretically
+    optimal; ``losing_lines`` lists action sequences of lost games. In a game that is a draw from the start
+    (tic-tac-toe) perfect play means no loss; in one that is lost for a seat (Nim 1-3-5-7 for the first
+    player) the losses of that seat are forced, so perfection is judged by ``mistakes``.
     """
 
     wins: int
@@ -29,10 +32,11 @@ class PerfectPlayReport:
     losses: int
     agent_positions: int
     losing_lines: tuple[tuple[int, ...], ...]
+    mistakes: int = 0
 
     @property
     def perfect(self) -> bool:
-        return self.losses == 0
+        return self.mistakes == 0
 
 
 def perfect_play_check(task: Task, agent: Player, rng: np.random.Generator | None = None,
@@ -48,7 +52,7 @@ def perfect_play_check(task: Task, agent: Player, rng: np.random.Generator | Non
         raise ValueError(f"perfect_play_check needs a two-player game, {task.name} has {task.num_players}")
     rng = rng if rng is not None else np.random.default_rng(0)
     solver = NegamaxSolver(task)
-    wins = draws = losses = 0
+    wins = draws = losses = mistakes = 0
     positions = 0
     losing: list[tuple[int, ...]] = []
     for seat in (0, 1):
@@ -64,6 +68,7 @@ def perfect_play_check(task: Task, agent: Player, rng: np.random.Generator | Non
                 positions += len(mine)
                 actions = agent.act([s for s, _ in mine], rng)
                 for (s, line), a in zip(mine, actions, strict=True):
+                    mistakes += a not in solver.optimal_actions(s)
                     child = task.step(s, a)
                     (finals if child.terminal else nxt).setdefault(child.key(), (child, (*line, a)))
             for s, line in theirs:
@@ -81,4 +86,4 @@ def perfect_play_check(task: Task, agent: Player, rng: np.random.Generator | Non
                     losing.append(line)
             else:
                 draws += 1
-    return PerfectPlayReport(wins, draws, losses, positions, tuple(losing))
+    return PerfectPlayReport(wins, draws, losses, positions, tuple(losing), mistakes)
