@@ -6,6 +6,7 @@ Importing this package registers the built-in tasks (the modules below register 
 
 from zeroforge.tasks import (
     games,  # noqa: F401  (registers tictactoe, connect_four)
+    reasoning,  # noqa: F401  (registers the single-agent reasoning tasks)
     search,  # noqa: F401  (registers the single-agent search tasks)
 )
 from zeroforge.tasks.base import State, Task, available_tasks, frozen_array, make_task, register_task

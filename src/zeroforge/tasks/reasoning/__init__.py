@@ -1,0 +1,1 @@
+"""Single-agent multi-step reasoning tasks (planning, logic); importing registers them."""
