@@ -1,1 +1,3 @@
 """Single-agent multi-step reasoning tasks (planning, logic); importing registers them."""
+
+from zeroforge.tasks.reasoning import blocksworld  # noqa: F401

@@ -2,5 +2,6 @@
 
 from zeroforge.tasks.search import (
     countdown,  # noqa: F401
+    knapsack,  # noqa: F401
     maze,  # noqa: F401
 )

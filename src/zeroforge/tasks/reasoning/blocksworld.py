@@ -1,0 +1,370 @@
+"""Blocksworld planning as a single-agent pure MDP.
+
+``n`` blocks named ``A``, ``B``, ``C``, ... stand in stacks on a table with unlimited space. A
+configuration is the tuple ``on`` of length ``n``: ``on[x]`` is the index of the block that block ``x``
+sits on, or ``n`` for the table. An instance is an initial configuration and a goal configuration; the
+agent moves one clear block at a time until the current configuration equals the goal.
+
+Generation (``initial_state(seed)``, deterministic through ``np.random.default_rng(seed)``): a
+configuration is a random permutation of the blocks cut into stacks at random gaps (each gap cut with
+probability 1/2; not uniform over configurations, which does not matter here). The goal is drawn the
+same way, redrawn until it differs from the initial configuration.
+
+Actions: ``move X Y`` is action ``X * (n + 1) + Y`` with ``Y = n`` meaning the table, so
+``num_actions = n * (n + 1)``. It is legal iff ``X`` is clear, ``X != Y``, and ``Y`` is clear (a block) or
+the table with ``X`` not already on the table (every legal move changes the configuration).
+
+Rewards ``float32[1]``: ``+1`` on reaching the goal (terminal, ``success``); ``-1`` when the step budget
+``ceil(step_budget_factor * optimal_length)`` is used up without reaching it (terminal, ``failure``);
+``0`` otherwise. Reaching the goal on the last step of the budget is a success. ``optimal_length`` is
+the length of a shortest plan, computed once per instance (``optimal_plan_length``); ``_step`` does no
+search. ``max_episode_steps = ceil(step_budget_factor * 2 * n)`` bounds every budget, since putting every
+block on the table and then building the goal towers takes at most ``2 * n`` moves.
+
+Optimal plan length: A* over configurations with the admissible and consistent heuristic "number of
+blocks not yet in their final position" (a block is in its final position when it and every block below
+it sit as in the goal; each other block must move at least once, and one move changes that count by at
+most one). With a consistent heuristic A* returns the same length as breadth-first search, and it stays
+fast up to the maximum of 8 blocks (the full state space for 8 blocks has 394,353 configurations, which
+plain BFS would enumerate in several seconds of Python).
+
+Observation: ``seq_len = 2 * n + 1`` tokens: for each block ``x`` in order the token ``on[x]`` of the
+current configuration (block index ``0..n-1`` or ``n`` for the table), then the same for the goal, then
+one token ``n + 1 + b`` for the remaining-budget bucket ``b = min(7, 8 * remaining // budget)``;
+``vocab_size = n + 9``.
+
+Text: ``to_text`` reads ``state: [A C] [B] | goal: [C B A] | step 0/6``, each stack listed bottom to top
+(stacks ordered by their bottom block). ``Blocksworld.parse`` reads the JSON instance format
+``{"initial": [["A", "C"], ["B"]], "goal": [["C", "B", "A"]]}`` (each inner list bottom to top) and
+returns a fresh instance (``step_count = 0``); ``BlocksworldState.to_json`` writes the current
+configuration and goal in that format.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import string
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zeroforge.tasks.base import State, Task, frozen_array, register_task
+
+__all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
+
+MIN_BLOCKS, MAX_BLOCKS = 2, 8
+_BUDGET_BUCKETS = 8
+_NAMES = string.ascii_uppercase
+
+_NO_REWARD = frozen_array([0.0], np.float32)
+_WIN = frozen_array([1.0], np.float32)
+_LOSS = frozen_array([-1.0], np.float32)
+
+Config = tuple[int, ...]
+
+
+def _stacks(on: Config) -> list[list[int]]:
+    """The stacks of ``on``, each bottom to top, ordered by their bottom block."""
+    n = len(on)
+    above: dict[int, int] = {below: x for x, below in enumerate(on) if below != n}
+    stacks = []
+    for bottom in range(n):
+        if on[bottom] == n:
+            stack = [bottom]
+            while stack[-1] in above:
+                stack.append(above[stack[-1]])
+            stacks.append(stack)
+    return stacks
+
+
+def _render(on: Config) -> str:
+    return " ".join("[" + " ".join(_NAMES[x] for x in s) + "]" for s in _stacks(on))
+
+
+def _clear(on: Config) -> list[bool]:
+    n = len(on)
+    clear = [True] * n
+    for below in on:
+        if below != n:
+            clear[below] = False
+    return clear
+
+
+def _moves(on: Config) -> list[tuple[int, int]]:
+    """Legal ``(x, y)`` moves from ``on`` (``y = n`` is the table)."""
+    n = len(on)
+    clear = _clear(on)
+    out = []
+    for x in range(n):
+        if not clear[x]:
+            continue
+        for y in range(n):
+            if y != x and clear[y]:
+                out.append((x, y))
+        if on[x] != n:
+            out.append((x, n))
+    return out
+
+
+def _misplaced(on: Config, goal: Config) -> int:
+    """Blocks not in their final position (they or a block below them differ from the goal)."""
+    n = len(on)
+    placed: dict[int, bool] = {}
+
+    def ok(x: int) -> bool:
+        if x not in placed:
+            placed[x] = on[x] == goal[x] and (on[x] == n or ok(on[x]))
+        return placed[x]
+
+    return sum(not ok(x) for x in range(n))
+
+
+def _shortest(start: Config, goal: Config) -> int:
+    """Length of a shortest plan from ``start`` to ``goal`` (A*, consistent heuristic; always exists)."""
+    if start == goal:
+        return 0
+    n = len(start)
+    best = {start: 0}
+    frontier = [(_misplaced(start, goal), 0, start)]
+    while frontier:
+        _, g, on = heapq.heappop(frontier)
+        if on == goal:
+            return g
+        if g > best[on]:
+            continue
+        for x, y in _moves(on):
+            nxt = (*on[:x], y, *on[x + 1 :])
+            if g + 1 < best.get(nxt, n * n):
+                best[nxt] = g + 1
+                heapq.heappush(frontier, (g + 1 + _misplaced(nxt, goal), g + 1, nxt))
+    raise AssertionError("blocksworld: goal unreachable")  # pragma: no cover - every configuration connects
+
+
+@dataclass(frozen=True, eq=False)
+class BlocksworldState(State):
+    """A configuration within a blocksworld instance.
+
+    ``on`` / ``goal``: what each block sits on (block index, or ``len(on)`` for the table) now and in the
+    goal. ``budget``: the instance's step budget; ``optimal_length``: the shortest plan length from the
+    instance's initial configuration.
+    """
+
+    on: Config
+    goal: Config
+    budget: int
+    optimal_length: int
+
+    def key(self) -> tuple[Config, Config, int, int]:
+        """``(on, goal, step_count, budget)``."""
+        return (self.on, self.goal, self.step_count, self.budget)
+
+    @property
+    def num_blocks(self) -> int:
+        return len(self.on)
+
+    @property
+    def remaining(self) -> int:
+        """Steps left in the budget."""
+        return self.budget - self.step_count
+
+    def to_text(self) -> str:
+        """``state: [A C] [B] | goal: [C B A] | step 0/6`` (stacks bottom to top)."""
+        return f"state: {_render(self.on)} | goal: {_render(self.goal)} | step {self.step_count}/{self.budget}"
+
+    def to_json(self) -> str:
+        """The current configuration and the goal in the instance format ``parse`` reads."""
+        return json.dumps(
+            {
+                "initial": [[_NAMES[x] for x in s] for s in _stacks(self.on)],
+                "goal": [[_NAMES[x] for x in s] for s in _stacks(self.goal)],
+            }
+        )
+
+
+def optimal_plan_length(state: BlocksworldState) -> int:
+    """Length of a shortest plan from ``state``'s configuration to its goal."""
+    return _shortest(state.on, state.goal)
+
+
+@register_task("blocksworld")
+class Blocksworld(Task):
+    """Blocksworld: ``num_blocks`` blocks (2..8), ``num_blocks * (num_blocks + 1)`` move actions, one player.
+
+    ``step_budget_factor`` (>= 1) sets the budget as a multiple of the optimal plan length.
+    """
+
+    name: ClassVar[str] = "blocksworld"
+    num_players = 1
+
+    def __init__(self, num_blocks: int = 4, step_budget_factor: float = 2.0) -> None:
+        if (
+            isinstance(num_blocks, bool)
+            or not isinstance(num_blocks, int | np.integer)
+            or not MIN_BLOCKS <= num_blocks <= MAX_BLOCKS
+        ):
+            raise ValueError(
+                f"blocksworld: num_blocks must be an integer in {MIN_BLOCKS}..{MAX_BLOCKS}, got {num_blocks!r}"
+            )
+        try:
+            factor = float(step_budget_factor)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"blocksworld: step_budget_factor must be a number >= 1, got {step_budget_factor!r}"
+            ) from None
+        if not (math.isfinite(factor) and factor >= 1.0):
+            raise ValueError(
+                f"blocksworld: step_budget_factor must be a finite number >= 1, got {step_budget_factor!r}"
+            )
+        n = int(num_blocks)
+        self.num_blocks = n
+        self.step_budget_factor = factor
+        self.blocks = _NAMES[:n]
+        self.num_actions = n * (n + 1)
+        self.seq_len = 2 * n + 1
+        self.vocab_size = n + 1 + _BUDGET_BUCKETS
+        self.max_episode_steps = math.ceil(factor * 2 * n)
+
+    # ----------------------------------------------------------------- generation
+
+    def _random_config(self, rng: np.random.Generator) -> Config:
+        n = self.num_blocks
+        order = [int(x) for x in rng.permutation(n)]
+        cuts = rng.random(n - 1) < 0.5
+        on = [n] * n
+        for i in range(1, n):
+            if not cuts[i - 1]:
+                on[order[i]] = order[i - 1]
+        return tuple(on)
+
+    def generate(self, seed: int) -> tuple[Config, Config]:
+        """The ``(initial, goal)`` configurations of the instance drawn with ``seed``."""
+        rng = np.random.default_rng(seed)
+        initial = self._random_config(rng)
+        goal = self._random_config(rng)
+        while goal == initial:
+            goal = self._random_config(rng)
+        return initial, goal
+
+    def _make_state(self, initial: Config, goal: Config) -> BlocksworldState:
+        optimum = _shortest(initial, goal)
+        return self._state(initial, goal, 0, math.ceil(self.step_budget_factor * optimum), optimum)
+
+    def _initial_state(self, seed: int) -> BlocksworldState:
+        return self._make_state(*self.generate(seed))
+
+    # ----------------------------------------------------------------- dynamics
+
+    def _state(self, on: Config, goal: Config, steps: int, budget: int, optimum: int) -> BlocksworldState:
+        n = self.num_blocks
+        reached = on == goal
+        terminal = reached or steps >= budget
+        rewards = _WIN if reached else _LOSS if terminal else _NO_REWARD
+        mask = np.zeros(self.num_actions, dtype=np.bool_)
+        if not terminal:
+            for x, y in _moves(on):
+                mask[x * (n + 1) + y] = True
+        mask.flags.writeable = False
+        remaining = budget - steps
+        obs = np.empty(self.seq_len, dtype=np.int64)
+        obs[:n] = on
+        obs[n : 2 * n] = goal
+        obs[-1] = n + 1 + min(_BUDGET_BUCKETS - 1, _BUDGET_BUCKETS * remaining // max(budget, 1))
+        obs.flags.writeable = False
+        return BlocksworldState(
+            current_player=0,
+            legal_action_mask=mask,
+            terminal=terminal,
+            rewards=rewards,
+            observation=obs,
+            step_count=steps,
+            on=on,
+            goal=goal,
+            budget=budget,
+            optimal_length=optimum,
+        )
+
+    def _step(self, state: State, action: int) -> BlocksworldState:
+        if type(state) is not BlocksworldState:
+            raise ValueError(f"{self.name}: expected a BlocksworldState, got {type(state).__name__}")
+        if state.num_blocks != self.num_blocks:
+            raise ValueError(f"{self.name}: state has {state.num_blocks} blocks, this task has {self.num_blocks}")
+        x, y = divmod(action, self.num_blocks + 1)
+        on = (*state.on[:x], y, *state.on[x + 1 :])
+        return self._state(on, state.goal, state.step_count + 1, state.budget, state.optimal_length)
+
+    def outcome(self, state: State) -> str:
+        """``success`` when the goal configuration was reached, ``failure`` when the budget ran out first."""
+        if not state.terminal:
+            return "timeout"
+        if isinstance(state, BlocksworldState):
+            return "success" if state.on == state.goal else "failure"
+        return super().outcome(state)
+
+    def action_to_text(self, state: State, action: int) -> str:
+        """``"move A B"`` or ``"move A table"``."""
+        x, y = divmod(int(action), self.num_blocks + 1)
+        return f"move {_NAMES[x]} {'table' if y == self.num_blocks else _NAMES[y]}"
+
+    def optimal_plan_length(self, state: BlocksworldState) -> int:
+        """Length of a shortest plan from ``state``'s configuration to its goal."""
+        return optimal_plan_length(state)
+
+    # ----------------------------------------------------------------- text
+
+    def _parse_config(self, field: str, value: Any) -> Config:
+        n = self.num_blocks
+        if not isinstance(value, list):
+            raise ValueError(f"blocksworld: {field!r} must be a list of stacks, got {type(value).__name__}")
+        on = [-1] * n
+        for i, stack in enumerate(value):
+            if not isinstance(stack, list) or not stack:
+                raise ValueError(f"blocksworld: {field!r} stack {i + 1} must be a non-empty list of block names")
+            below = n
+            for name in stack:
+                if not isinstance(name, str) or name not in self.blocks:
+                    raise ValueError(
+                        f"blocksworld: {field!r} has unknown block {name!r} (blocks are {', '.join(self.blocks)})"
+                    )
+                x = self.blocks.index(name)
+                if on[x] != -1:
+                    raise ValueError(f"blocksworld: {field!r} has block {name!r} more than once")
+                on[x] = below
+                below = x
+        missing = [self.blocks[x] for x in range(n) if on[x] == -1]
+        if missing:
+            raise ValueError(
+                f"blocksworld: {field!r} is missing block(s) {', '.join(missing)} (this task has {n} blocks)"
+            )
+        return tuple(on)
+
+    def parse(self, text: str) -> BlocksworldState:
+        """The instance in ``text``: JSON ``{"initial": [[...], ...], "goal": [[...], ...]}``, stacks bottom to top.
+
+        Each of ``initial`` and ``goal`` must hold every one of this task's blocks (``A``.. its
+        ``num_blocks``-th letter) exactly once, and they must differ; otherwise a one-line ``ValueError``.
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"blocksworld: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        if not isinstance(data, dict):
+            raise ValueError(f"blocksworld: expected a JSON object, got {type(data).__name__}")
+        for field in ("initial", "goal"):
+            if field not in data:
+                raise ValueError(f"blocksworld: missing field {field!r}")
+        extra = sorted(set(data) - {"initial", "goal"})
+        if extra:
+            raise ValueError(f"blocksworld: unknown field(s) {', '.join(map(repr, extra))}")
+        initial = self._parse_config("initial", data["initial"])
+        goal = self._parse_config("goal", data["goal"])
+        if initial == goal:
+            raise ValueError("blocksworld: the initial configuration already equals the goal")
+        return self._make_state(initial, goal)
+
+    def __repr__(self) -> str:
+        return f"Blocksworld(num_blocks={self.num_blocks}, step_budget_factor={self.step_budget_factor})"

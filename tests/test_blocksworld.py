@@ -1,0 +1,215 @@
+"""Known-answer tests for the blocksworld planning task ("blocksworld")."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+
+import numpy as np
+import pytest
+
+from zeroforge.tasks import make_task
+from zeroforge.tasks.reasoning.blocksworld import Blocksworld, BlocksworldState, optimal_plan_length
+
+# The Sussman anomaly: C on A, A and B on the table; goal A on B on C.
+SUSSMAN = json.dumps({"initial": [["A", "C"], ["B"]], "goal": [["C", "B", "A"]]})
+SUSSMAN_PLAN = ["move C table", "move B C", "move A B"]
+
+
+def _action(task: Blocksworld, text: str) -> int:
+    _, x, y = text.split()
+    n = task.num_blocks
+    return task.blocks.index(x) * (n + 1) + (n if y == "table" else task.blocks.index(y))
+
+
+def _play(task: Blocksworld, state: BlocksworldState, plan: list[str]) -> BlocksworldState:
+    for text in plan:
+        a = _action(task, text)
+        assert task.action_to_text(state, a) == text
+        nxt = task.step(state, a)
+        assert isinstance(nxt, BlocksworldState)
+        state = nxt
+    return state
+
+
+def _bfs(on: tuple[int, ...], goal: tuple[int, ...]) -> int:
+    """Plain breadth-first search over configurations (the reference for the task's A*)."""
+    n = len(on)
+    dist = {on: 0}
+    queue = deque([on])
+    while queue:
+        cur = queue.popleft()
+        if cur == goal:
+            return dist[cur]
+        covered = {b for b in cur if b != n}
+        for x in range(n):
+            if x in covered:
+                continue
+            for y in range(n + 1):
+                if y == x or y in covered or (y == n and cur[x] == n):
+                    continue
+                nxt = (*cur[:x], y, *cur[x + 1 :])
+                if nxt not in dist:
+                    dist[nxt] = dist[cur] + 1
+                    queue.append(nxt)
+    raise AssertionError("unreachable")
+
+
+def test_registered_with_defaults() -> None:
+    task = make_task("blocksworld")
+    assert isinstance(task, Blocksworld)
+    assert task.num_blocks == 4 and task.num_actions == 20 and task.seq_len == 9 and task.num_players == 1
+    assert task.vocab_size == 4 + 1 + 8
+    assert task.max_episode_steps == 16
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"num_blocks": 1}, "num_blocks"),
+        ({"num_blocks": 9}, "num_blocks"),
+        ({"num_blocks": 3.0}, "num_blocks"),
+        ({"num_blocks": True}, "num_blocks"),
+        ({"step_budget_factor": 0.5}, "step_budget_factor"),
+        ({"step_budget_factor": float("inf")}, "step_budget_factor"),
+        ({"step_budget_factor": "x"}, "step_budget_factor"),
+    ],
+)
+def test_bad_parameters(params: dict[str, object], match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        Blocksworld(**params)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+
+
+def test_sussman_anomaly_optimal_plan() -> None:
+    task = Blocksworld(num_blocks=3)
+    state = task.parse(SUSSMAN)
+    assert state.on == (3, 3, 0) and state.goal == (1, 2, 3)
+    assert optimal_plan_length(state) == 3 == state.optimal_length == task.optimal_plan_length(state)
+    assert _bfs(state.on, state.goal) == 3
+    assert state.budget == 6 and state.step_count == 0 and not state.terminal
+    assert state.to_text() == "state: [A C] [B] | goal: [C B A] | step 0/6"
+    np.testing.assert_array_equal(state.observation, [3, 3, 0, 1, 2, 3, 3 + 1 + 7])
+    legal = {task.action_to_text(state, int(a)) for a in np.flatnonzero(state.legal_action_mask)}
+    assert legal == {"move C table", "move C B", "move B C"}
+
+    end = _play(task, state, SUSSMAN_PLAN)
+    assert end.terminal and end.step_count == 3
+    np.testing.assert_array_equal(end.rewards, [1.0])
+    assert task.outcome(end) == "success"
+    assert not end.legal_action_mask.any()
+    assert end.to_text() == "state: [C B A] | goal: [C B A] | step 3/6"
+
+
+def test_intermediate_steps_have_no_reward() -> None:
+    task = Blocksworld(num_blocks=3)
+    state = _play(task, task.parse(SUSSMAN), SUSSMAN_PLAN[:2])
+    assert not state.terminal and task.outcome(state) == "timeout"
+    np.testing.assert_array_equal(state.rewards, [0.0])
+    assert optimal_plan_length(state) == 1
+
+
+def test_illegal_moves_raise() -> None:
+    task = Blocksworld(num_blocks=3)
+    state = task.parse(SUSSMAN)  # C on A; A, B on the table
+    for text in ("move A B", "move A table", "move B A", "move C C", "move B table"):
+        # covered block, covered block to the table, onto a covered block, onto itself, table to table
+        with pytest.raises(ValueError, match="illegal"):
+            task.step(state, _action(task, text))
+
+
+def test_wasting_the_budget_fails() -> None:
+    task = Blocksworld(num_blocks=3)
+    state = task.parse(SUSSMAN)
+    plan = ["move C B", "move C A"] * 3  # six moves, never the goal
+    for i, text in enumerate(plan):
+        assert not state.terminal
+        state = task.step(state, _action(task, text))
+        if i < len(plan) - 1:
+            np.testing.assert_array_equal(state.rewards, [0.0])
+    assert state.terminal and state.step_count == state.budget == 6
+    np.testing.assert_array_equal(state.rewards, [-1.0])
+    assert task.outcome(state) == "failure"
+    assert not state.legal_action_mask.any()
+
+
+def test_budget_bucket_token_counts_down() -> None:
+    task = Blocksworld(num_blocks=3)
+    state = task.parse(SUSSMAN)
+    buckets = [int(state.observation[-1]) - 4]
+    for text in ["move C B", "move C A"] * 2 + ["move C B"]:
+        state = task.step(state, _action(task, text))
+        buckets.append(int(state.observation[-1]) - 4)
+    assert buckets == [min(7, 8 * r // 6) for r in range(6, 0, -1)]
+
+
+def test_goal_reached_on_the_last_budget_step_is_success() -> None:
+    task = Blocksworld(num_blocks=3, step_budget_factor=1.0)
+    end = _play(task, task.parse(SUSSMAN), SUSSMAN_PLAN)
+    assert end.budget == 3 and end.terminal
+    np.testing.assert_array_equal(end.rewards, [1.0])
+    assert task.outcome(end) == "success"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("{", "malformed JSON"),
+        ("not json", "malformed JSON"),
+        ("[]", "JSON object"),
+        ('{"initial": [["A","B","C"]]}', "missing field 'goal'"),
+        ('{"initial": [["A","B","C"]], "goal": [["C","B","A"]], "x": 1}', "unknown field"),
+        ('{"initial": "ABC", "goal": [["C","B","A"]]}', "list of stacks"),
+        ('{"initial": [[]], "goal": [["C","B","A"]]}', "non-empty"),
+        ('{"initial": [["A","B","D"]], "goal": [["C","B","A"]]}', "unknown block 'D'"),
+        ('{"initial": [["A","B",3]], "goal": [["C","B","A"]]}', "unknown block 3"),
+        ('{"initial": [["A","B"],["A","C"]], "goal": [["C","B","A"]]}', "'A' more than once"),
+        ('{"initial": [["A","B"]], "goal": [["C","B","A"]]}', "missing block"),
+        ('{"initial": [["A","B","C"]], "goal": [["C","A"]]}', "'goal' is missing block"),
+        ('{"initial": [["A","B","C"]], "goal": [["A","B","C"]]}', "already equals the goal"),
+    ],
+)
+def test_parse_errors_are_one_line(text: str, match: str) -> None:
+    task = Blocksworld(num_blocks=3)
+    with pytest.raises(ValueError, match=match) as info:
+        task.parse(text)
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_block_count_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown block 'C'"):
+        Blocksworld(num_blocks=2).parse(SUSSMAN)
+    with pytest.raises(ValueError, match="missing block"):
+        Blocksworld(num_blocks=4).parse(SUSSMAN)
+
+
+def test_to_json_round_trips() -> None:
+    task = Blocksworld(num_blocks=5)
+    for seed in range(5):
+        state = task.initial_state(seed)
+        again = task.parse(state.to_json())
+        assert again == state and again.to_text() == state.to_text()
+
+
+@pytest.mark.parametrize("num_blocks", [2, 3, 4, 5, 6])
+def test_generated_instances(num_blocks: int) -> None:
+    task = Blocksworld(num_blocks=num_blocks)
+    for seed in range(10):
+        state = task.initial_state(seed)
+        assert state == task.initial_state(seed) and state.to_text() == task.initial_state(seed).to_text()
+        assert state.on != state.goal and not state.terminal
+        assert sorted(state.on).count(num_blocks) >= 1 and sorted(state.goal).count(num_blocks) >= 1
+        optimum = _bfs(state.on, state.goal)
+        assert 1 <= optimum == state.optimal_length <= 2 * num_blocks
+        assert state.budget == int(np.ceil(2.0 * optimum)) <= task.max_episode_steps
+    assert len({task.initial_state(s).key() for s in range(10)}) > 1
+
+
+def test_large_instances_are_fast_and_bounded() -> None:
+    task = Blocksworld(num_blocks=8)
+    tower = json.dumps({"initial": [list("ABCDEFGH")], "goal": [list("HGFEDCBA")]})
+    state = task.parse(tower)
+    assert state.optimal_length == 8  # unstack H..A one by one, each straight onto the growing reversed tower
+    for seed in range(5):
+        s = task.initial_state(seed)
+        assert 1 <= s.optimal_length <= 16 and s.budget <= task.max_episode_steps
