@@ -18,6 +18,7 @@ Action numbering follows OpenSpiel where the game exists there, so peers can ref
 from __future__ import annotations
 
 import hashlib
+import json
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -32,6 +33,7 @@ __all__ = [
     "available_tasks",
     "frozen_array",
     "make_task",
+    "read_json_instance",
     "register_task",
 ]
 
@@ -158,6 +160,27 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def read_json_instance(task_name: str, text: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Parse a JSON instance that must be an object with exactly ``keys``; any other input raises a
+    one-line ``ValueError`` starting with ``task_name``. The values are the caller's to check."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{task_name}: malformed JSON instance: {exc.msg} at line {exc.lineno} column "
+                         f"{exc.colno}") from None
+    except TypeError as exc:
+        raise ValueError(f"{task_name}: malformed JSON instance: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{task_name}: instance must be a JSON object, got {type(data).__name__}")
+    for key in keys:
+        if key not in data:
+            raise ValueError(f"{task_name}: instance is missing the key {key!r}")
+    extra = sorted(set(data) - set(keys))
+    if extra:
+        raise ValueError(f"{task_name}: instance has unknown keys {extra}")
+    return data
 
 
 _REGISTRY: dict[str, Callable[..., Task]] = {}

@@ -51,7 +51,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
 
 __all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
 
@@ -346,20 +346,7 @@ class Blocksworld(Task):
         Each of ``initial`` and ``goal`` must hold every one of this task's blocks (``A``.. its
         ``num_blocks``-th letter) exactly once, and they must differ; otherwise a one-line ``ValueError``.
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"blocksworld: malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-            ) from None
-        if not isinstance(data, dict):
-            raise ValueError(f"blocksworld: expected a JSON object, got {type(data).__name__}")
-        for field in ("initial", "goal"):
-            if field not in data:
-                raise ValueError(f"blocksworld: missing field {field!r}")
-        extra = sorted(set(data) - {"initial", "goal"})
-        if extra:
-            raise ValueError(f"blocksworld: unknown field(s) {', '.join(map(repr, extra))}")
+        data = read_json_instance("blocksworld", text, ("initial", "goal"))
         initial = self._parse_config("initial", data["initial"])
         goal = self._parse_config("goal", data["goal"])
         if initial == goal:

@@ -36,7 +36,6 @@ terminal state's :meth:`Countdown.answer` is an expression that :func:`verify_ex
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -44,7 +43,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
 
 __all__ = ["Countdown", "CountdownState", "solve", "verify_expression"]
 
@@ -281,19 +280,7 @@ class Countdown(Task):
         ``numbers`` must be ``num_numbers`` positive integers, ``target`` an integer in 1..9999; anything
         else (malformed JSON, missing or unknown keys, wrong types) raises a one-line ``ValueError``.
         """
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise ValueError(f"countdown: malformed JSON instance: {msg}") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"countdown: instance must be a JSON object, got {type(data).__name__}")
-        for key in ("numbers", "target"):
-            if key not in data:
-                raise ValueError(f"countdown: instance is missing the key {key!r}")
-        extra = sorted(set(data) - {"numbers", "target"})
-        if extra:
-            raise ValueError(f"countdown: instance has unknown keys {extra}")
+        data = read_json_instance("countdown", text, ("numbers", "target"))
         numbers = data["numbers"]
         if not isinstance(numbers, list):
             raise ValueError(f"countdown: 'numbers' must be a list, got {type(numbers).__name__}")

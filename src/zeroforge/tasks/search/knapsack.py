@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
 
 __all__ = ["Knapsack", "KnapsackState", "optimum"]
 
@@ -297,20 +297,7 @@ class Knapsack(Task):
         integer >= 1; malformed JSON, missing or unknown keys and wrong types raise a one-line
         ``ValueError``. (Only the first line of ``to_text()`` is in this form.)
         """
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            raise ValueError(f"knapsack: malformed JSON instance: {msg}") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"knapsack: instance must be a JSON object, got {type(data).__name__}")
-        keys = ("capacity", "weights", "values")
-        for key in keys:
-            if key not in data:
-                raise ValueError(f"knapsack: instance is missing the key {key!r}")
-        extra = sorted(set(data) - set(keys))
-        if extra:
-            raise ValueError(f"knapsack: instance has unknown keys {extra}")
+        data = read_json_instance("knapsack", text, ("capacity", "weights", "values"))
         for key in ("weights", "values"):
             if not isinstance(data[key], list):
                 raise ValueError(f"knapsack: {key!r} must be a list, got {type(data[key]).__name__}")
