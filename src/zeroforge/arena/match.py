@@ -16,7 +16,7 @@ import numpy as np
 from zeroforge.config import MCTSConfig
 from zeroforge.search.evaluator import Evaluator
 from zeroforge.search.mcts import MCTS
-from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = ["MatchResult", "PerfectPlayer", "Player", "RandomPlayer", "SearchPlayer", "play_match"]
 
@@ -35,11 +35,7 @@ class RandomPlayer:
     name = "random"
 
     def act(self, states: Sequence[State], rng: np.random.Generator) -> list[int]:
-        out = []
-        for s in states:
-            legal = np.flatnonzero(s.legal_action_mask)
-            out.append(int(legal[rng.integers(len(legal))]))
-        return out
+        return [random_legal_action(s, rng) for s in states]
 
 
 class SearchPlayer:
@@ -99,8 +95,7 @@ def _opening(task: Task, moves: int, rng: np.random.Generator) -> State:
     for _ in range(moves):
         if state.terminal:
             break
-        legal = np.flatnonzero(state.legal_action_mask)
-        nxt = task.step(state, int(legal[rng.integers(len(legal))]))
+        nxt = task.step(state, random_legal_action(state, rng))
         if nxt.terminal:  # an opening must leave a game to play
             break
         state = nxt

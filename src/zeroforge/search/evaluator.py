@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = [
     "Evaluator",
@@ -128,8 +128,7 @@ class RolloutEvaluator:
         ret, scale = 0.0, 1.0
         steps = 0
         while not state.terminal and steps < task.max_episode_steps:
-            legal = np.flatnonzero(state.legal_action_mask)
-            state = task.step(state, int(legal[self.rng.integers(len(legal))]))
+            state = task.step(state, random_legal_action(state, self.rng))
             ret += scale * float(state.rewards[player])
             scale *= self.discount
             steps += 1

@@ -33,6 +33,7 @@ __all__ = [
     "available_tasks",
     "frozen_array",
     "make_task",
+    "random_legal_action",
     "read_json_instance",
     "register_task",
 ]
@@ -43,6 +44,12 @@ def frozen_array(values: Any, dtype: Any) -> np.ndarray:
     arr = np.array(values, dtype=dtype)
     arr.flags.writeable = False
     return arr
+
+
+def random_legal_action(state: State, rng: np.random.Generator) -> int:
+    """A uniformly random legal action of a non-terminal ``state``."""
+    legal = np.flatnonzero(state.legal_action_mask)
+    return int(legal[rng.integers(len(legal))])
 
 
 @dataclass(frozen=True, eq=False)
