@@ -28,6 +28,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 __all__ = [
+    "SOLO_FAILURE",
+    "SOLO_NO_REWARD",
+    "SOLO_SUCCESS",
     "State",
     "Task",
     "available_tasks",
@@ -44,6 +47,12 @@ def frozen_array(values: Any, dtype: Any) -> np.ndarray:
     arr = np.array(values, dtype=dtype)
     arr.flags.writeable = False
     return arr
+
+
+#: rewards ``float32[1]`` of single-agent tasks: nothing yet, success (+1), failure or timeout (-1)
+SOLO_NO_REWARD = frozen_array([0.0], np.float32)
+SOLO_SUCCESS = frozen_array([1.0], np.float32)
+SOLO_FAILURE = frozen_array([-1.0], np.float32)
 
 
 def random_legal_action(state: State, rng: np.random.Generator) -> int:

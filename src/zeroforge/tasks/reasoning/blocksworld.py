@@ -51,7 +51,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
+from zeroforge.tasks.base import (
+    SOLO_FAILURE,
+    SOLO_NO_REWARD,
+    SOLO_SUCCESS,
+    State,
+    Task,
+    read_json_instance,
+    register_task,
+)
 
 __all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
 
@@ -59,9 +67,6 @@ MIN_BLOCKS, MAX_BLOCKS = 2, 8
 _BUDGET_BUCKETS = 8
 _NAMES = string.ascii_uppercase
 
-_NO_REWARD = frozen_array([0.0], np.float32)
-_WIN = frozen_array([1.0], np.float32)
-_LOSS = frozen_array([-1.0], np.float32)
 
 Config = tuple[int, ...]
 
@@ -261,7 +266,7 @@ class Blocksworld(Task):
         n = self.num_blocks
         reached = on == goal
         terminal = reached or steps >= budget
-        rewards = _WIN if reached else _LOSS if terminal else _NO_REWARD
+        rewards = SOLO_SUCCESS if reached else SOLO_FAILURE if terminal else SOLO_NO_REWARD
         mask = np.zeros(self.num_actions, dtype=np.bool_)
         if not terminal:
             for x, y in _moves(on):

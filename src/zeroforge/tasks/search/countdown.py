@@ -43,7 +43,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
+from zeroforge.tasks.base import (
+    SOLO_FAILURE,
+    SOLO_NO_REWARD,
+    SOLO_SUCCESS,
+    State,
+    Task,
+    frozen_array,
+    read_json_instance,
+    register_task,
+)
 
 __all__ = ["Countdown", "CountdownState", "solve", "verify_expression"]
 
@@ -60,8 +69,7 @@ _SLOT_TOKENS = 7
 _TARGET_TOKENS = 4
 _EMPTY_SLOT = (_EMPTY,) + (_PAD,) * (_SLOT_TOKENS - 1)
 
-_ONE_REWARD = (frozen_array([-1.0], np.float32), frozen_array([1.0], np.float32))
-_NO_REWARD = frozen_array([0.0], np.float32)
+_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)  # indexed by "solved?"
 
 
 def _apply(op: int, a: Fraction, b: Fraction) -> Fraction:
@@ -210,7 +218,7 @@ class Countdown(Task):
             current_player=0,
             legal_action_mask=self._mask(values),
             terminal=False,
-            rewards=_NO_REWARD,
+            rewards=SOLO_NO_REWARD,
             observation=self._observation(target, values),
             step_count=0,
             target=target,
@@ -248,7 +256,7 @@ class Countdown(Task):
             current_player=0,
             legal_action_mask=self._no_actions if terminal else self._mask(new_values),
             terminal=terminal,
-            rewards=_ONE_REWARD[result == state.target] if terminal else _NO_REWARD,
+            rewards=_ONE_REWARD[result == state.target] if terminal else SOLO_NO_REWARD,
             observation=obs,
             step_count=steps,
             target=state.target,

@@ -37,7 +37,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, read_json_instance, register_task
+from zeroforge.tasks.base import (
+    SOLO_FAILURE,
+    SOLO_NO_REWARD,
+    SOLO_SUCCESS,
+    State,
+    Task,
+    frozen_array,
+    read_json_instance,
+    register_task,
+)
 
 __all__ = ["Knapsack", "KnapsackState", "optimum"]
 
@@ -52,8 +61,7 @@ _UNDECIDED, _TAKEN, _SKIPPED = 10, 11, 12
 _FIRST_WEIGHT = 13
 _FLAG = {SKIP: _SKIPPED, TAKE: _TAKEN}
 
-_ONE_REWARD = (frozen_array([-1.0], np.float32), frozen_array([1.0], np.float32))
-_NO_REWARD = frozen_array([0.0], np.float32)
+_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)  # indexed by "optimal?"
 
 
 def optimum(
@@ -218,7 +226,7 @@ class Knapsack(Task):
             current_player=0,
             legal_action_mask=self._mask(ws, 0, capacity),
             terminal=False,
-            rewards=_NO_REWARD,
+            rewards=SOLO_NO_REWARD,
             observation=frozen_array(tokens, np.int64),
             step_count=0,
             capacity=capacity,
@@ -255,7 +263,7 @@ class Knapsack(Task):
             current_player=0,
             legal_action_mask=self._mask(state.weights, steps, remaining),
             terminal=terminal,
-            rewards=_ONE_REWARD[packed == state.best_value] if terminal else _NO_REWARD,
+            rewards=_ONE_REWARD[packed == state.best_value] if terminal else SOLO_NO_REWARD,
             observation=obs,
             step_count=steps,
             capacity=state.capacity,

@@ -36,7 +36,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import (
+    SOLO_FAILURE,
+    SOLO_NO_REWARD,
+    SOLO_SUCCESS,
+    State,
+    Task,
+    frozen_array,
+    register_task,
+)
 
 __all__ = ["Maze", "MazeState", "bfs_distance"]
 
@@ -46,9 +54,6 @@ _BUDGET_TOKEN0 = 4
 _ACTION_NAMES = ("up", "down", "left", "right")
 _CHARS = {"#": WALL, ".": FREE, "S": FREE, "G": FREE}
 
-_NO_REWARD = frozen_array([0.0], np.float32)
-_WIN = frozen_array([1.0], np.float32)
-_LOSS = frozen_array([-1.0], np.float32)
 _NO_ACTIONS = frozen_array([False] * 4, np.bool_)
 
 
@@ -227,11 +232,11 @@ class Maze(Task):
         reached = position == goal
         terminal = reached or steps >= budget
         if reached:
-            rewards = _WIN
+            rewards = SOLO_SUCCESS
         elif terminal:
-            rewards = _LOSS
+            rewards = SOLO_FAILURE
         else:
-            rewards = _NO_REWARD
+            rewards = SOLO_NO_REWARD
         if terminal:
             mask = _NO_ACTIONS
         else:
