@@ -141,7 +141,7 @@ class _Solo(Task):
     vocab_size = 2
     max_episode_steps = 1
 
-    def _initial_state(self, seed: int) -> State:
+    def _initial_state(self, seed: int, difficulty: int) -> State:
         return _SoloState(0, frozen_array([True, True], bool), False, frozen_array([0.0], np.float32),
                           frozen_array([0], np.int64), 0)
 

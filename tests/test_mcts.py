@@ -159,7 +159,7 @@ class _Chain(Task):
         return _ChainState(0, frozen_array([pos > 0 and not terminal, not terminal], bool), terminal,
                            frozen_array([reward], np.float32), frozen_array([pos], np.int64), steps, pos)
 
-    def _initial_state(self, seed: int) -> State:
+    def _initial_state(self, seed: int, difficulty: int) -> State:
         return self._make(0, 0, 0.0)
 
     def _step(self, state: State, action: int) -> State:

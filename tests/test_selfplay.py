@@ -258,7 +258,7 @@ class _Brittle(Task):
         return _CountState(0, frozen_array([not done, not done], bool), done,
                            frozen_array([1.0 if done else 0.0], np.float32), frozen_array([n], np.int64), n, n, seed)
 
-    def _initial_state(self, seed: int) -> State:
+    def _initial_state(self, seed: int, difficulty: int) -> State:
         return self._make(0, seed)
 
     def _step(self, state: State, action: int) -> State:

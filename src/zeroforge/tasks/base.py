@@ -123,10 +123,27 @@ class Task(ABC):
     max_episode_steps: int
     #: small enough for the exact ``NegamaxSolver`` (enables the ``perfect`` anchor)
     solvable: ClassVar[bool] = False
+    #: number of difficulty levels ``1..difficulty_levels`` that ``initial_state`` can draw from; every
+    #: level has the same shapes (``seq_len``, ``num_actions``): easier levels draw smaller or simpler
+    #: instances inside them. The top level is the task as configured (the default).
+    difficulty_levels: int = 1
 
-    def initial_state(self, seed: int = 0) -> State:
-        """The first state of the instance drawn with ``seed`` (games ignore it)."""
-        return self._initial_state(int(seed))
+    def initial_state(self, seed: int = 0, difficulty: int | None = None) -> State:
+        """The first state of the instance drawn with ``seed`` at ``difficulty`` (``1..difficulty_levels``,
+        default the top level); the same ``(seed, difficulty)`` always gives the same instance."""
+        return self._initial_state(int(seed), self.check_difficulty(difficulty))
+
+    def check_difficulty(self, difficulty: int | None) -> int:
+        """``difficulty`` validated against ``1..difficulty_levels`` (``None`` = the top level)."""
+        if difficulty is None:
+            return self.difficulty_levels
+        if isinstance(difficulty, bool) or not isinstance(difficulty, int | np.integer):
+            raise ValueError(f"{self.name}: difficulty must be an integer, got {difficulty!r}")
+        if not 1 <= difficulty <= self.difficulty_levels:
+            raise ValueError(
+                f"{self.name}: difficulty {difficulty} is out of range 1..{self.difficulty_levels}"
+            )
+        return int(difficulty)
 
     def step(self, state: State, action: int) -> State:
         """The state after ``current_player`` plays ``action``; ``state`` is left untouched."""
@@ -164,12 +181,27 @@ class Task(ABC):
             return "success" if float(state.rewards[0]) > 0 else "failure"
         return "success"
 
+    def score(self, state: State) -> float | None:
+        """The quality of a finished episode in ``[0, 1]``, ``1.0`` iff its solution is optimal (the
+        verifier's optimum: DP, BFS, brute force); ``None`` for tasks without a graded quality or for a
+        state that is not terminal. Ranked reward and the optimality gap read it."""
+        return None
+
+    def answer(self, state: State) -> Any:
+        """The answer a finished episode gives (item indices, a tour, an expression), JSON-serialisable;
+        ``None`` where the family has no answer beyond its path or the episode is not finished."""
+        return None
+
+    def parse(self, text: str) -> State:
+        """The initial state of an instance written as text (the format of the task's docs)."""
+        raise ValueError(f"{self.name}: this task does not read instances from text")
+
     def action_to_text(self, state: State, action: int) -> str:
         """How ``action`` reads to a person when played from ``state``."""
         return str(int(action))
 
     @abstractmethod
-    def _initial_state(self, seed: int) -> State: ...
+    def _initial_state(self, seed: int, difficulty: int) -> State: ...
 
     @abstractmethod
     def _step(self, state: State, action: int) -> State: ...

@@ -148,7 +148,7 @@ class ConnectFour(Task):
             out.append(tuple(per_dir))
         return tuple(out)
 
-    def _initial_state(self, seed: int) -> ConnectFourState:
+    def _initial_state(self, seed: int, difficulty: int) -> ConnectFourState:
         n = self.rows * self.cols
         return ConnectFourState(
             current_player=0,

@@ -70,7 +70,7 @@ class Nim(Task):
         return NimState(current_player=player, legal_action_mask=mask, terminal=terminal, rewards=rewards,
                         observation=frozen_array(piles, np.int64), step_count=steps, piles=piles)
 
-    def _initial_state(self, seed: int) -> NimState:
+    def _initial_state(self, seed: int, difficulty: int) -> NimState:
         return self._state(self.piles, 0, 0, NO_REWARD)
 
     def _step(self, state: State, action: int) -> NimState:

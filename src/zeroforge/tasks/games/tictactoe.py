@@ -113,7 +113,7 @@ class TicTacToe(Task):
         table = np.stack(perms)
         return table, table.copy()
 
-    def _initial_state(self, seed: int) -> TicTacToeState:
+    def _initial_state(self, seed: int, difficulty: int) -> TicTacToeState:
         return TicTacToeState(
             current_player=0,
             legal_action_mask=frozen_array([True] * _N, np.bool_),

@@ -257,7 +257,7 @@ class Blocksworld(Task):
         optimum = _shortest(initial, goal)
         return self._state(initial, goal, 0, math.ceil(self.step_budget_factor * optimum), optimum)
 
-    def _initial_state(self, seed: int) -> BlocksworldState:
+    def _initial_state(self, seed: int, difficulty: int) -> BlocksworldState:
         return self._make_state(*self.generate(seed))
 
     # ----------------------------------------------------------------- dynamics

@@ -227,7 +227,7 @@ class Countdown(Task):
             exprs=tuple(str(x) for x in nums),
         )
 
-    def _initial_state(self, seed: int) -> CountdownState:
+    def _initial_state(self, seed: int, difficulty: int) -> CountdownState:
         rng = np.random.default_rng(seed)
         numbers = [int(x) for x in rng.integers(1, self.max_number + 1, size=self.num_numbers)]
         target = self.target if self.target is not None else _reachable_target(numbers, rng)

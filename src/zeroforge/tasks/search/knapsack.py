@@ -238,7 +238,7 @@ class Knapsack(Task):
             packed_value=0,
         )
 
-    def _initial_state(self, seed: int) -> KnapsackState:
+    def _initial_state(self, seed: int, difficulty: int) -> KnapsackState:
         rng = np.random.default_rng(seed)
         weights = [int(x) for x in rng.integers(1, self.max_weight + 1, size=self.num_items)]
         values = [int(x) for x in rng.integers(1, self.max_value + 1, size=self.num_items)]

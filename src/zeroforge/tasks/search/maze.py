@@ -214,7 +214,7 @@ class Maze(Task):
         budget = math.ceil(self.step_budget_factor * optimum)
         return self._state(grid, start, goal, 0, budget, optimum)
 
-    def _initial_state(self, seed: int) -> MazeState:
+    def _initial_state(self, seed: int, difficulty: int) -> MazeState:
         return self._make_state(self.generate_grid(seed), self._start, self._goal)
 
     # ----------------------------------------------------------------- dynamics
