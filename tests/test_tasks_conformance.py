@@ -69,8 +69,8 @@ def _check_state(task: Task, state: State) -> None:
     assert hash(state) == hash(state.key())
 
 
-def _playout(task: Task, seed: int, rng: np.random.Generator) -> list[State]:
-    state = task.initial_state(seed)
+def _playout(task: Task, seed: int, rng: np.random.Generator, difficulty: int | None = None) -> list[State]:
+    state = task.initial_state(seed, difficulty)
     states = [state]
     while not state.terminal:
         assert state.step_count < task.max_episode_steps, "episode did not end within max_episode_steps"
@@ -84,6 +84,13 @@ def _playout(task: Task, seed: int, rng: np.random.Generator) -> list[State]:
         state = nxt
         states.append(state)
     assert state.step_count <= task.max_episode_steps
+    outcome = task.outcome(state)
+    assert outcome in ("success", "failure")
+    score = task.score(state)
+    assert score is None or (isinstance(score, float) and 0.0 <= score <= 1.0), score
+    json.dumps(task.answer(state))  # answers are JSON-serialisable (or None)
+    for s in states[:-1]:
+        assert task.score(s) is None and task.outcome(s) == "timeout"
     return states
 
 
@@ -100,6 +107,40 @@ def test_random_playouts_respect_the_contract(name: str) -> None:
             assert states[0].step_count == 0
             for s in states:
                 _check_state(task, s)
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_every_difficulty_level_respects_the_contract(name: str) -> None:
+    task = make_task(name)
+    levels = task.difficulty_levels
+    assert isinstance(levels, int) and levels >= 1
+    assert task.initial_state(3) == task.initial_state(3, levels), "the default is the top level"
+    for level in sorted({1, (levels + 1) // 2, levels}):
+        rng = np.random.default_rng(level)
+        for seed in SEEDS:
+            assert task.initial_state(seed, level) == task.initial_state(seed, level)
+            for s in _playout(task, seed, rng, level):
+                _check_state(task, s)
+    for bad in (0, levels + 1, -1, 1.5, "2", True):
+        with pytest.raises(ValueError, match="difficulty"):
+            task.initial_state(0, bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", TASKS)
+def test_parse_reads_what_to_text_writes(name: str) -> None:
+    """Tasks with a text instance format read back their own initial states; the rest say so."""
+    task = make_task(name)
+    if type(task).parse is Task.parse:
+        with pytest.raises(ValueError, match="does not read instances"):
+            task.parse("anything")
+        return
+    for seed in SEEDS:
+        state = task.initial_state(seed)
+        parsed = task.parse(task.instance_text(state))
+        assert parsed == state
+        assert parsed.to_text() == state.to_text()
+    with pytest.raises(ValueError):
+        task.parse("")
 
 
 @pytest.mark.parametrize("name", TASKS)

@@ -196,6 +196,11 @@ class Task(ABC):
         """The initial state of an instance written as text (the format of the task's docs)."""
         raise ValueError(f"{self.name}: this task does not read instances from text")
 
+    def instance_text(self, state: State) -> str:
+        """The instance ``state`` belongs to, in the text format ``parse`` reads (so that
+        ``parse(instance_text(initial_state(s))) == initial_state(s)``)."""
+        raise ValueError(f"{self.name}: this task does not read instances from text")
+
     def action_to_text(self, state: State, action: int) -> str:
         """How ``action`` reads to a person when played from ``state``."""
         return str(int(action))

@@ -345,6 +345,12 @@ class Blocksworld(Task):
             )
         return tuple(on)
 
+    def instance_text(self, state: State) -> str:
+        """The instance in the format :meth:`parse` reads."""
+        if not isinstance(state, BlocksworldState):
+            raise ValueError(f"{self.name}: expected a BlocksworldState, got {type(state).__name__}")
+        return state.to_json()
+
     def parse(self, text: str) -> BlocksworldState:
         """The instance in ``text``: JSON ``{"initial": [[...], ...], "goal": [[...], ...]}``, stacks bottom to top.
 

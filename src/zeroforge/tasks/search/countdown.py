@@ -36,6 +36,7 @@ terminal state's :meth:`Countdown.answer` is an expression that :func:`verify_ex
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -281,6 +282,12 @@ class Countdown(Task):
             return None
         expr = next(e for e in state.exprs if e is not None)
         return _strip_outer(expr)
+
+    def instance_text(self, state: State) -> str:
+        """The instance in the format :meth:`parse` reads."""
+        if not isinstance(state, CountdownState):
+            raise ValueError(f"{self.name}: expected a CountdownState, got {type(state).__name__}")
+        return json.dumps({"numbers": list(state.numbers), "target": state.target})
 
     def parse(self, text: str) -> CountdownState:
         """The initial state of a JSON instance ``{"numbers": [...], "target": N}``.

@@ -298,6 +298,12 @@ class Knapsack(Task):
             return None
         return state.chosen
 
+    def instance_text(self, state: State) -> str:
+        """The instance in the format :meth:`parse` reads."""
+        if not isinstance(state, KnapsackState):
+            raise ValueError(f"{self.name}: expected a KnapsackState, got {type(state).__name__}")
+        return state.instance_json()
+
     def parse(self, text: str) -> KnapsackState:
         """The initial state of a JSON instance ``{"capacity": C, "weights": [...], "values": [...]}``.
 

@@ -285,6 +285,12 @@ class Maze(Task):
 
     # ----------------------------------------------------------------- text
 
+    def instance_text(self, state: State) -> str:
+        """The instance in the format :meth:`parse` reads."""
+        if not isinstance(state, MazeState):
+            raise ValueError(f"{self.name}: expected a MazeState, got {type(state).__name__}")
+        return state.to_text()
+
     def parse(self, text: str) -> MazeState:
         """The instance drawn in ``text`` (the ``to_text`` format), starting at ``S`` with ``step_count = 0``.
 
