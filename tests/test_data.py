@@ -89,6 +89,22 @@ def test_timeout_every_move_negative_no_reasoning() -> None:
     assert len(kinds["policy"]) == 3
 
 
+def test_single_agent_episode_cut_by_the_move_limit_counts_as_failure() -> None:
+    """A maze episode stopped by the generator's ``max_moves`` (``timeout``) gets -1 value targets (discounted
+    back from the last move), the same as one that used up the task's own budget."""
+    from zeroforge.config import MCTSConfig
+    from zeroforge.search.evaluator import UniformEvaluator
+    from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+
+    maze = make_task("maze", size=4)
+    gen = SelfPlayEpisodeGenerator(maze, UniformEvaluator(), MCTSConfig(num_simulations=2), max_moves=3)
+    (ep,) = gen.generate([0], np.random.default_rng(0))
+    assert ep.outcome == "timeout" and ep.episode_length == 3 and ep.rewards == (0.0, 0.0, 0.0)
+    np.testing.assert_allclose(TrainingDataExtractor(discount=0.5).values(ep), [-0.25, -0.5, -1.0])
+    # two-player timeouts stay draws (0): nobody lost
+    assert TrainingDataExtractor().values(episode([0, 4, 8], outcome="timeout")).tolist() == [0.0, 0.0, 0.0]
+
+
 def test_error_episodes_are_skipped_and_counts_add_up() -> None:
     eps = [episode(X_WINS, task_id="a"), episode([0, 1], outcome="error", task_id="bad"), episode(DRAW, task_id="b")]
     kinds = TrainingDataExtractor().extract(eps)

@@ -66,8 +66,16 @@ class TrainingDataExtractor:
         self.discount = discount
 
     def values(self, episode: SelfPlayEpisode) -> np.ndarray:
-        """Value targets ``float32[T]``: the return from step ``t`` for the player who moved there."""
-        return returns_to_go(episode.rewards, [a.player for a in episode.actions], self.discount)
+        """Value targets ``float32[T]``: the return from step ``t`` for the player who moved there.
+
+        A single-agent episode cut off unfinished (``timeout``: the generator's move limit) counts as a
+        failure: its last move is charged the failure reward ``-1``, as a task's own step budget would.
+        """
+        rewards = list(episode.rewards)
+        players = [a.player for a in episode.actions]
+        if episode.outcome == "timeout" and rewards and set(players) == {0} and len(episode.initial_state.rewards) == 1:
+            rewards[-1] = -1.0
+        return returns_to_go(rewards, players, self.discount)
 
     def policy_value_arrays(self, episodes: Sequence[SelfPlayEpisode]) -> PolicyValueArrays:
         """All searched positions of all episodes as arrays (what the learner consumes)."""
