@@ -200,3 +200,17 @@ def test_foreign_state_is_rejected() -> None:
     small, big = c4(rows=3, cols=4, connect=3), c4()
     with pytest.raises(ValueError, match="ConnectFourState"):
         big.step(small.initial_state(), 0)
+
+
+def test_connect_n_variant_wins_with_its_own_n() -> None:
+    """``connect_n`` (rows=4, cols=5, connect=3): three in a row on the bottom row wins for the first player."""
+    task = make_task("connect_n", rows=4, cols=5, connect=3)
+    assert task.name == "connect_n" and task.num_actions == 5 and task.seq_len == 20
+    state = task.initial_state()
+    for a in (0, 0, 1, 1, 2):
+        state = task.step(state, a)
+    assert state.terminal and state.rewards.tolist() == [1.0, -1.0]
+    with pytest.raises(ValueError, match="connect_n: connect=6 cannot fit"):
+        make_task("connect_n", rows=4, cols=5, connect=6)
+    with pytest.raises(ValueError, match="connect_n: rows must be an integer"):
+        make_task("connect_n", rows=2.5)

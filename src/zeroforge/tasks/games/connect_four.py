@@ -34,7 +34,7 @@ from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
 from zeroforge.tasks.games.stones import STONE as _STONE
 from zeroforge.tasks.games.stones import canonical_observation, outcome
 
-__all__ = ["ConnectFour", "ConnectFourState"]
+__all__ = ["ConnectFour", "ConnectFourState", "ConnectN"]
 
 # Line directions as (d_row, d_col): horizontal, vertical, diagonal "\", anti-diagonal "/".
 _DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -82,9 +82,9 @@ class ConnectFourState(State):
         return "\n".join(marks[r * cols : (r + 1) * cols] for r in range(self.rows))
 
 
-def _check_size(name: str, value: object) -> int:
+def _check_size(task: str, name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"connect_four: {name} must be an integer, got {value!r}")
+        raise ValueError(f"{task}: {name} must be an integer, got {value!r}")
     return int(value)
 
 
@@ -100,18 +100,18 @@ class ConnectFour(Task):
     name: ClassVar[str] = "connect_four"
 
     def __init__(self, rows: int = 6, cols: int = 7, connect: int = 4) -> None:
-        rows = _check_size("rows", rows)
-        cols = _check_size("cols", cols)
-        connect = _check_size("connect", connect)
+        rows = _check_size(self.name, "rows", rows)
+        cols = _check_size(self.name, "cols", cols)
+        connect = _check_size(self.name, "connect", connect)
         if rows < 1:
-            raise ValueError(f"connect_four: rows must be >= 1, got {rows}")
+            raise ValueError(f"{self.name}: rows must be >= 1, got {rows}")
         if cols < 1:
-            raise ValueError(f"connect_four: cols must be >= 1, got {cols}")
+            raise ValueError(f"{self.name}: cols must be >= 1, got {cols}")
         if connect < 1:
-            raise ValueError(f"connect_four: connect must be >= 1, got {connect}")
+            raise ValueError(f"{self.name}: connect must be >= 1, got {connect}")
         if connect > max(rows, cols):
             raise ValueError(
-                f"connect_four: connect={connect} cannot fit on a {rows}x{cols} board "
+                f"{self.name}: connect={connect} cannot fit on a {rows}x{cols} board "
                 f"(must be <= max(rows, cols) = {max(rows, cols)})"
             )
         self.rows = rows
@@ -223,4 +223,16 @@ class ConnectFour(Task):
         return f"col {int(action)}"
 
     def __repr__(self) -> str:
-        return f"ConnectFour(rows={self.rows}, cols={self.cols}, connect={self.connect})"
+        return f"{type(self).__name__}(rows={self.rows}, cols={self.cols}, connect={self.connect})"
+
+
+@register_task("connect_n")
+class ConnectN(ConnectFour):
+    """Connect-N variants: the same game on any ``rows x cols`` board with ``connect`` in a row to win
+    (default 5 x 5, connect 4: small enough to train in minutes). Same actions, tokens and texts as
+    ``connect_four``; only the name and the defaults differ."""
+
+    name: ClassVar[str] = "connect_n"
+
+    def __init__(self, rows: int = 5, cols: int = 5, connect: int = 4) -> None:
+        super().__init__(rows, cols, connect)
