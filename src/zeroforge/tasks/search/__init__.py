@@ -4,4 +4,5 @@ from zeroforge.tasks.search import (
     countdown,  # noqa: F401
     knapsack,  # noqa: F401
     maze,  # noqa: F401
+    tsp,  # noqa: F401
 )
