@@ -164,7 +164,8 @@ def test_parse_good_and_bad(task: Countdown) -> None:
         ("[1, 2, 3, 4]", "JSON object"),
         ('{"numbers": [1, 2, 3, 4]}', "missing the key 'target'"),
         ('{"target": 24}', "missing the key 'numbers'"),
-        ('{"numbers": [1, 2, 3], "target": 24}', "expected 4 numbers"),
+        ('{"numbers": [1], "target": 24}', "expected 2..4 numbers"),
+        ('{"numbers": [], "target": 24}', "expected 2..4 numbers \\(num_numbers=4\\), got 0"),
         ('{"numbers": [1, 2, 3, 4, 5], "target": 24}', "num_numbers"),
         ('{"numbers": "1234", "target": 24}', "must be a list"),
         ('{"numbers": [1, 2, 3, 0], "target": 24}', "positive integers"),
@@ -221,3 +222,69 @@ def test_state_identity_ignores_expression_text(task: Countdown) -> None:
     assert a == b and a.state_id == b.state_id and a.to_text() != b.to_text()
     clone = pickle.loads(pickle.dumps(a))
     assert clone == a and clone.exprs == a.exprs
+
+
+# ------------------------------------------------------------------ difficulty levels
+
+# Countdown().initial_state(0) recorded before difficulty levels existed: the top level must not change.
+DEFAULT_SEED0_KEY = (24, ((12, 1), (9, 1), (7, 1), (4, 1)))
+DEFAULT_SEED0_ID = "c2a57ff4848b4d2f"
+EMPTY_SLOT = [11] + [10] * 6
+
+
+def test_top_level_is_the_instance_as_before(task: Countdown) -> None:
+    assert task.difficulty_levels == 3
+    top = task.initial_state(0)
+    assert top.key() == DEFAULT_SEED0_KEY and top.state_id == DEFAULT_SEED0_ID
+    assert task.initial_state(0, 3) == top and top.to_text() == "target 24: 12 9 7 4"
+
+
+def test_levels_use_fewer_numbers_in_the_same_shapes() -> None:
+    for target in (24, None):
+        t = Countdown(num_numbers=5, target=target)
+        assert t.difficulty_levels == 4
+        for level in range(1, 5):
+            for seed in range(3):
+                s = t.initial_state(seed, level)
+                assert s == t.initial_state(seed, level) and len(s.numbers) == level + 1
+                assert s.observation.shape == (t.seq_len,) and s.legal_action_mask.shape == (t.num_actions,)
+                assert s.values[level + 1 :] == (None,) * (4 - level)
+                assert s.observation[4 + 7 * (level + 1) :].tolist() == EMPTY_SLOT * (4 - level)
+                assert t.parse(t.instance_text(s)) == s
+                if target is None:  # drawn targets stay reachable at every level
+                    expr = solve(s.numbers, s.target)
+                    assert expr is not None and verify_expression(expr, s.numbers, s.target)
+                else:
+                    assert s.target == 24
+                end = s
+                while not end.terminal:
+                    end = t.step(end, int(np.flatnonzero(end.legal_action_mask)[0]))
+                assert end.step_count == level and t.outcome(end) in ("success", "failure")
+                assert t.score(end) is None
+
+
+def test_level_one_draws_two_numbers() -> None:
+    t = Countdown(target=None)
+    s = t.initial_state(0, 1)
+    assert s.numbers == (12, 9) and s.target == 21 and s.to_text() == "target 21: 12 9"
+    assert s.observation.tolist() == [0, 0, 2, 1, 12, 0, 1, 2, 0, 0, 1, 12, 0, 0, 9, 0, 0, 1, *EMPTY_SLOT * 2]
+    # only the 2 filled slots combine: (0, 1) and (1, 0) with 4 operators each
+    assert int(s.legal_action_mask.sum()) == 8
+    end = _play(t, s, [(0, 1, "+")])
+    assert end.terminal and end.step_count == 1 and t.outcome(end) == "success"
+    assert t.answer(end) == "12+9" and end.rewards.tolist() == [1.0] and t.score(end) is None
+    wrong = _play(t, s, [(1, 0, "-")])
+    assert wrong.terminal and t.outcome(wrong) == "failure" and t.answer(wrong) is None
+
+
+def test_two_number_instance_parses_and_plays(task: Countdown) -> None:
+    s = task.parse('{"numbers": [4, 6], "target": 24}')
+    assert s.numbers == (4, 6) and s.values == (4, 6, None, None) and s.exprs == ("4", "6", None, None)
+    with pytest.raises(ValueError, match="illegal"):
+        task.step(s, task.encode_action(0, 2, "*"))  # slot 2 does not exist in this instance
+    end = _play(task, s, [(1, 0, "*")])
+    assert end.terminal and task.outcome(end) == "success" and task.answer(end) == "6*4"
+    assert task.instance_text(s) == '{"numbers": [4, 6], "target": 24}'
+    three = _play(task, task.parse('{"numbers": [2, 3, 4], "target": 24}'), [(0, 1, "*"), (0, 2, "*")])
+    assert three.terminal and three.step_count == 2 and task.outcome(three) == "success"
+    assert task.answer(three) == "(2*3)*4" and verify_expression("(2*3)*4", [2, 3, 4], 24)

@@ -32,8 +32,9 @@ def _play(task: Knapsack, state: KnapsackState, actions: list[int]) -> KnapsackS
 def test_registered_with_sizes() -> None:
     t = make_task("knapsack")
     assert isinstance(t, Knapsack)
-    # 8 items x 3 tokens + 2 capacity digits (8 * 10 = 80); 13 + 10 weights + 10 values
-    assert (t.num_actions, t.num_players, t.max_episode_steps, t.seq_len, t.vocab_size) == (2, 1, 8, 26, 33)
+    # 8 items x 3 tokens + 2 capacity digits (8 * 10 = 80); 13 + 10 weights + 10 values + ABSENT
+    assert (t.num_actions, t.num_players, t.max_episode_steps, t.seq_len, t.vocab_size) == (2, 1, 8, 26, 34)
+    assert t.difficulty_levels == 8
 
 
 def test_hand_instance_optimal_play_succeeds(task4: Knapsack) -> None:
@@ -73,7 +74,7 @@ def test_taking_an_item_that_does_not_fit_is_illegal(task4: Knapsack) -> None:
 def test_observation_tokens(task4: Knapsack) -> None:
     s0 = task4.parse(HAND)
     # seq_len = 4 * 3 + 2 digits (4 * 10 = 40); weight w -> 12 + w, value v -> 22 + v, flags 10/11/12
-    assert task4.seq_len == 14 and task4.vocab_size == 13 + 10 + 50
+    assert task4.seq_len == 14 and task4.vocab_size == 13 + 10 + 50 + 1
     assert s0.observation.tolist() == [17, 32, 10, 16, 62, 10, 18, 52, 10, 15, 72, 10, 1, 0]
     s2 = _play(task4, s0, [SKIP, TAKE])
     assert s2.observation.tolist() == [17, 32, 12, 16, 62, 11, 18, 52, 10, 15, 72, 10, 0, 6]
@@ -155,8 +156,11 @@ def test_to_text_first_line_round_trips(task4: Knapsack) -> None:
         ('{"weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}', "missing the key 'capacity'"),
         ('{"capacity": 10, "values": [10, 40, 30, 50]}', "missing the key 'weights'"),
         ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [1, 1, 1, 1], "x": 1}', "unknown keys"),
-        ('{"capacity": 10, "weights": [5, 4, 6], "values": [10, 40, 30, 50]}', "expected 4 weights"),
-        ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30]}', "expected 4 values"),
+        ('{"capacity": 10, "weights": [5, 4, 6], "values": [10, 40, 30, 50]}', "same length, got 3 and 4"),
+        ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30]}', "same length, got 4 and 3"),
+        ('{"capacity": 10, "weights": [5, 4, 6, 3, 1], "values": [1, 1, 1, 1, 1]}', "expected 1..4 weights"),
+        ('{"capacity": 10, "weights": [], "values": []}', "expected 1..4 weights \\(num_items=4\\), got 0"),
+        ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50, 1]}', "expected 1..4 values"),
         ('{"capacity": 0, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}', "capacity"),
         ('{"capacity": 2.5, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}', "capacity"),
         ('{"capacity": 10, "weights": [5, 0, 6, 3], "values": [10, 40, 30, 50]}', "weights must be positive"),
@@ -186,3 +190,78 @@ def test_bad_parameters(params: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match) as info:
         Knapsack(**params)  # type: ignore[arg-type]
     assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------------ difficulty levels and score
+
+# Knapsack().initial_state(0) recorded before difficulty levels existed: the top level must not change.
+DEFAULT_SEED0_KEY = (16, (9, 7, 6, 3, 4, 1, 1, 1), (2, 9, 7, 10, 6, 7, 10, 8), ())
+DEFAULT_SEED0_ID = "a8d54937c2f54763"
+
+
+def test_top_level_is_the_instance_as_before() -> None:
+    task = Knapsack()
+    top = task.initial_state(0)
+    assert top.key() == DEFAULT_SEED0_KEY and top.state_id == DEFAULT_SEED0_ID
+    assert task.initial_state(0, 8) == top
+    assert 33 not in top.observation.tolist()  # no ABSENT padding at the top level
+
+
+def test_level_one_has_one_item_and_absent_padding() -> None:
+    task = Knapsack()  # absent token 13 + 10 + 10 = 33
+    for seed in range(10):
+        s = task.initial_state(seed, 1)
+        assert len(s.weights) == len(s.values) == 1 and s.capacity == max(1, s.weights[0] // 2)
+        obs = s.observation.tolist()
+        assert len(obs) == task.seq_len and obs[2] == 10 and obs[3:24] == [33] * 21
+        assert obs[24:] == [int(c) for c in str(s.capacity).zfill(2)]
+        # capacity max(1, w // 2) holds the lone item only when it weighs 1
+        assert s.best_value == (s.values[0] if s.weights[0] == 1 else 0)
+        end = task.step(s, 0)
+        assert end.terminal and end.step_count == 1 and not end.legal_action_mask.any()
+        assert end.observation.tolist()[3:24] == [33] * 21 and end.observation[2] == 12
+
+
+def test_level_one_known_answer() -> None:
+    task = Knapsack(num_items=4, capacity_ratio=1.0)
+    s = task.initial_state(0, 1)
+    assert s.capacity == s.weights[0] and s.best_value == s.values[0]  # the lone item always fits
+    assert s.legal_action_mask.tolist() == [True, True]
+    take, skip = task.step(s, 1), task.step(s, 0)
+    assert task.outcome(take) == "success" and task.score(take) == 1.0 and task.answer(take) == [0]
+    assert task.outcome(skip) == "failure" and task.score(skip) == 0.0 and task.answer(skip) == []
+
+
+def test_levels_draw_prefix_sized_instances_with_the_same_shapes() -> None:
+    task = Knapsack(num_items=6, max_weight=20, max_value=30)
+    for level in range(1, 7):
+        for seed in range(3):
+            s = task.initial_state(seed, level)
+            assert s == task.initial_state(seed, level)
+            assert len(s.weights) == level and s.observation.shape == (task.seq_len,)
+            assert s.capacity == max(1, sum(s.weights) // 2)
+            assert s.observation.max() < task.vocab_size
+            end = s
+            while not end.terminal:
+                end = task.step(end, 0)
+            assert end.step_count == level <= task.max_episode_steps
+            assert task.parse(task.instance_text(s)) == s
+
+
+def test_score_is_packed_over_best_value(task4: Knapsack) -> None:
+    s0 = task4.parse(HAND)
+    assert task4.score(s0) is None
+    assert task4.score(_play(task4, s0, [SKIP, TAKE, SKIP])) is None
+    assert task4.score(_play(task4, s0, [SKIP, TAKE, SKIP, TAKE])) == 1.0  # 90 / 90
+    assert task4.score(_play(task4, s0, [TAKE, TAKE, SKIP, SKIP])) == pytest.approx(50 / 90)
+    assert task4.score(_play(task4, s0, [SKIP] * 4)) == 0.0
+
+
+def test_parse_accepts_fewer_items(task4: Knapsack) -> None:
+    s = task4.parse('{"capacity": 5, "weights": [5, 4], "values": [10, 40]}')
+    assert s.weights == (5, 4) and s.best_value == 40
+    absent = 13 + 10 + 50
+    assert s.observation.tolist() == [17, 32, 10, 16, 62, 10, *[absent] * 6, 0, 5]
+    end = _play(task4, s, [SKIP, TAKE])
+    assert end.terminal and task4.outcome(end) == "success" and task4.score(end) == 1.0
+    assert end.observation.tolist() == [17, 32, 12, 16, 62, 11, *[absent] * 6, 0, 1]

@@ -250,3 +250,90 @@ def test_malformed_texts_are_one_line_value_errors(text: str, match: str) -> Non
 def test_parse_requires_the_task_size() -> None:
     with pytest.raises(ValueError, match="needs 11x11"):
         Maze(size=5).parse(SERPENT)
+
+
+# ------------------------------------------------------------------ difficulty levels and score
+
+# Maze(size=3).initial_state(0) recorded before difficulty levels existed: the top level must not change.
+SIZE3_SEED0 = """\
+#######
+#S....#
+#####.#
+#.#...#
+#.#.###
+#....G#
+#######"""
+SIZE3_SEED0_ID = "95d9d21fe4c418e8"
+DEFAULT_SEED0_ID = "317909c18e835797"  # Maze().initial_state(0).state_id, likewise recorded
+
+
+def test_top_level_is_the_maze_as_before() -> None:
+    task = Maze(size=3)
+    assert task.difficulty_levels == 2
+    top = task.initial_state(0)
+    assert top.to_text() == SIZE3_SEED0 and top.state_id == SIZE3_SEED0_ID
+    assert task.initial_state(0, 2) == top and task.initial_state(0, 2).to_text() == SIZE3_SEED0
+    assert Maze().initial_state(0).state_id == DEFAULT_SEED0_ID
+    assert Maze().difficulty_levels == 4
+    with pytest.raises(ValueError, match="difficulty"):
+        task.initial_state(0, 3)
+
+
+def test_level_one_is_a_walled_in_two_by_two_maze() -> None:
+    task = Maze(size=5)
+    for seed in range(10):
+        state = task.initial_state(seed, 1)
+        walls = state.walls
+        assert (walls[1:4:2, 1:4:2] == 0).all()  # the four cells
+        assert walls.sum() == task.width**2 - 4 - 3  # only the cells and the 3 passages of a tree are free
+        assert state.position == task.width + 1 and divmod(state.goal, task.width) == (3, 3)
+        # a 2x2-cell spanning tree always keeps one of the two L-shaped routes: 2 cells = 4 grid moves
+        assert state.optimal_length == bfs_distance(state) == 4 and state.budget == 8
+        assert task.parse(state.to_text()) == state
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_each_level_is_a_walled_in_perfect_sub_maze(level: int) -> None:
+    task = Maze(size=4)
+    m = level + 1
+    for seed in range(5):
+        state = task.initial_state(seed, level)
+        assert state == task.initial_state(seed, level)
+        assert state.observation.shape == (task.seq_len,) and state.legal_action_mask.shape == (4,)
+        walls = state.walls
+        assert walls[2 * m :].all() and walls[:, 2 * m :].all()  # nothing free outside the sub-maze
+        passages, adj = _cell_graph(state, m)
+        assert passages == m * m - 1 and _reachable(adj) == m * m  # a spanning tree of the m x m cells
+        assert divmod(state.goal, task.width) == (2 * m - 1, 2 * m - 1)
+        assert state.optimal_length >= 4 * (m - 1) and state.budget <= task.max_episode_steps
+
+
+def test_imperfect_sub_mazes_open_only_their_own_walls() -> None:
+    task = Maze(size=5, imperfect=1.0)
+    state = task.initial_state(4, 2)  # a 3x3-cell maze with every interior wall removed
+    passages, _ = _cell_graph(state, 3)
+    assert passages == 2 * 3 * 2
+    assert state.walls[6:].all() and state.walls[:, 6:].all()
+    assert state.optimal_length == 8
+
+
+def test_score_of_shortest_detour_and_failed_paths() -> None:
+    task = Maze(size=3)
+    state = task.parse(SERPENT)
+    assert task.score(state) is None
+    assert task.score(_play(task, state, SERPENT_PATH)) == 1.0
+    detour = _play(task, state, [RIGHT, LEFT, *SERPENT_PATH])  # two wasted moves
+    assert detour.terminal and task.outcome(detour) == "success"
+    assert task.score(detour) == pytest.approx(16 / 18)
+    assert task.score(_play(task, state, SERPENT_PATH[:5])) is None  # not over yet
+    failed = _play(task, state, [RIGHT, LEFT] * SERPENT_DISTANCE)
+    assert task.outcome(failed) == "failure" and task.score(failed) == 0.0
+
+
+def test_score_on_a_level_one_maze() -> None:
+    task = Maze(size=4)
+    state = task.initial_state(0, 1)
+    across_first = state.walls[1, 2] == 0 and state.walls[2, 3] == 0  # the route via the top-right cell is open
+    path = [RIGHT, RIGHT, DOWN, DOWN] if across_first else [DOWN, DOWN, RIGHT, RIGHT]
+    end = _play(task, state, path)
+    assert end.terminal and task.outcome(end) == "success" and task.score(end) == 1.0

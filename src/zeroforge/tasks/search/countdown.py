@@ -1,14 +1,22 @@
 """Countdown / the 24 game as a single-player MDP with an exact-arithmetic verifier.
 
-An instance is ``num_numbers`` positive integers and a positive integer target. Each step combines two of
-the remaining numbers with ``+ - * /``; after exactly ``num_numbers - 1`` steps one number is left, and the
-episode succeeds (reward ``+1``) iff it equals the target exactly, else fails (``-1``). There is no early
-stop: the episode always combines down to one number.
+An instance is ``2..num_numbers`` positive integers and a positive integer target. Each step combines two
+of the remaining numbers with ``+ - * /``; after exactly ``len(numbers) - 1`` steps one number is left, and
+the episode succeeds (reward ``+1``) iff it equals the target exactly, else fails (``-1``). There is no
+early stop: the episode always combines down to one number. There is no graded quality: ``score`` is
+``None`` (the base default).
+
+Difficulty levels ``1..num_numbers - 1``: level ``k`` draws ``k + 1`` numbers (into slots ``0..k``; the
+other slots start EMPTY) and the episode takes ``k`` steps. The target is drawn as at the top level: the
+fixed ``target`` (small levels are then often unsolvable) or, with ``target=None``, by combining the drawn
+numbers, so every level stays solvable. The top level (the default) uses all ``num_numbers`` numbers,
+drawn exactly as before levels existed.
 
 Arithmetic is exact (:class:`fractions.Fraction`), never floats. Negative and fractional intermediates are
 allowed (``8 / (3 - 8/3) = 24`` needs ``1/3``); the only illegal operation is division by zero.
 
-Slots and actions. The state has ``n = num_numbers`` slots, slot ``k`` starting with the ``k``-th number.
+Slots and actions. The state has ``n = num_numbers`` slots, slot ``k`` starting with the ``k``-th number
+(empty past the instance's numbers).
 An action is ``(i, j, op)`` with ``i != j`` two filled slots and ``op`` in ``+ - * /`` (codes 0..3); it puts
 ``value[i] op value[j]`` into slot ``i`` and empties slot ``j``. Numbering::
 
@@ -30,7 +38,8 @@ State identity (``key()``): the target and the exact values per slot. The expres
 the values are carried along (for ``to_text`` / ``answer``) but do not distinguish states: two ways of
 reaching the same numbers are the same MDP state.
 
-Instances as text (``Countdown.parse``): JSON ``{"numbers": [4, 7, 8, 8], "target": 24}``. A solved
+Instances as text (``Countdown.parse``): JSON ``{"numbers": [4, 7, 8, 8], "target": 24}`` with ``2..num_numbers``
+numbers. A solved
 terminal state's :meth:`Countdown.answer` is an expression that :func:`verify_expression` accepts.
 """
 
@@ -138,7 +147,8 @@ class Countdown(Task):
     ``num_numbers`` in 2..6; numbers drawn uniformly from ``1..max_number`` (``max_number`` in 1..999);
     ``target`` fixed (default 24, at most 9999) or ``None``: drawn per seed by combining the numbers
     randomly, so every such instance is solvable. With a fixed target some draws have no solution
-    (``[1, 1, 1, 1]`` for 24); their episodes always fail.
+    (``[1, 1, 1, 1]`` for 24); their episodes always fail. ``difficulty_levels = num_numbers - 1``: level
+    ``k`` has ``k + 1`` numbers.
     """
 
     name: ClassVar[str] = "countdown"
@@ -161,6 +171,7 @@ class Countdown(Task):
         self.num_actions = n * (n - 1) * 4
         self.seq_len = _TARGET_TOKENS + _SLOT_TOKENS * n
         self.max_episode_steps = n - 1
+        self.difficulty_levels = n - 1
         table = [(i, j, op) for i in range(n) for j in range(n) if j != i for op in range(4)]
         self._decode: tuple[tuple[int, int, int], ...] = tuple(table)
         self._act_i = np.array([t[0] for t in table], dtype=np.int64)
@@ -205,16 +216,19 @@ class Countdown(Task):
         return mask
 
     def make_state(self, numbers: list[int] | tuple[int, ...], target: int) -> CountdownState:
-        """The initial state of the instance ``numbers`` / ``target`` (validated)."""
+        """The initial state of the instance ``numbers`` (``2..num_numbers`` of them, in the first slots) /
+        ``target`` (validated)."""
         nums = tuple(numbers)
-        if len(nums) != self.num_numbers:
-            raise ValueError(f"countdown: expected {self.num_numbers} numbers (num_numbers), got {len(nums)}")
+        if not 2 <= len(nums) <= self.num_numbers:
+            raise ValueError(
+                f"countdown: expected 2..{self.num_numbers} numbers (num_numbers={self.num_numbers}), got {len(nums)}"
+            )
         for x in nums:
             if isinstance(x, bool) or not isinstance(x, int) or x < 1:
                 raise ValueError(f"countdown: numbers must be positive integers, got {x!r}")
         if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= MAX_TARGET:
             raise ValueError(f"countdown: target must be an integer in 1..{MAX_TARGET}, got {target!r}")
-        values = tuple(Fraction(x) for x in nums)
+        values = tuple(Fraction(x) for x in nums) + (None,) * (self.num_numbers - len(nums))
         return CountdownState(
             current_player=0,
             legal_action_mask=self._mask(values),
@@ -225,18 +239,20 @@ class Countdown(Task):
             target=target,
             numbers=nums,
             values=values,
-            exprs=tuple(str(x) for x in nums),
+            exprs=tuple(str(x) for x in nums) + (None,) * (self.num_numbers - len(nums)),
         )
 
     def _initial_state(self, seed: int, difficulty: int) -> CountdownState:
         rng = np.random.default_rng(seed)
-        numbers = [int(x) for x in rng.integers(1, self.max_number + 1, size=self.num_numbers)]
+        numbers = [int(x) for x in rng.integers(1, self.max_number + 1, size=difficulty + 1)]
         target = self.target if self.target is not None else _reachable_target(numbers, rng)
         return self.make_state(numbers, target)
 
     def _step(self, state: State, action: int) -> CountdownState:
         if type(state) is not CountdownState:
             raise ValueError(f"{self.name}: expected a CountdownState, got {type(state).__name__}")
+        if len(state.values) != self.num_numbers:
+            raise ValueError(f"{self.name}: state has {len(state.values)} slots, this task has {self.num_numbers}")
         i, j, op = self._decode[action]
         a, b = state.values[i], state.values[j]
         assert a is not None and b is not None  # guaranteed by the legal mask
@@ -246,13 +262,13 @@ class Countdown(Task):
         exprs = list(state.exprs)
         exprs[i], exprs[j] = f"({exprs[i]}{OPS[op]}{exprs[j]})", None
         steps = state.step_count + 1
-        terminal = steps == self.max_episode_steps
+        new_values = tuple(values)
+        terminal = sum(v is not None for v in new_values) == 1  # len(numbers) - 1 steps combine them into one
         obs = state.observation.copy()
         base_i, base_j = _TARGET_TOKENS + _SLOT_TOKENS * i, _TARGET_TOKENS + _SLOT_TOKENS * j
         obs[base_i : base_i + _SLOT_TOKENS] = _slot_tokens(result.numerator, result.denominator)
         obs[base_j : base_j + _SLOT_TOKENS] = _EMPTY_SLOT
         obs.flags.writeable = False
-        new_values = tuple(values)
         return CountdownState(
             current_player=0,
             legal_action_mask=self._no_actions if terminal else self._mask(new_values),
@@ -292,8 +308,9 @@ class Countdown(Task):
     def parse(self, text: str) -> CountdownState:
         """The initial state of a JSON instance ``{"numbers": [...], "target": N}``.
 
-        ``numbers`` must be ``num_numbers`` positive integers, ``target`` an integer in 1..9999; anything
-        else (malformed JSON, missing or unknown keys, wrong types) raises a one-line ``ValueError``.
+        ``numbers`` must be ``2..num_numbers`` positive integers (fewer than ``num_numbers`` is an easier
+        instance, as a lower difficulty level draws), ``target`` an integer in 1..9999; anything else
+        (malformed JSON, missing or unknown keys, wrong types or counts) raises a one-line ``ValueError``.
         """
         data = read_json_instance("countdown", text, ("numbers", "target"))
         numbers = data["numbers"]

@@ -1,24 +1,30 @@
 """0/1 knapsack built item by item, as a single-player MDP with an exact dynamic-programming verifier.
 
-An instance is ``num_items`` items with positive integer weights and values and a positive integer
-``capacity``. Items are decided in index order: at step ``t`` the agent decides item ``t`` with action
-``0`` = skip or ``1`` = take (take is legal only if the item fits the remaining capacity; skip is always
-legal). The episode lasts exactly ``num_items`` steps. At the end the reward is ``+1`` (``success``) iff
+An instance is ``n`` items (``1 <= n <= num_items``) with positive integer weights and values and a
+positive integer ``capacity``. Items are decided in index order: at step ``t`` the agent decides item ``t``
+with action ``0`` = skip or ``1`` = take (take is legal only if the item fits the remaining capacity; skip
+is always legal). The episode lasts exactly ``n`` steps. At the end the reward is ``+1`` (``success``) iff
 the packed value equals the optimum found by exact DP (:func:`optimum`, computed once per instance and
-kept in the state), else ``-1`` (``failure``). A ranked / graded reward (packed value relative to the
-optimum) is a later extension; for now the signal is binary.
+kept in the state), else ``-1`` (``failure``). The graded quality is :meth:`Knapsack.score`:
+``packed_value / best_value`` on a finished episode (``1.0`` iff optimal), ``None`` before the end.
+
+Difficulty levels ``1..num_items``: level ``k`` draws an instance of ``k`` items (weights, then values,
+then the capacity, drawn exactly as at the top level but for ``k`` items); the other ``num_items - k``
+item slots of the observation are ABSENT padding and are never decided. The top level (the default) is
+``num_items`` items, drawn exactly as before levels existed.
 
 Observation (``seq_len = 3 * num_items + D`` tokens, ``D`` = number of decimal digits of
 ``num_items * max_weight``, the largest capacity a drawn instance can have):
 
 - tokens ``0..9`` decimal digits; ``10`` UNDECIDED, ``11`` TAKEN, ``12`` SKIPPED;
-  ``13 .. 12 + max_weight`` weights ``1..max_weight``; then ``max_value`` tokens for values ``1..max_value``
-  (``vocab_size = 13 + max_weight + max_value``).
-- per item 3 tokens ``[weight, value, decided]``. Weights / values of parsed instances above
-  ``max_weight`` / ``max_value`` are clipped to those (the state and the verifier keep the exact numbers).
+  ``13 .. 12 + max_weight`` weights ``1..max_weight``; then ``max_value`` tokens for values ``1..max_value``;
+  then one ABSENT token ``13 + max_weight + max_value`` (``vocab_size = 14 + max_weight + max_value``).
+- per item slot 3 tokens ``[weight, value, decided]``; a slot past the instance's ``n`` items is
+  ``[ABSENT, ABSENT, ABSENT]``. Weights / values of parsed instances above ``max_weight`` / ``max_value``
+  are clipped to those (the state and the verifier keep the exact numbers).
 - then the remaining capacity as ``D`` decimal digits, most significant first, clipped to ``10**D - 1``.
 
-The current item is implied: it is the first one whose flag is UNDECIDED.
+The current item is implied: it is the first one whose flag is UNDECIDED (none left: the episode is over).
 
 State identity (``key()``): the instance and the decisions so far.
 
@@ -155,7 +161,7 @@ class Knapsack(Task):
 
     ``num_items`` in 1..64; weights drawn uniformly from ``1..max_weight`` (1..1000), values from
     ``1..max_value`` (1..1000); capacity ``max(1, floor(capacity_ratio * total weight))`` with
-    ``capacity_ratio`` in (0, 1].
+    ``capacity_ratio`` in (0, 1]. ``difficulty_levels = num_items``: level ``k`` has ``k`` items.
     """
 
     name: ClassVar[str] = "knapsack"
@@ -180,10 +186,12 @@ class Knapsack(Task):
         self.max_value = max_value
         self.capacity_ratio = float(capacity_ratio)
         self.max_episode_steps = num_items
+        self.difficulty_levels = num_items
         self._cap_digits = len(str(num_items * max_weight))
         self._cap_clip = 10**self._cap_digits - 1
         self._first_value = _FIRST_WEIGHT + max_weight
-        self.vocab_size = self._first_value + max_value
+        self._absent = self._first_value + max_value
+        self.vocab_size = self._absent + 1
         self.seq_len = 3 * num_items + self._cap_digits
         self._no_actions = frozen_array([False, False], np.bool_)
         self._skip_only = frozen_array([True, False], np.bool_)
@@ -201,17 +209,22 @@ class Knapsack(Task):
     def make_state(
         self, capacity: int, weights: list[int] | tuple[int, ...], values: list[int] | tuple[int, ...]
     ) -> KnapsackState:
-        """The initial state of the instance (validated; raises one-line ``ValueError``)."""
-        n = self.num_items
+        """The initial state of the instance, ``1..num_items`` items (validated; raises one-line ``ValueError``)."""
         _check_int("capacity", capacity, 1, MAX_CAPACITY)
         for key, items, hi in (("weights", weights, MAX_ITEM_WEIGHT), ("values", values, MAX_ITEM_VALUE)):
             if not isinstance(items, list | tuple):
                 raise ValueError(f"knapsack: {key!r} must be a list, got {type(items).__name__}")
-            if len(items) != n:
-                raise ValueError(f"knapsack: expected {n} {key} (num_items), got {len(items)}")
+            if not 1 <= len(items) <= self.num_items:
+                raise ValueError(
+                    f"knapsack: expected 1..{self.num_items} {key} (num_items={self.num_items}), got {len(items)}"
+                )
             for x in items:
                 if isinstance(x, bool) or not isinstance(x, int) or not 1 <= x <= hi:
                     raise ValueError(f"knapsack: {key} must be positive integers at most {hi}, got {x!r}")
+        if len(weights) != len(values):
+            raise ValueError(
+                f"knapsack: weights and values must have the same length, got {len(weights)} and {len(values)}"
+            )
         ws, vs = tuple(int(w) for w in weights), tuple(int(v) for v in values)
         best, _ = optimum(ws, vs, capacity)
         tokens: list[int] = []
@@ -221,6 +234,7 @@ class Knapsack(Task):
                 self._first_value + min(v, self.max_value) - 1,
                 _UNDECIDED,
             ]
+        tokens += [self._absent] * (3 * (self.num_items - len(ws)))
         tokens += self._cap_tokens(capacity)
         return KnapsackState(
             current_player=0,
@@ -240,14 +254,16 @@ class Knapsack(Task):
 
     def _initial_state(self, seed: int, difficulty: int) -> KnapsackState:
         rng = np.random.default_rng(seed)
-        weights = [int(x) for x in rng.integers(1, self.max_weight + 1, size=self.num_items)]
-        values = [int(x) for x in rng.integers(1, self.max_value + 1, size=self.num_items)]
+        weights = [int(x) for x in rng.integers(1, self.max_weight + 1, size=difficulty)]
+        values = [int(x) for x in rng.integers(1, self.max_value + 1, size=difficulty)]
         capacity = max(1, math.floor(self.capacity_ratio * sum(weights)))
         return self.make_state(capacity, weights, values)
 
     def _step(self, state: State, action: int) -> KnapsackState:
         if type(state) is not KnapsackState:
             raise ValueError(f"{self.name}: expected a KnapsackState, got {type(state).__name__}")
+        if len(state.weights) > self.num_items:
+            raise ValueError(f"{self.name}: state has {len(state.weights)} items, this task at most {self.num_items}")
         t = state.step_count
         remaining, packed = state.remaining, state.packed_value
         if action == TAKE:
@@ -257,7 +273,7 @@ class Knapsack(Task):
         terminal = steps == len(state.weights)
         obs = state.observation.copy()
         obs[3 * t + 2] = _FLAG[action]
-        obs[3 * len(state.weights) :] = self._cap_tokens(remaining)
+        obs[3 * self.num_items :] = self._cap_tokens(remaining)
         obs.flags.writeable = False
         return KnapsackState(
             current_player=0,
@@ -292,6 +308,15 @@ class Knapsack(Task):
             return super().outcome(state)
         return "success" if state.packed_value == state.best_value else "failure"
 
+    def score(self, state: State) -> float | None:
+        """On a finished episode ``packed_value / best_value`` in ``[0, 1]`` (``1.0`` iff optimal); ``1.0`` when
+        the optimum is 0 (no item fits, as in most level-1 draws: every play is optimal); ``None`` before the end."""
+        if not state.terminal or not isinstance(state, KnapsackState):
+            return None
+        if state.best_value <= 0:
+            return 1.0
+        return state.packed_value / state.best_value
+
     def answer(self, state: State) -> list[int] | None:
         """On a finished episode, the chosen item indices (ascending), optimal or not; else ``None``."""
         if not isinstance(state, KnapsackState) or not state.terminal:
@@ -307,9 +332,10 @@ class Knapsack(Task):
     def parse(self, text: str) -> KnapsackState:
         """The initial state of a JSON instance ``{"capacity": C, "weights": [...], "values": [...]}``.
 
-        Both lists must have ``num_items`` positive integers (weights at most 1000), ``capacity`` an
-        integer >= 1; malformed JSON, missing or unknown keys and wrong types raise a one-line
-        ``ValueError``. (Only the first line of ``to_text()`` is in this form.)
+        Both lists must have the same length ``1..num_items`` (fewer items than ``num_items`` is an easier
+        instance, as a lower difficulty level draws) and hold positive integers (weights at most 1000),
+        ``capacity`` an integer >= 1; malformed JSON, missing or unknown keys, wrong types and lengths raise
+        a one-line ``ValueError``. (Only the first line of ``to_text()`` is in this form.)
         """
         data = read_json_instance("knapsack", text, ("capacity", "weights", "values"))
         for key in ("weights", "values"):

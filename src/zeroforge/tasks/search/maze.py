@@ -10,11 +10,20 @@ Generation (``initial_state(seed)``, deterministic through ``np.random.default_r
 maze (a spanning tree of the cells) by the randomized depth-first backtracker, then a fraction
 ``imperfect`` of the remaining interior walls between adjacent cells is removed, which adds loops.
 
+Difficulty levels ``1..size - 1``: level ``k`` draws a maze of ``m = k + 1`` cells per side, generated
+exactly as above but with side ``m``, in the top-left corner of the ``size x size`` cell grid; every
+square outside it is wall. The start is its top-left cell, the goal its bottom-right cell. So level 1 is
+a ``2 x 2``-cell maze (4 moves from start to goal) and the top level (the default) is the full maze,
+drawn exactly as before levels existed. Every level has the same grid, observation and actions.
+
 Actions: ``0`` up, ``1`` down, ``2`` left, ``3`` right; a move is legal iff the target square is on the
 grid and not a wall. Rewards ``float32[1]``: ``+1`` on reaching the goal (terminal, ``success``); ``-1``
 when the instance's step budget ``ceil(step_budget_factor * optimal_length)`` is used up without reaching
 the goal (terminal, ``failure``); ``0`` otherwise. ``optimal_length`` is the BFS distance from the start,
 computed once per instance; ``_step`` does no search.
+
+Score (``Maze.score``): a success scores ``optimal_length / step_count`` (``1.0`` iff the path taken is a
+shortest one), a failure ``0.0``; a state that is not terminal has no score (``None``).
 
 Observation: ``seq_len = W * W + 1`` tokens, the grid in row-major order (``0`` free, ``1`` wall,
 ``2`` agent, ``3`` goal), then one token ``4 + b`` for the remaining-budget bucket
@@ -23,7 +32,8 @@ Observation: ``seq_len = W * W + 1`` tokens, the grid in row-major order (``0`` 
 Text (``to_text`` / ``Maze.parse``): ``W`` rows of ``W`` characters, ``#`` wall, ``.`` free, ``S`` the
 agent's current square, ``G`` the goal. ``parse`` requires the grid to be ``W x W`` for the task's
 ``size`` (observations have a fixed length), returns a fresh instance (``step_count = 0``) whose start is
-``S``, and accepts any placement of walls as long as ``G`` is reachable from ``S``. Once the agent stands
+``S``, and accepts any placement of walls as long as ``G`` is reachable from ``S`` (so the texts of easier
+levels, walled-in sub-mazes, read back too). Once the agent stands
 on the goal (terminal success) the square renders as ``S`` and the text has no ``G``, so it does not parse.
 """
 
@@ -144,7 +154,8 @@ class Maze(Task):
     ``size`` cells per side (grid ``2 * size + 1``), ``imperfect`` the fraction of the extra interior
     walls removed after carving a perfect maze, ``step_budget_factor`` the budget as a multiple of the
     optimal path length. ``max_episode_steps = ceil(step_budget_factor * (2 * size + 1) ** 2)`` bounds
-    every instance's budget (generated or parsed).
+    every instance's budget (generated or parsed, any level). ``difficulty_levels = size - 1``: level ``k``
+    is a ``(k + 1) x (k + 1)``-cell maze walled in at the top-left of the grid.
     """
 
     name: ClassVar[str] = "maze"
@@ -166,16 +177,20 @@ class Maze(Task):
         self.step_budget_factor = step_budget_factor
         self.width = 2 * self.size + 1
         self.seq_len = self.width * self.width + 1
+        self.difficulty_levels = self.size - 1
         self.max_episode_steps = math.ceil(step_budget_factor * self.width * self.width)
         self._start = self.width + 1
-        self._goal = (self.width - 2) * self.width + (self.width - 2)
 
     # ----------------------------------------------------------------- generation
 
-    def generate_grid(self, seed: int) -> bytes:
-        """The wall grid of the instance drawn with ``seed`` (``0`` free, ``1`` wall, row-major)."""
+    def generate_grid(self, seed: int, cells: int | None = None) -> bytes:
+        """The wall grid of the instance drawn with ``seed`` (``0`` free, ``1`` wall, row-major): a maze of
+        ``cells`` cells per side (default ``size``) in the top-left corner, everything else wall."""
+        n = self.size if cells is None else int(cells)
+        if not 2 <= n <= self.size:
+            raise ValueError(f"maze: cells must be in 2..{self.size}, got {cells!r}")
         rng = np.random.default_rng(seed)
-        n, w = self.size, self.width
+        w = self.width
         grid = np.ones((w, w), dtype=np.int8)
         visited = np.zeros((n, n), dtype=bool)
         visited[0, 0] = True
@@ -198,8 +213,9 @@ class Maze(Task):
             stack.append((ni, nj))
         if self.imperfect > 0.0:
             # interior walls between adjacent cells: squares with one odd and one even coordinate
+            inner = 2 * n  # squares 1..2n-1 hold the sub-maze's cells and the walls between them
             walls = [
-                (r, c) for r in range(1, w - 1) for c in range(1, w - 1) if (r + c) % 2 == 1 and grid[r, c] == WALL
+                (r, c) for r in range(1, inner) for c in range(1, inner) if (r + c) % 2 == 1 and grid[r, c] == WALL
             ]
             k = round(self.imperfect * len(walls))
             if k:
@@ -215,7 +231,9 @@ class Maze(Task):
         return self._state(grid, start, goal, 0, budget, optimum)
 
     def _initial_state(self, seed: int, difficulty: int) -> MazeState:
-        return self._make_state(self.generate_grid(seed), self._start, self._goal)
+        cells = difficulty + 1
+        corner = 2 * cells - 1  # grid row and column of the sub-maze's bottom-right cell
+        return self._make_state(self.generate_grid(seed, cells), self._start, corner * self.width + corner)
 
     # ----------------------------------------------------------------- dynamics
 
@@ -278,6 +296,15 @@ class Maze(Task):
         if isinstance(state, MazeState):
             return "success" if state.position == state.goal else "failure"
         return super().outcome(state)
+
+    def score(self, state: State) -> float | None:
+        """A success scores ``optimal_length / step_count`` (``1.0`` on a shortest path), a failure ``0.0``;
+        ``None`` while the episode is not over."""
+        if not state.terminal or not isinstance(state, MazeState):
+            return None
+        if state.position != state.goal:
+            return 0.0
+        return min(1.0, state.optimal_length / max(state.step_count, 1))
 
     def action_to_text(self, state: State, action: int) -> str:
         """``"up"``, ``"down"``, ``"left"`` or ``"right"``."""
