@@ -29,6 +29,7 @@ import yaml
 __all__ = [
     "ArenaConfig",
     "ConfigError",
+    "CurriculumConfig",
     "MCTSConfig",
     "NetConfig",
     "SelfPlayConfig",
@@ -88,13 +89,47 @@ def _is_number(value: object) -> bool:
 
 @dataclass(frozen=True)
 class TaskConfig:
-    """Which task to train on: ``make_task(name, **params)``."""
+    """Which task to train on: ``make_task(name, **params)``.
+
+    ``ranked_reward`` (single-agent optimisation tasks with a ``score``): terminal rewards become +1 / -1
+    against the ``ranked_reward_alpha``-quantile of the last ``ranked_reward_window`` episode scores
+    (Ranked Reward, Laterre et al. 2018); success still means matching the exact optimum.
+    """
 
     name: str = "tictactoe"
     params: dict[str, Any] = field(default_factory=dict)
+    ranked_reward: bool = False
+    ranked_reward_alpha: float = 0.75
+    ranked_reward_window: int = 1000
 
     def __post_init__(self) -> None:
         _require(self, "name", isinstance(self.name, str) and bool(self.name.strip()), "a non-empty name")
+        _unit_interval(self, "ranked_reward_alpha")
+        _at_least(self, "ranked_reward_window", 1)
+
+
+@dataclass(frozen=True)
+class CurriculumConfig:
+    """Progressive complexity over the task's difficulty levels (``Task.difficulty_levels``).
+
+    When ``enabled``, each iteration plays at the current level (``start_level`` first, ``0`` = level 1);
+    a fraction ``review_fraction`` of the episodes replays uniformly drawn lower levels. After the
+    iteration the level rises by one if the success rate at the current level was ``>= raise_at`` and drops
+    by one if it was ``<= lower_at``. Off, every episode is drawn at the task's top level.
+    """
+
+    enabled: bool = False
+    start_level: int = 1
+    raise_at: float = 0.8
+    lower_at: float = 0.2
+    review_fraction: float = 0.2
+
+    def __post_init__(self) -> None:
+        _at_least(self, "start_level", 1)
+        _unit_interval(self, "raise_at")
+        _unit_interval(self, "lower_at")
+        _require(self, "lower_at", self.lower_at < self.raise_at, f"below curriculum.raise_at ({self.raise_at})")
+        _unit_interval(self, "review_fraction")
 
 
 @dataclass(frozen=True)
@@ -187,6 +222,8 @@ class ArenaConfig:
     ``opening_random_moves`` random plies start each arena game so that deterministic players meet in
     varied positions. Anchors: ``random``, ``rollout`` (pure random-rollout MCTS with
     ``rollout_simulations``) and ``perfect`` (a minimax player; only for solvable games).
+    Single-agent tasks are evaluated instead on ``heldout_episodes`` held-out instances of the top level
+    (seeds never used in training), searching with ``num_simulations``.
     """
 
     gating: bool = False
@@ -198,6 +235,7 @@ class ArenaConfig:
     anchor_games: int = 20
     rollout_simulations: int = 32
     eval_every: int = 1
+    heldout_episodes: int = 64
 
     def __post_init__(self) -> None:
         _at_least(self, "games", 1 if self.gating else 0)
@@ -210,6 +248,7 @@ class ArenaConfig:
         _at_least(self, "anchor_games", 0)
         _at_least(self, "rollout_simulations", 1)
         _at_least(self, "eval_every", 1)
+        _at_least(self, "heldout_episodes", 0)
 
 
 @dataclass(frozen=True)
@@ -224,6 +263,7 @@ class ZeroforgeConfig:
     keep_checkpoints: int = 3
     torch_threads: int = 1
     task: TaskConfig = field(default_factory=TaskConfig)
+    curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     net: NetConfig = field(default_factory=NetConfig)
     mcts: MCTSConfig = field(default_factory=MCTSConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
@@ -243,6 +283,7 @@ class ZeroforgeConfig:
 
 _SECTIONS: dict[type, str] = {
     TaskConfig: "task",
+    CurriculumConfig: "curriculum",
     NetConfig: "net",
     MCTSConfig: "mcts",
     SelfPlayConfig: "selfplay",

@@ -27,6 +27,7 @@ import torch
 
 from zeroforge.arena.elo import GameRecord, fit_elo
 from zeroforge.arena.evaluation import perfect_play_check
+from zeroforge.arena.heldout import evaluate_held_out, training_seed
 from zeroforge.arena.match import MatchResult, PerfectPlayer, Player, RandomPlayer, SearchPlayer, play_match
 from zeroforge.checkpoint import (
     latest_checkpoint,
@@ -47,7 +48,9 @@ from zeroforge.report import plot_learning_curve
 from zeroforge.search.evaluator import NetworkEvaluator, RolloutEvaluator
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
-from zeroforge.tasks.base import make_task
+from zeroforge.tasks.base import Task, make_task
+from zeroforge.tasks.generators import Curriculum
+from zeroforge.tasks.ranked import RankedReward, RankedRewardTask
 from zeroforge.train.learner import Learner, optimizer_from_checkpoint, optimizer_to_checkpoint
 
 __all__ = ["SelfPlayTrainer"]
@@ -83,6 +86,13 @@ class SelfPlayTrainer:
             raise ConfigError(f"arena.anchors: the 'perfect' anchor needs a solvable game; "
                               f"{cfg.task.name!r} is not (drop 'perfect' from arena.anchors)")
         self.config = cfg
+        self.curriculum = self._make_curriculum(cfg)
+        self.ranked: RankedReward | None = None
+        if cfg.task.ranked_reward:
+            if self.task.num_players != 1 or type(self.task).score is Task.score:
+                raise ConfigError(f"task.ranked_reward: needs a single-agent task that grades its episodes "
+                                  f"(Task.score); {cfg.task.name!r} does not")
+            self.ranked = RankedReward(cfg.task.ranked_reward_alpha, cfg.task.ranked_reward_window)
         torch.manual_seed(cfg.seed)
         torch.set_num_threads(cfg.torch_threads)
         self.rng = np.random.default_rng(cfg.seed)
@@ -140,8 +150,11 @@ class SelfPlayTrainer:
             raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
         cfg = self.config
         t0 = time.perf_counter()
-        episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=i * 1_000_003)
+        level = self.curriculum.level if self.curriculum is not None else self.task.difficulty_levels
+        threshold = self.ranked.threshold if self.ranked is not None else None
+        episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=training_seed(i, 0))
         t_selfplay = time.perf_counter() - t0
+        progression = self._progression(episodes, level, threshold)
         data = self.extractor.policy_value_arrays(episodes)
         self.buffer.add(data)
         self._progress("train", 0, 1)
@@ -156,6 +169,7 @@ class SelfPlayTrainer:
         metrics: dict[str, Any] = {
             "iteration": i,
             **self._selfplay_metrics(episodes, t_selfplay),
+            **progression,
             "positions": len(data),
             "buffer_size": len(self.buffer),
             "loss_policy": train.loss_policy,
@@ -182,9 +196,14 @@ class SelfPlayTrainer:
     # -- steps ---------------------------------------------------------------------------------------
 
     def generate_episodes(self, num_games: int, first_seed: int = 0) -> list[SelfPlayEpisode]:
+        """Self-play ``num_games`` episodes from seeds ``first_seed ...`` with the best net, at the curriculum's
+        level (and review levels) and with ranked rewards when those are configured."""
         cfg = self.config
         evaluator = NetworkEvaluator(self.best_net, self.device)
-        generator = SelfPlayEpisodeGenerator(self.task, evaluator, cfg.mcts, cfg.selfplay.parallel_batch_size)
+        task = self.task
+        if self.ranked is not None and self.ranked.threshold is not None:
+            task = RankedRewardTask(self.task, self.ranked.threshold)
+        generator = SelfPlayEpisodeGenerator(task, evaluator, cfg.mcts, cfg.selfplay.parallel_batch_size)
         done = [0]
 
         def tick(_: SelfPlayEpisode) -> None:
@@ -193,8 +212,43 @@ class SelfPlayTrainer:
 
         self._progress("self-play", 0, num_games)
         self._last_evaluator = evaluator
-        return generator.generate(range(first_seed, first_seed + num_games), self.rng, on_episode=tick)
+        return generator.generate(range(first_seed, first_seed + num_games), self.rng, on_episode=tick,
+                                  difficulties=self._levels(num_games))
 
+    def _make_curriculum(self, cfg: ZeroforgeConfig) -> Curriculum | None:
+        cur = cfg.curriculum
+        if not cur.enabled:
+            return None
+        levels = self.task.difficulty_levels
+        if cur.start_level > levels:
+            raise ConfigError(f"config key 'curriculum.start_level' must be <= {levels} (the levels of "
+                              f"{cfg.task.name!r}), got {cur.start_level}")
+        return Curriculum(1, levels, cur.start_level, cur.raise_at, cur.lower_at)
+
+    def _levels(self, num_games: int) -> list[int] | None:
+        """Per episode difficulty: the curriculum's level, or with probability ``review_fraction`` a uniformly
+        drawn lower level; ``None`` (the top level) without a curriculum."""
+        if self.curriculum is None:
+            return None
+        level = self.curriculum.level
+        review = self.rng.random(num_games) < self.config.curriculum.review_fraction
+        lower = self.rng.integers(1, max(level, 2), size=num_games)
+        return [int(lower[k]) if review[k] and level > 1 else level for k in range(num_games)]
+
+    def _progression(self, episodes: list[SelfPlayEpisode], level: int, threshold: float | None) -> dict[str, Any]:
+        """Feed the curriculum and the ranked-reward buffer with this iteration's episodes; their metrics."""
+        out: dict[str, Any] = {"difficulty": level}
+        scores = [s for e in episodes if (s := self.task.score(e.states[-1])) is not None]
+        if scores:
+            out["mean_score"] = float(np.mean(scores))
+        if self.curriculum is not None:
+            at_level = [e.outcome == "success" for e in episodes if e.metadata.get("difficulty") == level]
+            out["success_rate_at_level"] = float(np.mean(at_level)) if at_level else 0.0
+            out["next_difficulty"] = self.curriculum.update(at_level)
+        if self.ranked is not None:
+            out["ranked_threshold"] = threshold
+            self.ranked.add(scores)
+        return out
     def _selfplay_metrics(self, episodes: list[SelfPlayEpisode], seconds: float) -> dict[str, Any]:
         n = len(episodes)
         outcomes = {k: sum(e.outcome == k for e in episodes) / n for k in ("success", "failure", "timeout", "error")}
@@ -255,7 +309,9 @@ class SelfPlayTrainer:
     def _evaluate_anchors(self, i: int) -> dict[str, Any]:
         """The best net (searching with ``arena.num_simulations``) against each anchor; Elo; perfect play."""
         arena = self.config.arena
-        if self.task.num_players != 2 or not arena.anchors:
+        if self.task.num_players == 1:
+            return self._evaluate_held_out()
+        if not arena.anchors:
             return {}
         me = f"iter{i}"
         agent = self._search_player(me, self.best_net, arena.num_simulations)
@@ -281,6 +337,23 @@ class SelfPlayTrainer:
             out["perfect_play_mistakes"] = report.mistakes
             out["perfect_play_draws"] = report.draws
             out["perfect_play_wins"] = report.wins
+        return out
+
+    def _evaluate_held_out(self) -> dict[str, Any]:
+        """The best net on the held-out instances of the top level (``arena.heldout_episodes``)."""
+        arena = self.config.arena
+        if arena.heldout_episodes == 0:
+            return {}
+        self._progress("held-out", 0, arena.heldout_episodes)
+        report = evaluate_held_out(self.task, NetworkEvaluator(self.best_net, self.device), self.config.mcts,
+                                   arena.heldout_episodes, num_simulations=arena.num_simulations,
+                                   parallel_batch_size=self.config.selfplay.parallel_batch_size)
+        self._progress("held-out", arena.heldout_episodes, arena.heldout_episodes)
+        out: dict[str, Any] = {"heldout_solve_rate": report.solve_rate}
+        if report.optimality_gap is not None:
+            out["heldout_optimality_gap"] = report.optimality_gap
+        if report.mean_score is not None:
+            out["heldout_mean_score"] = report.mean_score
         return out
 
     # -- run directory, metrics, checkpoints ---------------------------------------------------------
@@ -343,6 +416,8 @@ class SelfPlayTrainer:
             "rng": numpy_rng_state(self.rng),
             "torch_rng": torch_rng_state(),
             "elo_games": [[g.player_a, g.player_b, g.score_a] for g in self.elo_games],
+            "curriculum": self.curriculum.state_dict() if self.curriculum is not None else None,
+            "ranked_reward": self.ranked.state_dict() if self.ranked is not None else None,
         }
         tensors: dict[str, Any] = {
             "best": {k: v.detach().cpu() for k, v in self.best_net.state_dict().items()},
@@ -373,6 +448,10 @@ class SelfPlayTrainer:
         self.next_iteration = int(st["next_iteration"])
         self.best_generation = int(st["best_generation"])
         self.elo_games = [GameRecord(a, b, float(s)) for a, b, s in st["elo_games"]]
+        if self.curriculum is not None:
+            self.curriculum.load_state_dict(st["curriculum"])
+        if self.ranked is not None:
+            self.ranked.load_state_dict(st["ranked_reward"])
 
 
 def _config_diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:

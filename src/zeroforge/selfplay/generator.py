@@ -25,6 +25,7 @@ __all__ = ["SelfPlayEpisodeGenerator"]
 @dataclass
 class _Running:
     seed: int
+    difficulty: int
     states: list[State]
     actions: list[Action] = field(default_factory=list)
     traces: list[MCTSTrace] = field(default_factory=list)
@@ -50,8 +51,16 @@ class SelfPlayEpisodeGenerator:
         self.add_noise = add_noise
 
     def generate(self, seeds: Sequence[int], rng: np.random.Generator,
-                 on_episode: Callable[[SelfPlayEpisode], None] | None = None) -> list[SelfPlayEpisode]:
-        """One episode per seed (``task.initial_state(seed)``), returned in the order of ``seeds``."""
+                 on_episode: Callable[[SelfPlayEpisode], None] | None = None,
+                 difficulties: Sequence[int] | None = None) -> list[SelfPlayEpisode]:
+        """One episode per seed (``task.initial_state(seed, difficulty)``; ``difficulties`` default to the
+        task's top level), returned in the order of ``seeds``."""
+        if difficulties is None:
+            levels = [self.task.difficulty_levels] * len(seeds)
+        else:
+            if len(difficulties) != len(seeds):
+                raise ValueError(f"got {len(difficulties)} difficulties for {len(seeds)} seeds")
+            levels = [self.task.check_difficulty(int(d)) for d in difficulties]
         pending = list(enumerate(seeds))[::-1]
         running: dict[int, _Running] = {}
         done: dict[int, SelfPlayEpisode] = {}
@@ -59,7 +68,7 @@ class SelfPlayEpisodeGenerator:
         def refill() -> None:
             while pending and len(running) < self.parallel_batch_size:
                 i, seed = pending.pop()
-                running[i] = _Running(int(seed), [self.task.initial_state(int(seed))])
+                running[i] = _Running(int(seed), levels[i], [self.task.initial_state(int(seed), levels[i])])
 
         refill()
         while running:
@@ -95,7 +104,7 @@ class SelfPlayEpisodeGenerator:
         return [done[i] for i in range(len(seeds))]
 
     def _finish(self, ep: _Running, outcome: str, extra: dict[str, object]) -> SelfPlayEpisode:
-        meta: dict[str, object] = {"seed": ep.seed, **extra}
+        meta: dict[str, object] = {"seed": ep.seed, "difficulty": ep.difficulty, **extra}
         return SelfPlayEpisode.build(
             task_id=f"{self.task.name}-{ep.seed}",
             states=ep.states,
