@@ -1,3 +1,6 @@
 """Single-agent multi-step reasoning tasks (planning, logic); importing registers them."""
 
-from zeroforge.tasks.reasoning import blocksworld  # noqa: F401
+from zeroforge.tasks.reasoning import (
+    blocksworld,  # noqa: F401
+    logic,  # noqa: F401
+)

@@ -1,0 +1,624 @@
+"""ProntoQA-style deduction (Saparov & He 2023) as a single-agent pure MDP.
+
+An instance is about one entity, ``Max``. A *literal* says ``Max`` is (positive) or is not (negative)
+an instance of a concept; literal ``l`` encodes concept ``l // 2`` with sign ``l % 2`` (``0`` "is a X",
+``1`` "is not X"). The instance holds one or more *facts* (literals known from the start), up to
+``max_rules`` single-premise *rules* ``premise -> conclusion`` ("Every wumpus is a yumpus.", "Every
+yumpus is not a zumpus.", "Everything that is not a zumpus is a dumpus.") and a *query* literal
+("Prove: Max is a dumpus."). The query is never a fact.
+
+Actions (``num_actions = max_rules + 1``): action ``r < max_rules`` applies rule ``r``, legal iff the
+instance has a rule ``r`` whose premise is known and whose conclusion is not yet known (so every legal
+application derives a new literal); action ``max_rules`` is "conclude: not provable", legal in every
+non-terminal state.
+
+Episode end and rewards ``float32[1]``:
+
+- the query becomes known: terminal, ``+1`` (``success``), also on the last step of the budget;
+- "conclude: not provable": terminal, ``+1`` iff the query is *not* entailed by forward chaining from
+  the facts (it may be false or merely unknown), else ``-1``;
+- the step budget runs out first: terminal, ``-1`` (``failure``).
+
+Verifier: forward chaining to a fixed point (:func:`forward_chain`) decides entailment exactly; with
+single-premise rules every proof is a path in the implication graph, so the shortest proof length is the
+breadth-first distance from the facts to the query (:func:`proof_depths`, :func:`shortest_proof`, ``0`` =
+not provable). Both run once per instance; the state keeps ``shortest_proof``. The optimal episode
+length is ``optimal = shortest_proof`` for a provable query and ``1`` (the single "conclude") otherwise;
+``score`` is ``optimal / steps`` on success and ``0.0`` on failure.
+
+Budget: ``max(1, ceil(step_budget_factor * horizon))``, capped at ``max_episode_steps``, where ``horizon``
+is the largest BFS depth of any literal derivable from the facts (the rounds of chaining to the fixed
+point). It depends on the facts and
+rules only, never on the query: a budget scaled by the query's own proof length would give the answer
+away (an unprovable query would get a budget of 1 or 2, visible in ``to_text`` and, after one step, in
+the budget bucket). Since ``shortest_proof <= horizon`` and ``step_budget_factor >= 1``, an optimal
+episode always fits. An episode applies every rule at most once, so it ends within ``max_rules + 1``
+steps; every depth is at most the number of rules, so ``max_episode_steps = min(max_rules + 1,
+ceil(step_budget_factor * max_rules))`` (at least ``max_rules``, so the cap never cuts off a proof) bounds
+every episode and budget.
+
+Generation (``initial_state(seed, difficulty)``, deterministic through ``np.random.default_rng(seed)``;
+``difficulty_levels = max_depth``): level ``d`` builds a chain fact ``c0``, rules ``c0 -> c1 -> ... ->
+cd`` (later links now and then negative, "is not"), and with probability 1/2 asks for the chain's end
+(provable, ``shortest_proof == d``). Otherwise the query is not provable: the negation of a chain literal
+(a false statement), a concept off the chain (with a rule concluding it from a premise that is never
+derivable), or the chain's end with one link broken (its premise negated). Then ``distractors`` extra
+rules are added, each kept only if the instance stays as intended (same shortest proof, query still not
+entailed, no duplicate rule, no contradiction among derivable literals): branches off derivable literals,
+rules whose premise is never derivable (possibly concluding the query), links between other concepts.
+Sometimes a second fact about an off-chain concept is added. Facts and rules are shuffled, concepts are
+then numbered by first appearance (facts, rules premise before conclusion, query) - the order ``parse``
+numbers them in - and named by distinct nonsense words drawn from :data:`CONCEPT_NAMES`.
+
+Observation: ``seq_len = 4 * max_rules + 2 * num_concepts + 3`` tokens, with ``N = num_concepts``:
+
+- tokens ``0..N-1`` concepts; ``N`` POSITIVE, ``N + 1`` NEGATIVE (signs); ``N + 2`` PAD;
+  ``N + 3`` UNKNOWN, ``N + 4`` KNOWN; ``N + 5 + b`` remaining-budget bucket ``b`` in ``0..7``
+  (``vocab_size = N + 13``);
+- per rule slot ``r`` in ``0..max_rules-1``: ``[premise concept, premise sign, conclusion concept,
+  conclusion sign]``, or four PAD for slots beyond the instance's rules;
+- per concept ``c`` in ``0..N-1``: ``[KNOWN/UNKNOWN for "Max is a c", KNOWN/UNKNOWN for "Max is not c"]``;
+- the query ``[concept, sign]``;
+- the remaining-budget bucket ``b = min(7, 8 * remaining // budget)``.
+
+Text: ``to_text`` renders the rules, the facts, the query, what has been derived so far (in literal
+order) and the step count in ProntoQA-like English. ``Logic.parse`` reads the JSON instance format
+``{"facts": ["wumpus"], "rules": [["wumpus", "yumpus"], ["yumpus", "not zumpus"]], "query": "zumpus"}``
+(literals are concept names made of letters with an optional ``"not "`` prefix); ``instance_text`` writes
+it. A query that is already a fact is rejected (the episode would be over before it starts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from zeroforge.tasks.base import (
+    SOLO_FAILURE,
+    SOLO_NO_REWARD,
+    SOLO_SUCCESS,
+    State,
+    Task,
+    read_json_instance,
+    register_task,
+)
+
+__all__ = ["CONCEPT_NAMES", "Logic", "LogicState", "forward_chain", "proof_depths", "shortest_proof"]
+
+#: nonsense concept names in the manner of ProntoQA (generated instances draw from these)
+CONCEPT_NAMES: tuple[str, ...] = (
+    "wumpus", "yumpus", "zumpus", "dumpus", "rompus", "numpus", "tumpus", "vumpus",
+    "impus", "jompus", "gorpus", "shumpus", "lempus", "sterpus", "grimpus", "lorpus",
+    "brimpus", "timpus", "yimpus", "rempus", "fompus", "worpus", "borpus", "kempus",
+    "sarpus", "dalpus", "murpus", "gulpus", "hompus", "quimpus", "felpus", "zorpus",
+)  # fmt: skip
+
+ENTITY = "Max"
+MIN_CONCEPTS, MAX_CONCEPTS = 3, len(CONCEPT_NAMES)
+MAX_RULES = 64
+_BUDGET_BUCKETS = 8
+_NAME_RE = re.compile(r"[A-Za-z]+")
+_DISTRACTOR_TRIES = 30
+
+Rule = tuple[int, int]  # (premise literal, conclusion literal)
+
+
+def forward_chain(facts: Iterable[int], rules: Iterable[Rule]) -> frozenset[int]:
+    """Every literal entailed by ``facts`` under ``rules`` (forward chaining to a fixed point)."""
+    by_premise: dict[int, list[int]] = {}
+    for premise, conclusion in rules:
+        by_premise.setdefault(premise, []).append(conclusion)
+    known = set(facts)
+    todo = list(known)
+    while todo:
+        for nxt in by_premise.get(todo.pop(), ()):
+            if nxt not in known:
+                known.add(nxt)
+                todo.append(nxt)
+    return frozenset(known)
+
+
+def proof_depths(facts: Iterable[int], rules: Iterable[Rule]) -> dict[int, int]:
+    """Every derivable literal with the fewest rule applications that derive it (BFS from the facts, which
+    have depth ``0``); with single-premise rules a proof is a path in the implication graph."""
+    by_premise: dict[int, list[int]] = {}
+    for premise, conclusion in rules:
+        by_premise.setdefault(premise, []).append(conclusion)
+    dist = dict.fromkeys(facts, 0)
+    queue = deque(dist)
+    while queue:
+        lit = queue.popleft()
+        for nxt in by_premise.get(lit, ()):
+            if nxt not in dist:
+                dist[nxt] = dist[lit] + 1
+                queue.append(nxt)
+    return dist
+
+
+def shortest_proof(facts: Iterable[int], rules: Iterable[Rule], query: int) -> int:
+    """The fewest rule applications that derive ``query`` from ``facts``, ``0`` if none does (also ``0``
+    when the query is a fact; instances never have that)."""
+    return proof_depths(facts, rules).get(query, 0)
+
+
+def _noun(name: str) -> str:
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _is(names: Sequence[str], lit: int) -> str:
+    """``"is a wumpus"`` / ``"is not an impus"``."""
+    concept, negative = divmod(lit, 2)
+    return f"is {'not ' if negative else ''}{_noun(names[concept])}"
+
+
+def _every(names: Sequence[str], premise: int) -> str:
+    """The subject of a rule: ``"every wumpus"`` / ``"everything that is not a wumpus"``."""
+    concept, negative = divmod(premise, 2)
+    return f"everything that is not {_noun(names[concept])}" if negative else f"every {names[concept]}"
+
+
+def _rule_text(names: Sequence[str], rule: Rule) -> str:
+    """``"Every wumpus is a yumpus."``."""
+    return f"{_every(names, rule[0]).capitalize()} {_is(names, rule[1])}."
+
+
+def _literal_json(names: Sequence[str], lit: int) -> str:
+    concept, negative = divmod(lit, 2)
+    return f"{'not ' if negative else ''}{names[concept]}"
+
+
+@dataclass(frozen=True, eq=False)
+class LogicState(State):
+    """A point in a deduction episode.
+
+    ``names``: concept names by index; ``facts``: the initial literals; ``rules``: ``(premise,
+    conclusion)`` literal pairs; ``query``: the literal to prove; ``known``: facts plus literals derived so
+    far; ``concluded``: the episode ended with "conclude: not provable"; ``shortest_proof``: BFS proof
+    length of the query (``0`` = not provable); ``budget``: the step budget.
+    """
+
+    names: tuple[str, ...]
+    facts: tuple[int, ...]
+    rules: tuple[Rule, ...]
+    query: int
+    known: frozenset[int]
+    concluded: bool
+    shortest_proof: int
+    budget: int
+
+    def key(self) -> tuple[Any, ...]:
+        """``(names, facts, rules, query, sorted known literals, concluded, step_count, budget)``; the order
+        in which literals were derived does not matter."""
+        return (
+            self.names,
+            self.facts,
+            self.rules,
+            self.query,
+            tuple(sorted(self.known)),
+            self.concluded,
+            self.step_count,
+            self.budget,
+        )
+
+    @property
+    def provable(self) -> bool:
+        """The query is entailed by the facts."""
+        return self.shortest_proof > 0
+
+    @property
+    def proved(self) -> bool:
+        """The query has been derived."""
+        return self.query in self.known
+
+    @property
+    def optimal(self) -> int:
+        """Length of an optimal episode: the shortest proof, or ``1`` ("conclude") when not provable."""
+        return self.shortest_proof if self.shortest_proof > 0 else 1
+
+    @property
+    def solved(self) -> bool:
+        """The episode ended in success (proved, or correctly concluded "not provable")."""
+        return self.proved or (self.concluded and not self.provable)
+
+    @property
+    def derived(self) -> list[int]:
+        """Literals derived so far (known, not facts), in literal order."""
+        facts = set(self.facts)
+        return sorted(lit for lit in self.known if lit not in facts)
+
+    def to_json(self) -> str:
+        """The instance (not the progress) in the format :meth:`Logic.parse` reads."""
+        return json.dumps(
+            {
+                "facts": [_literal_json(self.names, lit) for lit in self.facts],
+                "rules": [[_literal_json(self.names, p), _literal_json(self.names, c)] for p, c in self.rules],
+                "query": _literal_json(self.names, self.query),
+            }
+        )
+
+    def to_text(self) -> str:
+        """E.g.::
+
+        Every wumpus is a yumpus. Every yumpus is not a zumpus. Every dumpus is a zumpus.
+        Max is a wumpus.
+        Prove: Max is not a zumpus.
+        Derived so far: Max is a yumpus.
+        step 1/4
+        """
+        rules = " ".join(_rule_text(self.names, r) for r in self.rules) or "There are no rules."
+        facts = " ".join(f"{ENTITY} {_is(self.names, lit)}." for lit in self.facts)
+        derived = " ".join(f"{ENTITY} {_is(self.names, lit)}." for lit in self.derived) or "nothing yet."
+        status = f"step {self.step_count}/{self.budget}"
+        if self.concluded:
+            status += ", concluded: not provable"
+        return f"{rules}\n{facts}\nProve: {ENTITY} {_is(self.names, self.query)}.\nDerived so far: {derived}\n{status}"
+
+
+def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
+    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
+        raise ValueError(f"logic: {name} must be an integer in {lo}..{hi}, got {x!r}")
+    return int(x)
+
+
+@register_task("logic")
+class Logic(Task):
+    """ProntoQA-style deduction: apply rules to prove the query, or conclude that it is not provable.
+
+    ``num_concepts`` (3..32) and ``max_rules`` (1..64) fix the shapes; ``max_depth`` is the longest proof
+    chain of a generated instance (one difficulty level per depth); ``distractors`` the number of extra
+    rules; ``step_budget_factor`` (>= 1) the budget as a multiple of the chaining horizon. A
+    generated instance needs ``max_depth + distractors <= max_rules`` and ``max_depth + distractors + 2 <=
+    num_concepts``.
+    """
+
+    name: ClassVar[str] = "logic"
+    num_players = 1
+
+    def __init__(
+        self,
+        num_concepts: int = 12,
+        max_rules: int = 12,
+        max_depth: int = 4,
+        distractors: int = 4,
+        step_budget_factor: float = 2.0,
+    ) -> None:
+        n = _check_int("num_concepts", num_concepts, MIN_CONCEPTS, MAX_CONCEPTS)
+        m = _check_int("max_rules", max_rules, 1, MAX_RULES)
+        depth = _check_int("max_depth", max_depth, 1, MAX_RULES)
+        extra = _check_int("distractors", distractors, 0, MAX_RULES)
+        if depth + extra > m:
+            raise ValueError(f"logic: max_depth + distractors ({depth + extra}) must be at most max_rules ({m})")
+        if depth + extra + 2 > n:
+            raise ValueError(
+                f"logic: num_concepts ({n}) must be at least max_depth + distractors + 2 ({depth + extra + 2})"
+            )
+        if (
+            isinstance(step_budget_factor, bool)
+            or not isinstance(step_budget_factor, int | float | np.integer | np.floating)
+            or not math.isfinite(step_budget_factor)
+            or step_budget_factor < 1
+        ):
+            raise ValueError(f"logic: step_budget_factor must be a finite number >= 1, got {step_budget_factor!r}")
+        self.num_concepts = n
+        self.max_rules = m
+        self.max_depth = depth
+        self.distractors = extra
+        self.step_budget_factor = float(step_budget_factor)
+        self.difficulty_levels = depth
+        self.conclude_action = m
+        self.num_actions = m + 1
+        self.max_episode_steps = min(m + 1, math.ceil(self.step_budget_factor * m))
+        # token ids
+        self._pos, self._neg, self._pad = n, n + 1, n + 2
+        self._unknown, self._known = n + 3, n + 4
+        self._first_bucket = n + 5
+        self.vocab_size = n + 5 + _BUDGET_BUCKETS
+        self._known_at = 4 * m
+        self.seq_len = 4 * m + 2 * n + 3
+
+    # ----------------------------------------------------------------- states
+
+    def budget_for(self, facts: Iterable[int], rules: Iterable[Rule]) -> int:
+        """The step budget of an instance: ``max(1, ceil(step_budget_factor * horizon))`` capped at
+        ``max_episode_steps``, ``horizon`` the largest proof depth of a derivable literal (independent of the
+        query)."""
+        horizon = max(proof_depths(facts, rules).values(), default=0)
+        return min(self.max_episode_steps, max(1, math.ceil(self.step_budget_factor * horizon)))
+
+    def _sign(self, lit: int) -> int:
+        return self._neg if lit % 2 else self._pos
+
+    def _state(
+        self,
+        base: LogicState | None,
+        names: tuple[str, ...],
+        facts: tuple[int, ...],
+        rules: tuple[Rule, ...],
+        query: int,
+        known: frozenset[int],
+        concluded: bool,
+        steps: int,
+        shortest: int,
+        budget: int,
+    ) -> LogicState:
+        proved = query in known
+        solved = proved or (concluded and shortest == 0)
+        terminal = proved or concluded or steps >= budget
+        rewards = SOLO_NO_REWARD if not terminal else SOLO_SUCCESS if solved else SOLO_FAILURE
+        mask = np.zeros(self.num_actions, dtype=np.bool_)
+        if not terminal:
+            for r, (premise, conclusion) in enumerate(rules):
+                mask[r] = premise in known and conclusion not in known
+            mask[self.conclude_action] = True
+        mask.flags.writeable = False
+        if base is None:
+            obs = np.full(self.seq_len, self._pad, dtype=np.int64)
+            for r, (premise, conclusion) in enumerate(rules):
+                obs[4 * r : 4 * r + 4] = (premise // 2, self._sign(premise), conclusion // 2, self._sign(conclusion))
+            obs[-3:-1] = (query // 2, self._sign(query))
+        else:
+            obs = base.observation.copy()
+        known_bits = np.full(2 * self.num_concepts, self._unknown, dtype=np.int64)
+        known_bits[list(known)] = self._known
+        obs[self._known_at : self._known_at + 2 * self.num_concepts] = known_bits
+        remaining = budget - steps
+        obs[-1] = self._first_bucket + min(_BUDGET_BUCKETS - 1, _BUDGET_BUCKETS * remaining // budget)
+        obs.flags.writeable = False
+        return LogicState(
+            current_player=0,
+            legal_action_mask=mask,
+            terminal=terminal,
+            rewards=rewards,
+            observation=obs,
+            step_count=steps,
+            names=names,
+            facts=facts,
+            rules=rules,
+            query=query,
+            known=known,
+            concluded=concluded,
+            shortest_proof=shortest,
+            budget=budget,
+        )
+
+    def make_state(self, names: Sequence[str], facts: Sequence[int], rules: Sequence[Rule], query: int) -> LogicState:
+        """The initial state of an instance given by literal numbers (names by concept index)."""
+        names_t, facts_t = tuple(names), tuple(int(f) for f in facts)
+        rules_t = tuple((int(p), int(c)) for p, c in rules)
+        if len(names_t) > self.num_concepts:
+            raise ValueError(f"logic: instance uses {len(names_t)} concepts, num_concepts is {self.num_concepts}")
+        if len(rules_t) > self.max_rules:
+            raise ValueError(f"logic: instance has {len(rules_t)} rules, at most max_rules = {self.max_rules}")
+        if not facts_t:
+            raise ValueError("logic: an instance needs at least one fact")
+        lits = [*facts_t, *(lit for rule in rules_t for lit in rule), int(query)]
+        if any(not 0 <= lit < 2 * len(names_t) for lit in lits):
+            raise ValueError(f"logic: literals must be in 0..{2 * len(names_t) - 1} for {len(names_t)} concepts")
+        if query in facts_t:
+            raise ValueError(f"logic: the query {_literal_json(names_t, query)!r} is already a fact")
+        shortest = shortest_proof(facts_t, rules_t, query)
+        budget = self.budget_for(facts_t, rules_t)
+        return self._state(None, names_t, facts_t, rules_t, int(query), frozenset(facts_t), False, 0, shortest, budget)
+
+    def _step(self, state: State, action: int) -> LogicState:
+        if type(state) is not LogicState:
+            raise ValueError(f"{self.name}: expected a LogicState, got {type(state).__name__}")
+        if len(state.rules) > self.max_rules or len(state.names) > self.num_concepts:
+            raise ValueError(f"{self.name}: the state's instance does not fit this task's shapes")
+        known, concluded = state.known, action == self.conclude_action
+        if not concluded:
+            known = known | {state.rules[action][1]}
+        steps = state.step_count + 1
+        s = state
+        return self._state(s, s.names, s.facts, s.rules, s.query, known, concluded, steps, s.shortest_proof, s.budget)
+
+    # ----------------------------------------------------------------- generation
+
+    def _consistent(self, facts: list[int], rules: list[Rule], query: int, depth: int, provable: bool) -> bool:
+        """The instance is as intended: no duplicate or self rule, no derivable contradiction, and the
+        query at shortest proof ``depth`` (provable) or not entailed."""
+        if len(set(rules)) < len(rules) or any(p // 2 == c // 2 for p, c in rules):
+            return False
+        closure = forward_chain(facts, rules)
+        if any(lit ^ 1 in closure for lit in closure):
+            return False
+        if provable:
+            return shortest_proof(facts, rules, query) == depth
+        return query not in closure
+
+    def generate(self, seed: int, depth: int) -> tuple[tuple[str, ...], list[int], list[Rule], int]:
+        """The instance drawn with ``seed`` at proof depth ``depth``: ``(names, facts, rules, query)``,
+        concepts numbered by first appearance."""
+        rng = np.random.default_rng(seed)
+        n_concepts = depth + 1  # concepts are allocated 0, 1, ... as they are needed
+        chain = [0] + [int(rng.random() < (0.5 if i == depth else 0.25)) for i in range(1, depth + 1)]
+        lits = [2 * i + s for i, s in enumerate(chain)]
+        rules: list[Rule] = [(lits[i], lits[i + 1]) for i in range(depth)]
+        facts = [lits[0]]
+        provable = bool(rng.random() < 0.5)
+        forced = False  # the first distractor concludes the (off-chain) query from a fresh premise
+        if provable:
+            query = lits[depth]
+        else:
+            kind = int(rng.integers(3))
+            if kind == 0:  # a false statement: the negation of a derivable literal
+                i = depth if rng.random() < 0.5 else int(rng.integers(depth))
+                query = lits[i] ^ 1
+            elif kind == 1:  # a concept off the chain, concluded only from a premise never derivable
+                query = 2 * n_concepts + int(rng.integers(2))
+                forced = True
+                n_concepts += 1
+            else:  # the chain's end with one link broken
+                k = int(rng.integers(depth))
+                rules[k] = (lits[k] ^ 1, lits[k + 1])
+                query = lits[depth]
+        if self.num_concepts - n_concepts - self.distractors >= 1 and rng.random() < 1 / 3:
+            facts.append(2 * n_concepts)  # a second fact, about an off-chain concept
+            n_concepts += 1
+        for j in range(self.distractors):
+            if j == 0 and forced:
+                rules.append((2 * n_concepts + int(rng.integers(2)), query))
+                n_concepts += 1
+                continue
+            for _ in range(_DISTRACTOR_TRIES):
+                rule = self._distractor(rng, facts, rules, n_concepts)
+                if self._consistent(facts, [*rules, rule], query, depth, provable):
+                    break
+            else:  # a premise about a fresh concept is never derivable: always consistent
+                rule = (2 * n_concepts, int(rng.integers(2 * n_concepts)))
+            rules.append(rule)
+            n_concepts += any(lit // 2 == n_concepts for lit in rule)
+        order = rng.permutation(len(rules))
+        rules = [rules[int(i)] for i in order]
+        facts = [facts[int(i)] for i in rng.permutation(len(facts))]
+        words = [CONCEPT_NAMES[int(i)] for i in rng.choice(len(CONCEPT_NAMES), size=n_concepts, replace=False)]
+        # renumber concepts by first appearance, as parse does
+        renum: dict[int, int] = {}
+        for lit in [*facts, *(lit for rule in rules for lit in rule), query]:
+            renum.setdefault(lit // 2, len(renum))
+
+        def relit(lit: int) -> int:
+            return 2 * renum[lit // 2] + lit % 2
+
+        names = [""] * len(renum)
+        for old, new in renum.items():
+            names[new] = words[old]
+        return (
+            tuple(names),
+            [relit(f) for f in facts],
+            [(relit(p), relit(c)) for p, c in rules],
+            relit(query),
+        )
+
+    def _distractor(self, rng: np.random.Generator, facts: list[int], rules: list[Rule], n_concepts: int) -> Rule:
+        """A candidate extra rule; it may name the next fresh concept ``n_concepts``."""
+        closure = forward_chain(facts, rules)
+        fresh = bool(rng.random() < 0.5)
+        kind = int(rng.integers(3))
+        if kind == 0:  # a branch off a derivable literal
+            derivable = sorted(closure)
+            premise = derivable[int(rng.integers(len(derivable)))]
+            concept = n_concepts if fresh else int(rng.integers(n_concepts))
+            return premise, 2 * concept + int(rng.random() < 0.3)
+        if kind == 1:  # a premise never derivable (it may conclude anything, the query included)
+            if fresh:
+                premise = 2 * n_concepts + int(rng.integers(2))
+            else:
+                underivable = [lit for lit in range(2 * n_concepts) if lit not in closure]
+                premise = underivable[int(rng.integers(len(underivable)))]
+            return premise, int(rng.integers(2 * n_concepts))
+        premise = int(rng.integers(2 * n_concepts))  # a link between any two concepts
+        return premise, 2 * n_concepts + int(rng.random() < 0.3) if fresh else int(rng.integers(2 * n_concepts))
+
+    def _initial_state(self, seed: int, difficulty: int) -> LogicState:
+        return self.make_state(*self.generate(seed, difficulty))
+
+    # ----------------------------------------------------------------- verdicts
+
+    def outcome(self, state: State) -> str:
+        """``success`` iff the query was proved or "not provable" was concluded rightly."""
+        if not state.terminal:
+            return "timeout"
+        if isinstance(state, LogicState):
+            return "success" if state.solved else "failure"
+        return super().outcome(state)
+
+    def score(self, state: State) -> float | None:
+        """On success ``optimal / steps`` (``optimal`` = shortest proof, or 1 when not provable); ``0.0`` on
+        failure; ``None`` if not terminal."""
+        if not isinstance(state, LogicState) or not state.terminal:
+            return None
+        return state.optimal / state.step_count if state.solved else 0.0
+
+    def answer(self, state: State) -> str | None:
+        """``"true"`` if the query was proved, ``"not provable"`` if concluded so (right or wrong); else ``None``."""
+        if not isinstance(state, LogicState) or not state.terminal:
+            return None
+        if state.proved:
+            return "true"
+        return "not provable" if state.concluded else None
+
+    def action_to_text(self, state: State, action: int) -> str:
+        """``"Max is a wumpus, every wumpus is a yumpus, so Max is a yumpus."`` / ``"conclude: not provable"``."""
+        a = int(action)
+        if a == self.conclude_action:
+            return "conclude: not provable"
+        if isinstance(state, LogicState) and 0 <= a < len(state.rules):
+            premise, conclusion = state.rules[a]
+            names = state.names
+            return (
+                f"{ENTITY} {_is(names, premise)}, {_every(names, premise)} {_is(names, conclusion)}, "
+                f"so {ENTITY} {_is(names, conclusion)}."
+            )
+        return f"apply rule {a}"
+
+    # ----------------------------------------------------------------- text
+
+    def instance_text(self, state: State) -> str:
+        """The instance in the format :meth:`parse` reads."""
+        if not isinstance(state, LogicState):
+            raise ValueError(f"{self.name}: expected a LogicState, got {type(state).__name__}")
+        return state.to_json()
+
+    def parse(self, text: str) -> LogicState:
+        """The instance in ``text``: JSON ``{"facts": [...], "rules": [[premise, conclusion], ...], "query": q}``.
+
+        Literals are concept names (letters only) with an optional ``"not "`` prefix; concepts are numbered
+        in order of first appearance (facts, rules, query). At most ``num_concepts`` concepts and
+        ``max_rules`` rules; at least one fact; no repeated fact or rule; no fact contradicting another;
+        the query must not be a fact. Anything else raises a one-line ``ValueError``.
+        """
+        data = read_json_instance("logic", text, ("facts", "rules", "query"))
+        index: dict[str, int] = {}
+
+        def literal(where: str, value: Any) -> int:
+            if not isinstance(value, str):
+                raise ValueError(f"logic: {where} must be a string like 'wumpus' or 'not wumpus', got {value!r}")
+            words = value.split()
+            negative = len(words) == 2 and words[0] == "not"
+            if not (len(words) == 1 or negative) or not _NAME_RE.fullmatch(words[-1]) or words[-1] == "not":
+                raise ValueError(
+                    f"logic: {where} {value!r} is not a literal (a concept name of letters, optionally after 'not ')"
+                )
+            concept = index.setdefault(words[-1], len(index))
+            if len(index) > self.num_concepts:
+                raise ValueError(f"logic: instance uses more than num_concepts = {self.num_concepts} concepts")
+            return 2 * concept + negative
+
+        facts_in, rules_in = data["facts"], data["rules"]
+        if not isinstance(facts_in, list) or not facts_in:
+            raise ValueError("logic: 'facts' must be a non-empty list of literals")
+        if not isinstance(rules_in, list):
+            raise ValueError(f"logic: 'rules' must be a list of [premise, conclusion] pairs, got {rules_in!r}")
+        if len(rules_in) > self.max_rules:
+            raise ValueError(f"logic: instance has {len(rules_in)} rules, at most max_rules = {self.max_rules}")
+        facts = [literal(f"fact {i + 1}", f) for i, f in enumerate(facts_in)]
+        if len(set(facts)) < len(facts):
+            raise ValueError("logic: a fact is listed twice")
+        if any(f ^ 1 in facts for f in facts):
+            raise ValueError("logic: the facts contradict each other")
+        rules: list[Rule] = []
+        for i, rule in enumerate(rules_in):
+            if not isinstance(rule, list) or len(rule) != 2:
+                raise ValueError(f"logic: rule {i + 1} must be a [premise, conclusion] pair, got {rule!r}")
+            rules.append((literal(f"rule {i + 1} premise", rule[0]), literal(f"rule {i + 1} conclusion", rule[1])))
+        if len(set(rules)) < len(rules):
+            raise ValueError("logic: a rule is listed twice")
+        query = literal("query", data["query"])
+        names = [""] * len(index)
+        for word, concept in index.items():
+            names[concept] = word
+        return self.make_state(names, facts, rules, query)
+
+    def __repr__(self) -> str:
+        return (
+            f"Logic(num_concepts={self.num_concepts}, max_rules={self.max_rules}, max_depth={self.max_depth}, "
+            f"distractors={self.distractors}, step_budget_factor={self.step_budget_factor})"
+        )
