@@ -14,7 +14,7 @@ from zeroforge.search.mcts import MCTS
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "load_agent"]
+__all__ = ["Agent", "load_agent", "untrained_agent"]
 
 
 class Agent:
@@ -24,8 +24,9 @@ class Agent:
     """
 
     def __init__(self, task: Task, net: torch.nn.Module, mcts_config: MCTSConfig, num_simulations: int,
-                 name: str = "agent", device: str = "cpu") -> None:
+                 name: str = "agent", device: str = "cpu", config: ZeroforgeConfig | None = None) -> None:
         self.task = task
+        self.config = config
         self.net = net
         self.name = name
         self.num_simulations = num_simulations
@@ -48,6 +49,17 @@ class Agent:
     def act(self, states: Sequence[State], rng: np.random.Generator) -> list[int]:
         """The arena's ``Player`` interface (``rng`` is unused: the agent is deterministic)."""
         return self.select_actions(states)
+
+    def solve(self, state: State) -> tuple[list[State], list[int]]:
+        """Play a single-agent episode from ``state`` to its end (or ``task.max_episode_steps`` moves):
+        the states visited (``state`` first) and the actions played."""
+        states: list[State] = [state]
+        actions: list[int] = []
+        while not states[-1].terminal and len(actions) < self.task.max_episode_steps:
+            a = self.select_action(states[-1])
+            actions.append(a)
+            states.append(self.task.step(states[-1], a))
+        return states, actions
 
     def policy(self, state: State) -> np.ndarray:
         """The raw net's move probabilities ``float32[A]`` (no search)."""
@@ -77,4 +89,20 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     net.load_state_dict(ckpt.tensors["best"])
     net.to(device)
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
-    return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device)
+    return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
+
+
+def untrained_agent(agent: Agent) -> Agent:
+    """The same task, net architecture and search as ``agent`` with the untrained weights its run started
+    from (the run's seed): the "before training" reference of held-out evaluations."""
+    from zeroforge.nets import build_net
+
+    if agent.config is None:
+        raise ValueError("untrained_agent needs an agent loaded from a run (load_agent)")
+    cfg = agent.config
+    with torch.random.fork_rng(devices=[]):  # the caller's torch RNG stream is left as it was
+        torch.manual_seed(cfg.seed)
+        net = build_net(cfg.net, agent.task)
+    device = str(next(agent.net.parameters()).device)
+    return Agent(agent.task, net.to(device), cfg.mcts, agent.num_simulations, name=f"{agent.name}-untrained",
+                 device=device, config=cfg)

@@ -1,4 +1,5 @@
-"""``zeroforge`` command line: ``train`` (and ``play`` against a trained agent)."""
+"""``zeroforge`` command line: ``train``, ``play`` (a game move), ``solve`` (one instance), ``evaluate``
+(held-out solve rates)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,75 @@ def play(
     print(state.to_text())
     print(json.dumps({"action": trace.selected_action, "root_value": trace.root_value,
                       "visit_counts": trace.visit_counts.tolist()}))
+
+
+@app.command()
+def solve(
+    task: Annotated[str, typer.Option("--task", help="task name (must be the agent's)")],
+    agent: Annotated[Path, typer.Option("--agent", help="run or checkpoint directory")],
+    instance: Annotated[Path, typer.Option("--instance", help="instance file in the task's text format")],
+    simulations: Annotated[int | None, typer.Option("--simulations", help="search budget per move")] = None,
+) -> None:
+    """Solve one instance and print a JSON object: outcome, solution_path, answer, verified."""
+    from zeroforge.agent import load_agent
+
+    ag = load_agent(agent, num_simulations=simulations)
+    if ag.task.name != task:
+        raise ValueError(f"the agent at {agent} was trained on {ag.task.name!r}, not {task!r}")
+    if ag.task.num_players != 1:
+        raise ValueError(f"solve is for single-agent tasks; {task!r} is a {ag.task.num_players}-player game "
+                         f"(use 'zeroforge play')")
+    if not instance.is_file():
+        raise FileNotFoundError(f"no instance file at {instance}")
+    try:
+        text = instance.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{instance}: not a UTF-8 text file") from None
+    start = ag.task.parse(text)
+    states, actions = ag.solve(start)
+    final = states[-1]
+    outcome = ag.task.outcome(final)
+    print(json.dumps({
+        "task": task,
+        "outcome": outcome,
+        "verified": outcome == "success",
+        "solution_path": [ag.task.action_to_text(s, a) for s, a in zip(states, actions, strict=False)],
+        "answer": ag.task.answer(final),
+        "score": ag.task.score(final),
+        "steps": len(actions),
+        "simulations_per_move": ag.num_simulations,
+    }))
+
+
+@app.command()
+def evaluate(
+    agent: Annotated[Path, typer.Option("--agent", help="run or checkpoint directory")],
+    episodes: Annotated[int, typer.Option("--episodes", help="held-out instances")] = 200,
+    difficulty: Annotated[int | None, typer.Option("--difficulty", help="level (default: the top)")] = None,
+    simulations: Annotated[int | None, typer.Option("--simulations", help="search budget per move")] = None,
+) -> None:
+    """Held-out solve rate, optimality gap and search budget of a single-agent agent, beside the same search
+    with the untrained net and the raw policy (1 simulation); one JSON object."""
+    from zeroforge.agent import load_agent, untrained_agent
+    from zeroforge.arena.heldout import evaluate_held_out
+
+    ag = load_agent(agent, num_simulations=simulations)
+    if ag.task.num_players != 1:
+        raise ValueError(f"evaluate is for single-agent tasks; {ag.task.name!r} has {ag.task.num_players} players "
+                         f"(its anchors are in metrics.jsonl)")
+    if episodes < 1:
+        raise ValueError(f"--episodes must be >= 1, got {episodes}")
+    mcts = ag.mcts.config
+    sims = ag.num_simulations
+    out = {
+        "task": ag.task.name,
+        "agent": str(agent),
+        "trained": evaluate_held_out(ag.task, ag.evaluator, mcts, episodes, difficulty, sims).to_dict(),
+        "untrained": evaluate_held_out(ag.task, untrained_agent(ag).evaluator, mcts, episodes, difficulty,
+                                       sims).to_dict(),
+        "raw_policy": evaluate_held_out(ag.task, ag.evaluator, mcts, episodes, difficulty, 1).to_dict(),
+    }
+    print(json.dumps(out))
 
 
 def main() -> None:
