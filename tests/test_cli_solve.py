@@ -1,0 +1,93 @@
+"""``zeroforge solve`` and ``zeroforge evaluate`` on a tiny trained maze agent (subprocesses, like a user)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zeroforge.config import load_config
+from zeroforge.tasks import make_task
+from zeroforge.trainer import SelfPlayTrainer
+
+# 7 x 7 grid of a size-3 maze: a corridor where the goal is two moves right of the start
+CORRIDOR = "#######\n#S.G..#\n#######\n#.....#\n#######\n#.....#\n#######\n"
+
+
+@pytest.fixture(scope="module")
+def maze_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("maze_run")
+    cfg = load_config(None, ["task.name=maze", "task.params.size=3", "iterations=1", "selfplay.games_per_iteration=16",
+                             "mcts.num_simulations=8", "train.steps_per_iteration=5", "train.batch_size=32",
+                             "arena.heldout_episodes=4", "arena.num_simulations=4", "agent_simulations=8"])
+    SelfPlayTrainer(cfg, run).run()
+    return run
+
+
+def _zeroforge(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zeroforge", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_solve_prints_the_verified_solution(maze_run: Path, tmp_path: Path) -> None:
+    inst = tmp_path / "corridor.txt"
+    inst.write_text(CORRIDOR)
+    res = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst))
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    # the first move is forced; from the middle square the search sees the goal one move away
+    assert out["solution_path"] == ["right", "right"]
+    assert out["outcome"] == "success" and out["verified"] is True and out["answer"] is None
+    assert out["score"] == 1.0 and out["steps"] == 2 and out["simulations_per_move"] == 8
+
+
+def test_solve_path_replays_to_the_reported_outcome(maze_run: Path, tmp_path: Path) -> None:
+    maze = make_task("maze", size=3)
+    inst = tmp_path / "m.txt"
+    inst.write_text(maze.instance_text(maze.initial_state(5)))
+    res = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst),
+                     "--simulations", "16")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    state = maze.parse(inst.read_text())
+    names = ["up", "down", "left", "right"]
+    for text in out["solution_path"]:
+        state = maze.step(state, names.index(text))
+    assert maze.outcome(state) == out["outcome"] and out["verified"] == (out["outcome"] == "success")
+    assert out["simulations_per_move"] == 16
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "knapsack"], "was trained on 'maze', not 'knapsack'"),
+        (["--instance", "nowhere.txt"], "no instance file"),
+        (["--instance", "NOGOAL"], "maze"),
+    ],
+)
+def test_solve_bad_input_is_one_line(maze_run: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    bad = tmp_path / "nogoal.txt"
+    bad.write_text(CORRIDOR.replace("G", "."))
+    opts = {"--task": "maze", "--agent": str(maze_run), "--instance": str(tmp_path / "c.txt")}
+    (tmp_path / "c.txt").write_text(CORRIDOR)
+    for k, v in zip(args[::2], args[1::2], strict=True):
+        opts[k] = str(bad) if v == "NOGOAL" else str(tmp_path / v) if k == "--instance" else v
+    res = _zeroforge("solve", *[x for kv in opts.items() for x in kv])
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
+
+
+def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path) -> None:
+    res = _zeroforge("evaluate", "--agent", str(maze_run), "--episodes", "6", "--difficulty", "1")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["task"] == "maze"
+    for key, sims in (("trained", 8), ("untrained", 8), ("raw_policy", 1)):
+        rep = out[key]
+        assert rep["episodes"] == 6 and rep["difficulty"] == 1 and rep["num_simulations"] == sims
+        assert 0.0 <= rep["solve_rate"] <= 1.0 and sum(rep["outcomes"].values()) == 6
+    bad = _zeroforge("evaluate", "--agent", str(maze_run), "--difficulty", "7")
+    assert bad.returncode == 2 and "difficulty 7 is out of range 1..2" in bad.stderr

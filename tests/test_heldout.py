@@ -1,0 +1,72 @@
+"""Held-out evaluation: seeds apart from training's, solve rate and optimality gap on known answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from zeroforge.arena.heldout import HELDOUT_SEED_BASE, evaluate_held_out, held_out_seeds, training_seed
+from zeroforge.config import MCTSConfig
+from zeroforge.search.evaluator import UniformEvaluator
+from zeroforge.tasks import State, Task, make_task
+from zeroforge.tasks.search.maze import bfs_distance
+
+
+class ShortestPathOracle:
+    """Priors: all mass on a move that shortens the BFS distance to the goal; value +1 (a known answer)."""
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        priors = np.zeros((len(states), task.num_actions), np.float32)
+        for b, s in enumerate(states):
+            here = bfs_distance(s)  # type: ignore[arg-type]
+            for a in np.flatnonzero(s.legal_action_mask):
+                nxt = task.step(s, int(a))
+                if nxt.terminal or bfs_distance(nxt) == here - 1:  # type: ignore[arg-type, operator]
+                    priors[b, a] = 1.0
+                    break
+        return priors, np.ones(len(states), np.float32)
+
+
+def test_held_out_seeds_never_meet_training_seeds() -> None:
+    seeds = held_out_seeds(100, 3)
+    assert seeds == held_out_seeds(100, 3) and len(set(seeds)) == 100
+    assert min(seeds) >= HELDOUT_SEED_BASE and set(seeds).isdisjoint(held_out_seeds(100, 2))
+    assert training_seed(10**5, 10**5) < HELDOUT_SEED_BASE
+    with pytest.raises(ValueError, match="held-out range"):
+        training_seed(10**6, 0)
+    with pytest.raises(ValueError, match="difficulty"):
+        held_out_seeds(5, 0)
+
+
+def test_oracle_solves_every_maze_on_a_shortest_path() -> None:
+    maze = make_task("maze", size=4)
+    report = evaluate_held_out(maze, ShortestPathOracle(), MCTSConfig(), 12, num_simulations=1)
+    assert report.solve_rate == 1.0 and report.optimality_gap == 0.0 and report.mean_score == 1.0
+    assert report.outcomes == {"success": 12, "failure": 0, "timeout": 0, "error": 0}
+    optimal = [maze.initial_state(s).optimal_length for s in held_out_seeds(12, maze.difficulty_levels)]  # type: ignore[attr-defined]
+    assert report.mean_moves == pytest.approx(np.mean(optimal))
+    assert report.simulations_total == sum(optimal) and report.num_simulations == 1
+
+
+def test_uniform_search_report_is_consistent_at_a_lower_level() -> None:
+    maze = make_task("maze", size=4)
+    report = evaluate_held_out(maze, UniformEvaluator(), MCTSConfig(), 10, difficulty=1, num_simulations=8)
+    assert report.difficulty == 1 and report.episodes == 10
+    assert report.solve_rate == report.outcomes["success"] / 10
+    assert report.simulations_total == pytest.approx(8 * 10 * report.mean_moves)
+    # a level-1 maze (2 x 2 cells) is 4 moves from start to goal: every success scores 4 / moves
+    assert report.mean_score is not None and 0.0 <= report.mean_score <= 1.0
+    assert report.to_dict()["task"] == "maze"
+
+
+def test_held_out_evaluation_rejects_bad_requests() -> None:
+    with pytest.raises(ValueError, match="single-agent"):
+        evaluate_held_out(make_task("tictactoe"), UniformEvaluator(), MCTSConfig(), 4)
+    with pytest.raises(ValueError, match="difficulty 9 is out of range"):
+        evaluate_held_out(make_task("maze", size=4), UniformEvaluator(), MCTSConfig(), 4, difficulty=9)
+    with pytest.raises(ValueError, match="num_simulations"):
+        evaluate_held_out(make_task("maze", size=4), UniformEvaluator(), MCTSConfig(), 4, num_simulations=0)
+    with pytest.raises(ValueError, match="at least one episode"):
+        evaluate_held_out(make_task("maze", size=4), UniformEvaluator(), MCTSConfig(), 0)
