@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from zeroforge.report import plot_learning_curve, read_metrics
+from zeroforge.report import metric_series, plot_learning_curve, plot_panels, read_metrics
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -66,3 +66,20 @@ def test_plot_tolerates_torn_line_and_sparse_metrics(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
     assert plot_learning_curve(empty, tmp_path / "empty.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_single_agent_runs_plot_solve_rates_and_the_curriculum_level(tmp_path: Path) -> None:
+    rows = [{"iteration": i, "difficulty": 1 + i // 2, "success_rate": 0.5 + 0.1 * i, "heldout_solve_rate": 0.1 * i,
+             "mean_score": 0.7, "ranked_threshold": None if i == 0 else 0.6, "loss_total": 1.0 / (i + 1)}
+            for i in range(4)]
+    series = metric_series(rows)
+    assert series["difficulty"] == ([0.0, 1.0, 2.0, 3.0], [1.0, 1.0, 2.0, 2.0])
+    assert series["ranked_threshold"] == ([1.0, 2.0, 3.0], [0.6, 0.6, 0.6]), "null (no threshold yet) is skipped"
+    panels = {title: keys for title, _, keys in plot_panels(series)}
+    assert panels["Curriculum"] == ["difficulty"]
+    assert panels["Win / success / score rates"] == ["heldout_solve_rate", "mean_score", "ranked_threshold",
+                                                     "success_rate"]
+    assert "Elo" not in panels
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert plot_learning_curve(metrics, tmp_path / "c.png").read_bytes()[:8] == PNG_MAGIC

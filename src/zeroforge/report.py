@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PANELS", "plot_learning_curve", "read_metrics"]
+__all__ = ["PANELS", "metric_series", "plot_learning_curve", "plot_panels", "read_metrics"]
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -42,23 +42,25 @@ def _is_number(value: object) -> bool:
 
 
 def _is_rate(key: str) -> bool:
-    return key.startswith(("win_rate", "score_vs", "draw_rate", "loss_rate_vs")) or key in (
+    return key.startswith(("win_rate", "score_vs", "draw_rate", "loss_rate_vs", "success_rate", "heldout_")) or key in (
         "arena_win_rate",
         "arena_score",
-        "success_rate",
+        "mean_score",
+        "ranked_threshold",
     )
 
 
 # (title, y label, which keys go on the panel)
 PANELS: tuple[tuple[str, str, Callable[[str], bool]], ...] = (
     ("Losses", "loss", lambda k: k.startswith("loss_") and not k.startswith("loss_rate")),
-    ("Win / score rates", "rate", _is_rate),
+    ("Win / success / score rates", "rate", _is_rate),
     ("Elo", "Elo", lambda k: k == "elo" or k.startswith("elo_")),
+    ("Curriculum", "difficulty level", lambda k: k == "difficulty"),
     ("Throughput", "per second", lambda k: k.endswith(("_per_second", "_seconds"))),
 )
 
 
-def _series(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
+def metric_series(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
     """``key -> (iterations, values)`` for every numeric key; a later row for an iteration wins (resume)."""
     by_key: dict[str, dict[float, float]] = {}
     for position, row in enumerate(rows):
@@ -71,6 +73,17 @@ def _series(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list
     return {key: (sorted(points), [points[x] for x in sorted(points)]) for key, points in by_key.items()}
 
 
+def plot_panels(series: dict[str, tuple[list[float], list[float]]]) -> list[tuple[str, str, list[str]]]:
+    """The panels a learning curve of these series has: ``(title, y label, keys)`` for every panel of
+    ``PANELS`` that has at least one key (a single-agent run has a curriculum panel, a game an Elo one)."""
+    panels = []
+    for title, ylabel, wanted in PANELS:
+        keys = sorted(k for k in series if wanted(k))
+        if keys:
+            panels.append((title, ylabel, keys))
+    return panels
+
+
 def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
     """Plot losses, win/score rates, Elo and throughput from ``metrics_path`` into ``out_png``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -78,12 +91,8 @@ def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
     from matplotlib.ticker import MaxNLocator
 
     metrics_path, out_png = Path(metrics_path), Path(out_png)
-    series = _series(read_metrics(metrics_path))
-    panels = []
-    for title, ylabel, wanted in PANELS:
-        keys = sorted(k for k in series if wanted(k))
-        if keys:
-            panels.append((title, ylabel, keys))
+    series = metric_series(read_metrics(metrics_path))
+    panels = plot_panels(series)
 
     rows = max(1, len(panels))
     fig = Figure(figsize=(8.0, 2.6 * rows), dpi=100, layout="constrained")
@@ -109,7 +118,7 @@ def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
             twin.plot(xs, ys, marker="s", markersize=3, linestyle="--", color="tab:gray", label=key)
         if twin is not ax:
             twin.set_ylabel("seconds")
-        if title == "Win / score rates":
+        if title == "Win / success / score rates":
             ax.set_ylim(-0.05, 1.05)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
