@@ -273,3 +273,26 @@ def test_symmetries_commute_with_step(name: str) -> None:
                 np.testing.assert_array_equal(m.rewards, game[t + 1].rewards)
             assert m.terminal
 
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("maze", {"size": -3}, "maze: size must be an integer >= 2"),
+        ("maze", {"step_budget_factor": 0.5}, "maze: step_budget_factor must be a finite number >= 1"),
+        ("maze", {"sise": 4}, "unknown parameter 'sise' for task 'maze'; did you mean 'size'"),
+        ("knapsack", {"num_items": 0}, "knapsack: num_items must be an integer in 1..64"),
+        ("tsp", {"num_cities": 2}, "tsp: num_cities must be an integer in 3..12"),
+        ("countdown", {"target": -5}, "countdown: target must be None or an integer in 1..9999"),
+        ("blocksworld", {"step_budget_factor": 0.9}, "blocksworld: step_budget_factor must be a finite number >= 1"),
+        ("logic", {"max_depth": 0}, "logic: max_depth must be an integer in 1..64"),
+        ("nim", {"piles": [-1]}, "nim: piles must be a non-empty list of positive integers"),
+        ("connect_n", {"rows": 0}, "connect_n: rows must be >= 1"),
+        ("tictactoe", {"size": 4}, "unknown parameter 'size' for task 'tictactoe' \\(valid: none\\)"),
+    ],
+)
+def test_bad_task_parameters_are_one_line_errors(name: str, params: dict[str, object], message: str) -> None:
+    """Negative sizes, impossible budgets and unknown parameters fail at construction, naming the problem."""
+    with pytest.raises(ValueError, match=message) as info:
+        make_task(name, **params)
+    assert "\n" not in str(info.value)

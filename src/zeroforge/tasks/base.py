@@ -266,7 +266,16 @@ def make_task(name: str, **params: Any) -> Task:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown task {name!r}{hint} (available: {', '.join(available_tasks())})")
+    import inspect
+
+    factory = _REGISTRY[name]
+    valid = [p for p in inspect.signature(factory).parameters if p != "self"]
+    for key in params:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown parameter {key!r} for task {name!r}{hint} (valid: {', '.join(valid) or 'none'})")
     try:
-        return _REGISTRY[name](**params)
+        return factory(**params)
     except TypeError as exc:
         raise ValueError(f"bad parameters for task {name!r}: {exc}") from None
