@@ -10,6 +10,7 @@ action = agent.select_action(state)
 """
 
 from zeroforge.agent import Agent, load_agent
+from zeroforge.arena.heldout import SolveReport, evaluate_held_out
 from zeroforge.config import MCTSConfig, ZeroforgeConfig, load_config
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
 from zeroforge.search.mcts import MCTS
@@ -17,6 +18,7 @@ from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks.base import State, Task, available_tasks, make_task
+from zeroforge.tasks.generators import Curriculum, MCTSSearchTaskGenerator, MultiStepReasoningGenerator
 from zeroforge.trainer import SelfPlayTrainer
 
 __version__ = "0.1.0"
@@ -25,17 +27,22 @@ __all__ = [
     "MCTS",
     "Action",
     "Agent",
+    "Curriculum",
     "MCTSConfig",
+    "MCTSSearchTaskGenerator",
     "MCTSTrace",
+    "MultiStepReasoningGenerator",
     "SelfPlayEpisode",
     "SelfPlayEpisodeGenerator",
     "SelfPlayTrainer",
+    "SolveReport",
     "State",
     "Task",
     "TrainingDataExtractor",
     "TrainingExample",
     "ZeroforgeConfig",
     "available_tasks",
+    "evaluate_held_out",
     "load_agent",
     "load_config",
     "make_task",
