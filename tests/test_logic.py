@@ -314,3 +314,28 @@ def test_bad_parameters(params: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match) as err:
         Logic(**params)  # type: ignore[arg-type]
     assert str(err.value).startswith("logic:")
+
+
+def test_solved_episode_yields_a_readable_reasoning_chain(task: Logic) -> None:
+    """The extractor's reasoning example of the listed proof: the query is the problem in English and each
+    step names the rule applied and the state after it."""
+    from zeroforge.data.extractor import TrainingDataExtractor
+    from zeroforge.search.trace import MCTSTrace
+    from zeroforge.selfplay.episode import Action, SelfPlayEpisode
+
+    states = [task.parse(_instance())]
+    actions, traces = [], []
+    for a in PROOF:
+        s = states[-1]
+        visits = s.legal_action_mask.astype(np.int32)
+        zeros = np.zeros(task.num_actions, np.float32)
+        traces.append(MCTSTrace(s.state_id, int(visits.sum()), visits, zeros, zeros, zeros, s.legal_action_mask,
+                                0.0, 0.0, a, 1, 0.0))
+        actions.append(Action(a, task.action_to_text(s, a), 0))
+        states.append(task.step(s, a))
+    ep = SelfPlayEpisode.build("logic-0", states, actions, traces, task.outcome(states[-1]), 1)
+    (example,) = TrainingDataExtractor().extract([ep])["reasoning"]
+    assert example.query is not None and "Prove: Max is not a dumpus." in example.query
+    assert example.reasoning_chain is not None and len(example.reasoning_chain) == 3
+    assert "so Max is a yumpus" in example.reasoning_chain[0]
+    assert "so Max is not a dumpus" in example.reasoning_chain[2]
