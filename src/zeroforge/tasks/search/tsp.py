@@ -18,15 +18,19 @@ Generation (``initial_state(seed, difficulty)``, deterministic through ``np.rand
 num_cities - 2`` levels; level ``k`` draws ``n = k + 2`` cities (the top level, the default, draws
 ``num_cities``). The unused city slots are padding: their tokens are ABSENT and they are never legal.
 
-Observation (``seq_len = 3 * num_cities`` tokens, the single player's view), with ``B = coord_buckets``:
+Observation (``seq_len = 4 * num_cities`` tokens, the single player's view), with ``B = coord_buckets``:
 
 - tokens ``0 .. B - 1`` coordinate buckets; ``B`` UNVISITED, ``B + 1`` VISITED, ``B + 2`` CURRENT,
-  ``B + 3`` ABSENT (``vocab_size = B + 4``).
-- per city slot ``i`` three tokens ``[x bucket, y bucket, status]``. The buckets quantise each coordinate
-  relative to the instance's bounding box, x and y separately: ``floor(B * (x - min_x) / (max_x - min_x))``
-  clipped to ``B - 1`` (a zero-width range gives bucket ``0``). CURRENT is where the salesman stands:
-  city ``0`` at the start, the last city reached during the tour, and city ``0`` again once the tour has
-  closed (every other city is then VISITED). Padding slots are ``[ABSENT, ABSENT, ABSENT]``.
+  ``B + 3`` ABSENT; ``B + 4 .. 2B + 3`` distance buckets (``vocab_size = 2B + 4``).
+- per city slot ``i`` four tokens ``[x bucket, y bucket, status, distance bucket]``. The coordinate buckets
+  quantise each coordinate relative to the instance's bounding box, x and y separately:
+  ``floor(B * (x - min_x) / (max_x - min_x))`` clipped to ``B - 1`` (a zero-width range gives bucket ``0``).
+  The distance bucket is ``B + 4 + min(B - 1, floor(B * dist(current, i) / diagonal))``, the distance from
+  where the salesman stands to city ``i`` relative to the bounding box's diagonal (an egocentric feature:
+  a small net reads "near" and "far" directly instead of learning Euclid from coordinate tokens).
+  CURRENT is where the salesman stands: city ``0`` at the start, the last city reached during the tour, and
+  city ``0`` again once the tour has closed (every other city is then VISITED). Padding slots are
+  ``[ABSENT] * 4``.
 
 State identity (``key()``): the coordinates and the visited order.
 
@@ -203,8 +207,8 @@ class TSP(Task):
         self.num_cities = num_cities
         self.coord_buckets = coord_buckets
         self.num_actions = num_cities
-        self.seq_len = 3 * num_cities
-        self.vocab_size = coord_buckets + 4
+        self.seq_len = 4 * num_cities
+        self.vocab_size = 2 * coord_buckets + 4
         self.max_episode_steps = num_cities - 1
         self.difficulty_levels = num_cities - 2
         self._no_actions = frozen_array([False] * num_cities, np.bool_)
@@ -239,24 +243,34 @@ class TSP(Task):
             seen[point] = i
             points.append(point)
         optimum, _ = optimal_tour(points)
-        n, b = len(points), self.coord_buckets
-        xs = _buckets([p[0] for p in points], b)
-        ys = _buckets([p[1] for p in points], b)
-        tokens = [b + _ABSENT] * self.seq_len
-        for i in range(n):
-            tokens[3 * i : 3 * i + 3] = [xs[i], ys[i], b + (_CURRENT if i == 0 else _UNVISITED)]
+        n = len(points)
         return TSPState(
             current_player=0,
             legal_action_mask=self._mask(n, (0,)),
             terminal=False,
             rewards=SOLO_NO_REWARD,
-            observation=frozen_array(tokens, np.int64),
+            observation=self._observation(tuple(points), (0,), terminal=False),
             step_count=0,
             coords=tuple(points),
             optimal_length=optimum,
             tour=(0,),
             length=0.0,
         )
+
+    def _observation(self, coords: tuple[Point, ...], tour: tuple[int, ...], terminal: bool) -> np.ndarray:
+        """The tokens of the layout in the module docstring for the tour so far."""
+        n, b = len(coords), self.coord_buckets
+        raw_x, raw_y = [p[0] for p in coords], [p[1] for p in coords]
+        xs, ys = _buckets(raw_x, b), _buckets(raw_y, b)
+        diagonal = math.dist((min(raw_x), min(raw_y)), (max(raw_x), max(raw_y)))  # > 0: the points are distinct
+        here = 0 if terminal else tour[-1]
+        visited = set(tour)
+        tokens = [b + _ABSENT] * self.seq_len
+        for i in range(n):
+            status = _CURRENT if i == here else _VISITED if i in visited else _UNVISITED
+            near = min(b - 1, math.floor(b * math.dist(coords[here], coords[i]) / diagonal))
+            tokens[4 * i : 4 * i + 4] = [xs[i], ys[i], b + status, b + 4 + near]
+        return frozen_array(tokens, np.int64)
 
     def _initial_state(self, seed: int, difficulty: int) -> TSPState:
         rng = np.random.default_rng(seed)
@@ -271,17 +285,11 @@ class TSP(Task):
         tour = (*state.tour, action)
         length = state.length + math.dist(state.coords[here], state.coords[action])
         terminal = len(tour) == n
-        b = self.coord_buckets
-        obs = state.observation.copy()
-        obs[3 * here + 2] = b + _VISITED
-        obs[3 * action + 2] = b + _CURRENT
         rewards = SOLO_NO_REWARD
         if terminal:
             length += math.dist(state.coords[action], state.coords[0])
-            obs[3 * action + 2] = b + _VISITED
-            obs[2] = b + _CURRENT
             rewards = SOLO_SUCCESS if length <= state.optimal_length * (1 + REL_TOL) else SOLO_FAILURE
-        obs.flags.writeable = False
+        obs = self._observation(state.coords, tour, terminal)
         return TSPState(
             current_player=0,
             legal_action_mask=self._mask(n, tour),
