@@ -32,10 +32,10 @@ def _brute_force(coords: list[tuple[int, int]]) -> float:
 def test_registered_with_sizes() -> None:
     t = make_task("tsp")
     assert isinstance(t, TSP)
-    assert (t.num_actions, t.num_players, t.seq_len, t.vocab_size) == (6, 1, 24, 36)
+    assert (t.num_actions, t.num_players, t.seq_len, t.vocab_size) == (6, 1, 25, 68)
     assert (t.max_episode_steps, t.difficulty_levels) == (5, 4)
     big = TSP(num_cities=12, coord_buckets=64)
-    assert (big.num_actions, big.seq_len, big.vocab_size, big.difficulty_levels) == (12, 48, 132, 10)
+    assert (big.num_actions, big.seq_len, big.vocab_size, big.difficulty_levels) == (12, 49, 260, 10)
     assert repr(big) == "TSP(num_cities=12, coord_buckets=64)"
 
 
@@ -118,12 +118,14 @@ def test_observation_tokens_and_statuses() -> None:
     # distance buckets from city 0 over the diagonal 10*sqrt(2): 0 -> 0, 10 -> 2, sqrt(125) -> 3, 9.5 -> 2
     d = b + 4
     assert s.observation.tolist() == [0, 3, current, d + 0, 3, 3, unvisited, d + 2, 2, 0, unvisited, d + 3,
-                                      3, 3, unvisited, d + 2] + [absent] * 4
+                                      3, 3, unvisited, d + 2] + [absent] * 4 + [2 * b + 4]
     assert s.legal_action_mask.tolist() == [False, True, True, True, False]
     s1 = task.step(s, 2)
     assert s1.observation[2::4].tolist() == [visited, unvisited, current, unvisited, absent]
     # from city 2 at (5, 0): sqrt(125), sqrt(125), 0, sqrt(120.25) -> buckets 3, 3, 0, 3
-    assert s1.observation[3::4].tolist() == [d + 3, d + 3, d + 0, d + 3, absent]
+    assert s1.observation[3:-1:4].tolist() == [d + 3, d + 3, d + 0, d + 3, absent]
+    # travelled sqrt(125) = 3.16 quarters of the diagonal: length bucket 3
+    assert s1.observation[-1] == 2 * b + 4 + 3
     assert s1.legal_action_mask.tolist() == [False, True, False, True, False]
     assert task.action_to_text(s1, 3) == "go to city 3 (9.5, 10)"
     end = _play(task, s1, [3, 1])
@@ -131,8 +133,8 @@ def test_observation_tokens_and_statuses() -> None:
     assert end.observation.max() < task.vocab_size
     # a zero-width range goes to bucket 0
     flat = TSP(num_cities=3).make_state([(7, 1), (7, 5), (7, 9)])
-    assert flat.observation[0::4].tolist() == [0, 0, 0]
-    assert flat.observation[1::4].tolist() == [0, 8, 15]
+    assert flat.observation[0:-1:4].tolist() == [0, 0, 0]
+    assert flat.observation[1:-1:4].tolist() == [0, 8, 15]
 
 
 def test_difficulty_levels_draw_smaller_instances_with_padding() -> None:
@@ -146,7 +148,7 @@ def test_difficulty_levels_draw_smaller_instances_with_padding() -> None:
             assert len(s.coords) == n and len(set(s.coords)) == n
             assert all(isinstance(v, int) and 0 <= v <= 99 for p in s.coords for v in p)
             assert s.observation.shape == (task.seq_len,) and s.legal_action_mask.shape == (7,)
-            assert s.observation[4 * n :].tolist() == [absent] * (4 * (7 - n))
+            assert s.observation[4 * n : -1].tolist() == [absent] * (4 * (7 - n))
             steps = 0
             rng = np.random.default_rng(seed)
             while not s.terminal:

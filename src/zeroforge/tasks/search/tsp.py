@@ -18,10 +18,11 @@ Generation (``initial_state(seed, difficulty)``, deterministic through ``np.rand
 num_cities - 2`` levels; level ``k`` draws ``n = k + 2`` cities (the top level, the default, draws
 ``num_cities``). The unused city slots are padding: their tokens are ABSENT and they are never legal.
 
-Observation (``seq_len = 4 * num_cities`` tokens, the single player's view), with ``B = coord_buckets``:
+Observation (``seq_len = 4 * num_cities + 1`` tokens, the single player's view), with ``B = coord_buckets``:
 
 - tokens ``0 .. B - 1`` coordinate buckets; ``B`` UNVISITED, ``B + 1`` VISITED, ``B + 2`` CURRENT,
-  ``B + 3`` ABSENT; ``B + 4 .. 2B + 3`` distance buckets (``vocab_size = 2B + 4``).
+  ``B + 3`` ABSENT; ``B + 4 .. 2B + 3`` distance buckets; ``2B + 4 .. 4B + 3`` length buckets
+  (``vocab_size = 4B + 4``).
 - per city slot ``i`` four tokens ``[x bucket, y bucket, status, distance bucket]``. The coordinate buckets
   quantise each coordinate relative to the instance's bounding box, x and y separately:
   ``floor(B * (x - min_x) / (max_x - min_x))`` clipped to ``B - 1`` (a zero-width range gives bucket ``0``).
@@ -31,6 +32,9 @@ Observation (``seq_len = 4 * num_cities`` tokens, the single player's view), wit
   CURRENT is where the salesman stands: city ``0`` at the start, the last city reached during the tour, and
   city ``0`` again once the tour has closed (every other city is then VISITED). Padding slots are
   ``[ABSENT] * 4``.
+- a last token ``2B + 4 + min(2B - 1, floor(4 * length / diagonal))``: the length travelled so far in
+  quarters of the diagonal. Without it two tours with the same visited set and the same current city but
+  a different order would look the same although their lengths (and so their values) differ.
 
 State identity (``key()``): the coordinates and the visited order.
 
@@ -207,8 +211,8 @@ class TSP(Task):
         self.num_cities = num_cities
         self.coord_buckets = coord_buckets
         self.num_actions = num_cities
-        self.seq_len = 4 * num_cities
-        self.vocab_size = 2 * coord_buckets + 4
+        self.seq_len = 4 * num_cities + 1
+        self.vocab_size = 4 * coord_buckets + 4
         self.max_episode_steps = num_cities - 1
         self.difficulty_levels = num_cities - 2
         self._no_actions = frozen_array([False] * num_cities, np.bool_)
@@ -249,7 +253,7 @@ class TSP(Task):
             legal_action_mask=self._mask(n, (0,)),
             terminal=False,
             rewards=SOLO_NO_REWARD,
-            observation=self._observation(tuple(points), (0,), terminal=False),
+            observation=self._observation(tuple(points), (0,), 0.0, terminal=False),
             step_count=0,
             coords=tuple(points),
             optimal_length=optimum,
@@ -257,7 +261,8 @@ class TSP(Task):
             length=0.0,
         )
 
-    def _observation(self, coords: tuple[Point, ...], tour: tuple[int, ...], terminal: bool) -> np.ndarray:
+    def _observation(self, coords: tuple[Point, ...], tour: tuple[int, ...], length: float,
+                     terminal: bool) -> np.ndarray:
         """The tokens of the layout in the module docstring for the tour so far."""
         n, b = len(coords), self.coord_buckets
         raw_x, raw_y = [p[0] for p in coords], [p[1] for p in coords]
@@ -270,6 +275,7 @@ class TSP(Task):
             status = _CURRENT if i == here else _VISITED if i in visited else _UNVISITED
             near = min(b - 1, math.floor(b * math.dist(coords[here], coords[i]) / diagonal))
             tokens[4 * i : 4 * i + 4] = [xs[i], ys[i], b + status, b + 4 + near]
+        tokens[-1] = 2 * b + 4 + min(2 * b - 1, math.floor(4 * length / diagonal))
         return frozen_array(tokens, np.int64)
 
     def _initial_state(self, seed: int, difficulty: int) -> TSPState:
@@ -289,7 +295,7 @@ class TSP(Task):
         if terminal:
             length += math.dist(state.coords[action], state.coords[0])
             rewards = SOLO_SUCCESS if length <= state.optimal_length * (1 + REL_TOL) else SOLO_FAILURE
-        obs = self._observation(state.coords, tour, terminal)
+        obs = self._observation(state.coords, tour, length, terminal)
         return TSPState(
             current_player=0,
             legal_action_mask=self._mask(n, tour),
