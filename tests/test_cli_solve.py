@@ -91,3 +91,12 @@ def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path) -> No
         assert 0.0 <= rep["solve_rate"] <= 1.0 and sum(rep["outcomes"].values()) == 6
     bad = _zeroforge("evaluate", "--agent", str(maze_run), "--difficulty", "7")
     assert bad.returncode == 2 and "difficulty 7 is out of range 1..2" in bad.stderr
+
+
+def test_report_redraws_the_learning_curve(maze_run: Path) -> None:
+    png = maze_run / "learning_curve.png"
+    png.unlink()
+    res = _zeroforge("report", "--run-dir", str(maze_run))
+    assert res.returncode == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    missing = _zeroforge("report", "--run-dir", str(maze_run / "nowhere"))
+    assert missing.returncode == 2 and "no metrics.jsonl" in missing.stderr

@@ -1,5 +1,5 @@
 """``zeroforge`` command line: ``train``, ``play`` (a game move), ``solve`` (one instance), ``evaluate``
-(held-out solve rates)."""
+(held-out solve rates), ``report`` (redraw the learning curve)."""
 
 from __future__ import annotations
 
@@ -151,6 +151,20 @@ def evaluate(
         "raw_policy": evaluate_held_out(ag.task, ag.evaluator, mcts, episodes, difficulty, 1).to_dict(),
     }
     print(json.dumps(out))
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Option("--run-dir", help="run directory with metrics.jsonl")] = Path("runs/default"),
+) -> None:
+    """Redraw a run's learning curve (learning_curve.png) from its metrics.jsonl."""
+    from zeroforge.report import plot_learning_curve
+    from zeroforge.trainer import METRICS_FILE, PLOT_FILE
+
+    metrics = run_dir / METRICS_FILE
+    if not metrics.is_file():
+        raise FileNotFoundError(f"no {METRICS_FILE} in {run_dir}")
+    print(plot_learning_curve(metrics, run_dir / PLOT_FILE))
 
 
 def main() -> None:
