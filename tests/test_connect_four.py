@@ -79,7 +79,8 @@ def test_bad_parameters_raise_value_error(params: dict[str, object]) -> None:
 
 
 def test_unknown_parameter_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="bad parameters"):
+    expected = r"unknown parameter 'depth' for task 'connect_four' \(valid: rows, cols, connect\)"
+    with pytest.raises(ValueError, match=expected):
         make_task("connect_four", depth=3)
 
 
