@@ -28,14 +28,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 __all__ = [
+    "BUDGET_BUCKETS",
     "SOLO_FAILURE",
     "SOLO_NO_REWARD",
     "SOLO_SUCCESS",
     "State",
     "Task",
     "available_tasks",
+    "budget_bucket",
     "frozen_array",
     "make_task",
+    "path_score",
     "random_legal_action",
     "read_json_instance",
     "register_task",
@@ -53,6 +56,22 @@ def frozen_array(values: Any, dtype: Any) -> np.ndarray:
 SOLO_NO_REWARD = frozen_array([0.0], np.float32)
 SOLO_SUCCESS = frozen_array([1.0], np.float32)
 SOLO_FAILURE = frozen_array([-1.0], np.float32)
+
+
+#: how many buckets the remaining step budget is shown in (maze, blocksworld, logic observations)
+BUDGET_BUCKETS = 8
+
+
+def budget_bucket(remaining: int, budget: int) -> int:
+    """The bucket ``0..BUDGET_BUCKETS - 1`` of ``remaining`` steps out of ``budget`` (the full budget is the
+    top bucket, the last step the bottom one)."""
+    return min(BUDGET_BUCKETS - 1, BUDGET_BUCKETS * remaining // max(budget, 1))
+
+
+def path_score(solved: bool, optimal_steps: int, steps: int) -> float:
+    """The score of a finished path-like episode: ``optimal_steps / steps`` (``1.0`` on a shortest solution)
+    if it was solved, else ``0.0``."""
+    return min(1.0, optimal_steps / max(steps, 1)) if solved else 0.0
 
 
 def random_legal_action(state: State, rng: np.random.Generator) -> int:

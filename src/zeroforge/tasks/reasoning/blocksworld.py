@@ -64,11 +64,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import (
+    BUDGET_BUCKETS,
     SOLO_FAILURE,
     SOLO_NO_REWARD,
     SOLO_SUCCESS,
     State,
     Task,
+    budget_bucket,
+    path_score,
     read_json_instance,
     register_task,
 )
@@ -76,9 +79,8 @@ from zeroforge.tasks.base import (
 __all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
 
 MIN_BLOCKS, MAX_BLOCKS = 2, 8
-_BUDGET_BUCKETS = 8
 #: observation token of an absent block slot is ``num_blocks + _ABSENT_OFFSET`` (after table and budget buckets)
-_ABSENT_OFFSET = 1 + _BUDGET_BUCKETS
+_ABSENT_OFFSET = 1 + BUDGET_BUCKETS
 _NAMES = string.ascii_uppercase
 
 
@@ -305,7 +307,7 @@ class Blocksworld(Task):
         obs = np.empty(self.seq_len, dtype=np.int64)
         obs[:n] = self._tokens(on)
         obs[n : 2 * n] = self._tokens(goal)
-        obs[-1] = n + 1 + min(_BUDGET_BUCKETS - 1, _BUDGET_BUCKETS * remaining // max(budget, 1))
+        obs[-1] = n + 1 + budget_bucket(remaining, budget)
         obs.flags.writeable = False
         return BlocksworldState(
             current_player=0,
@@ -343,9 +345,7 @@ class Blocksworld(Task):
         ``None`` while the episode is not over."""
         if not state.terminal or not isinstance(state, BlocksworldState):
             return None
-        if state.on != state.goal:
-            return 0.0
-        return min(1.0, state.optimal_length / max(state.step_count, 1))
+        return path_score(state.on == state.goal, state.optimal_length, state.step_count)
 
     def action_to_text(self, state: State, action: int) -> str:
         """``"move A B"`` or ``"move A table"``."""

@@ -81,11 +81,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import (
+    BUDGET_BUCKETS,
     SOLO_FAILURE,
     SOLO_NO_REWARD,
     SOLO_SUCCESS,
     State,
     Task,
+    budget_bucket,
+    path_score,
     read_json_instance,
     register_task,
 )
@@ -103,7 +106,6 @@ CONCEPT_NAMES: tuple[str, ...] = (
 ENTITY = "Max"
 MIN_CONCEPTS, MAX_CONCEPTS = 3, len(CONCEPT_NAMES)
 MAX_RULES = 64
-_BUDGET_BUCKETS = 8
 _NAME_RE = re.compile(r"[A-Za-z]+")
 _DISTRACTOR_TRIES = 30
 
@@ -319,7 +321,7 @@ class Logic(Task):
         self._pos, self._neg, self._pad = n, n + 1, n + 2
         self._unknown, self._known = n + 3, n + 4
         self._first_bucket = n + 5
-        self.vocab_size = n + 5 + _BUDGET_BUCKETS
+        self.vocab_size = n + 5 + BUDGET_BUCKETS
         self._known_at = 4 * m
         self.seq_len = 4 * m + 2 * n + 3
 
@@ -369,7 +371,7 @@ class Logic(Task):
         known_bits[list(known)] = self._known
         obs[self._known_at : self._known_at + 2 * self.num_concepts] = known_bits
         remaining = budget - steps
-        obs[-1] = self._first_bucket + min(_BUDGET_BUCKETS - 1, _BUDGET_BUCKETS * remaining // budget)
+        obs[-1] = self._first_bucket + budget_bucket(remaining, budget)
         obs.flags.writeable = False
         return LogicState(
             current_player=0,
@@ -535,7 +537,7 @@ class Logic(Task):
         failure; ``None`` if not terminal."""
         if not isinstance(state, LogicState) or not state.terminal:
             return None
-        return state.optimal / state.step_count if state.solved else 0.0
+        return path_score(state.solved, state.optimal, state.step_count)
 
     def answer(self, state: State) -> str | None:
         """``"true"`` if the query was proved, ``"not provable"`` if concluded so (right or wrong); else ``None``."""

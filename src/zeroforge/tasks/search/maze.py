@@ -47,19 +47,21 @@ from typing import ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import (
+    BUDGET_BUCKETS,
     SOLO_FAILURE,
     SOLO_NO_REWARD,
     SOLO_SUCCESS,
     State,
     Task,
+    budget_bucket,
     frozen_array,
+    path_score,
     register_task,
 )
 
 __all__ = ["Maze", "MazeState", "bfs_distance"]
 
 FREE, WALL, AGENT, GOAL = 0, 1, 2, 3
-_BUDGET_BUCKETS = 8
 _BUDGET_TOKEN0 = 4
 _ACTION_NAMES = ("up", "down", "left", "right")
 _CHARS = {"#": WALL, ".": FREE, "S": FREE, "G": FREE}
@@ -161,7 +163,7 @@ class Maze(Task):
     name: ClassVar[str] = "maze"
     num_actions = 4
     num_players = 1
-    vocab_size = _BUDGET_TOKEN0 + _BUDGET_BUCKETS
+    vocab_size = _BUDGET_TOKEN0 + BUDGET_BUCKETS
 
     def __init__(self, size: int = 5, imperfect: float = 0.0, step_budget_factor: float = 2.0) -> None:
         if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 2:
@@ -242,7 +244,7 @@ class Maze(Task):
         obs[:-1] = np.frombuffer(grid, dtype=np.int8)
         obs[goal] = GOAL
         obs[position] = AGENT
-        obs[-1] = _BUDGET_TOKEN0 + min(_BUDGET_BUCKETS - 1, _BUDGET_BUCKETS * remaining // max(budget, 1))
+        obs[-1] = _BUDGET_TOKEN0 + budget_bucket(remaining, budget)
         obs.flags.writeable = False
         return obs
 
@@ -302,9 +304,7 @@ class Maze(Task):
         ``None`` while the episode is not over."""
         if not state.terminal or not isinstance(state, MazeState):
             return None
-        if state.position != state.goal:
-            return 0.0
-        return min(1.0, state.optimal_length / max(state.step_count, 1))
+        return path_score(state.position == state.goal, state.optimal_length, state.step_count)
 
     def action_to_text(self, state: State, action: int) -> str:
         """``"up"``, ``"down"``, ``"left"`` or ``"right"``."""
