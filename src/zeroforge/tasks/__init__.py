@@ -5,7 +5,9 @@ Importing this package registers the built-in tasks (the modules below register 
 """
 
 from zeroforge.tasks import (
-    games,  # noqa: F401  (registers tictactoe, connect_four)
+    code,  # noqa: F401  (registers the program-synthesis tasks)
+    games,  # noqa: F401  (registers tictactoe, connect_four, connect_n, nim)
+    math,  # noqa: F401  (registers the step-by-step math tasks)
     reasoning,  # noqa: F401  (registers the single-agent reasoning tasks)
     search,  # noqa: F401  (registers the single-agent search tasks)
 )
