@@ -6,7 +6,8 @@ For each family it trains ``configs/<family>.yaml`` into ``<runs>/<family>`` (re
 there; a finished run is only evaluated), then solves ``--episodes`` held-out instances of the top level with
 the same search budget (the config's ``agent_simulations``) three ways: the trained net, the untrained net the
 run started from, and the trained raw policy (1 simulation). Prints one JSON line per family and a markdown
-table at the end (family, difficulty, untrained %, trained %, raw-policy %, optimality gap, training minutes).
+table at the end (family, difficulty, untrained %, trained %, raw-policy %, optimality gap, held-out test-case
+pass % of the trained agent's programs (code tasks), training minutes).
 """
 
 from __future__ import annotations
@@ -61,17 +62,19 @@ def main() -> None:
         print(json.dumps(row), flush=True)
         rows.append(row)
     print("\n| family | task (top level) | sims | untrained | trained | raw policy (1 sim) | gap trained / untrained "
-          "| train min |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| held-out cases | train min |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def gap(rep: dict[str, object]) -> str:
             g = rep["optimality_gap"]
             return "–" if g is None else f"{float(g):.3f}"  # type: ignore[arg-type]
 
+        cases = r["trained"]["heldout_case_pass_rate"]
+
         print(f"| {r['family']} | {r['task']} level {r['difficulty']} | {r['simulations']} | "
               f"{_pct(r['untrained']['solve_rate'])} | {_pct(r['trained']['solve_rate'])} | "
               f"{_pct(r['raw_policy']['solve_rate'])} | {gap(r['trained'])} / {gap(r['untrained'])} | "
-              f"{r['train_minutes']:.1f} |")
+              f"{'–' if cases is None else _pct(cases)} | {r['train_minutes']:.1f} |")
 
 
 if __name__ == "__main__":

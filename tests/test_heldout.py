@@ -45,6 +45,7 @@ def test_oracle_solves_every_maze_on_a_shortest_path() -> None:
     report = evaluate_held_out(maze, ShortestPathOracle(), MCTSConfig(), 12, num_simulations=1)
     assert report.solve_rate == 1.0 and report.optimality_gap == 0.0 and report.mean_score == 1.0
     assert report.outcomes == {"success": 12, "failure": 0, "timeout": 0, "error": 0}
+    assert report.heldout_case_pass_rate is None  # mazes have no held-out test cases
     optimal = [maze.initial_state(s).optimal_length for s in held_out_seeds(12, maze.difficulty_levels)]  # type: ignore[attr-defined]
     assert report.mean_moves == pytest.approx(np.mean(optimal))
     assert report.simulations_total == sum(optimal) and report.num_simulations == 1

@@ -354,6 +354,8 @@ class SelfPlayTrainer:
             out["heldout_optimality_gap"] = report.optimality_gap
         if report.mean_score is not None:
             out["heldout_mean_score"] = report.mean_score
+        if report.heldout_case_pass_rate is not None:
+            out["heldout_case_pass_rate"] = report.heldout_case_pass_rate
         return out
 
     # -- run directory, metrics, checkpoints ---------------------------------------------------------

@@ -12,6 +12,8 @@ family and difficulty that every evaluation of every run shares.
 - ``optimality_gap``: mean ``1 - score`` over the solved episodes of graded tasks (0 = every solution
   optimal: shortest path, optimal tour, ...), ``None`` for tasks without ``score``;
 - ``mean_score``: mean ``score`` over all episodes (failures count 0 where the task says so);
+- ``heldout_case_pass_rate``: mean share of each instance's held-out test cases that the final solution
+  passes (program synthesis: generalisation beyond the visible cases), ``None`` for tasks without them;
 - the search budget: moves, simulations in total and per episode.
 """
 
@@ -62,6 +64,7 @@ class SolveReport:
     solve_rate: float
     optimality_gap: float | None
     mean_score: float | None
+    heldout_case_pass_rate: float | None
     mean_moves: float
     simulations_total: int
     simulations_per_episode: float
@@ -90,6 +93,7 @@ def evaluate_held_out(task: Task, evaluator: Evaluator, mcts: MCTSConfig, num_ep
     outcomes = {k: sum(e.outcome == k for e in episodes) for k in ("success", "failure", "timeout", "error")}
     scores = [task.score(e.states[-1]) for e in episodes]
     graded = [s for s in scores if s is not None]
+    case_rates = [r for r in (task.heldout_pass_rate(e.states[-1]) for e in episodes) if r is not None]
     solved = [s for e, s in zip(episodes, scores, strict=True) if e.outcome == "success" and s is not None]
     sims_total = sum(t.num_simulations for e in episodes for t in e.mcts_traces)
     return SolveReport(
@@ -100,6 +104,7 @@ def evaluate_held_out(task: Task, evaluator: Evaluator, mcts: MCTSConfig, num_ep
         solve_rate=outcomes["success"] / len(episodes),
         optimality_gap=float(np.mean([1.0 - s for s in solved])) if solved else None,
         mean_score=float(np.mean(graded)) if graded else None,
+        heldout_case_pass_rate=float(np.mean(case_rates)) if case_rates else None,
         mean_moves=float(np.mean([e.episode_length for e in episodes])),
         simulations_total=int(sims_total),
         simulations_per_episode=sims_total / len(episodes),

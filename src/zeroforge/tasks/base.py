@@ -206,6 +206,12 @@ class Task(ABC):
         state that is not terminal. Ranked reward and the optimality gap read it."""
         return None
 
+    def heldout_pass_rate(self, state: State) -> float | None:
+        """The share of the instance's held-out test cases (never shown to the agent) that the solution of a
+        finished episode passes: generalisation, not memorisation (program synthesis). ``None`` for tasks
+        without held-out cases or a state that is not terminal."""
+        return None
+
     def answer(self, state: State) -> Any:
         """The answer a finished episode gives (item indices, a tour, an expression), JSON-serialisable;
         ``None`` where the family has no answer beyond its path or the episode is not finished."""
