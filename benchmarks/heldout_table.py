@@ -7,7 +7,7 @@ there; a finished run is only evaluated), then solves ``--episodes`` held-out in
 the same search budget (the config's ``agent_simulations``) three ways: the trained net, the untrained net the
 run started from, and the trained raw policy (1 simulation). Prints one JSON line per family and a markdown
 table at the end (family, difficulty, untrained %, trained %, raw-policy %, optimality gap, held-out test-case
-pass % of the trained agent's programs (code tasks), training minutes).
+pass % of the trained agent's programs (code tasks), training minutes: wall and CPU).
 """
 
 from __future__ import annotations
@@ -27,12 +27,16 @@ FAMILIES = ("maze", "knapsack", "tsp", "countdown", "logic", "blocksworld")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _train(family: str, run_dir: Path) -> float:
-    """Train (or finish) the family's run; its training wall time in minutes (sum over its iterations)."""
+def _train(family: str, run_dir: Path) -> tuple[float, float | None]:
+    """Train (or finish) the family's run; its training wall time and CPU time in minutes (sums over its
+    iterations; CPU ``None`` for runs older than the ``iteration_cpu_seconds`` metric)."""
     cfg = load_config(REPO / "configs" / f"{family}.yaml")
     SelfPlayTrainer(cfg, run_dir, resume=True).run()
-    lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
-    return sum(json.loads(line)["iteration_seconds"] for line in lines) / 60
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    wall = sum(r["iteration_seconds"] for r in rows) / 60
+    if not all("iteration_cpu_seconds" in r for r in rows):
+        return wall, None
+    return wall, sum(r["iteration_cpu_seconds"] for r in rows) / 60
 
 
 def _pct(x: float) -> str:
@@ -49,7 +53,7 @@ def main() -> None:
     rows = []
     for family in [f.strip() for f in args.families.split(",") if f.strip()]:
         run_dir = Path(args.runs) / family
-        minutes = _train(family, run_dir)
+        minutes, cpu_minutes = _train(family, run_dir)
         agent = load_agent(run_dir)
         task, mcts, sims = agent.task, agent.mcts.config, agent.num_simulations
         trained = evaluate_held_out(task, agent.evaluator, mcts, args.episodes, num_simulations=sims)
@@ -58,11 +62,12 @@ def main() -> None:
         raw = evaluate_held_out(task, agent.evaluator, mcts, args.episodes, num_simulations=1)
         row = {"family": family, "task": task.name, "difficulty": trained.difficulty, "simulations": sims,
                "episodes": args.episodes, "train_minutes": round(minutes, 2),
+               "train_cpu_minutes": None if cpu_minutes is None else round(cpu_minutes, 2),
                "trained": trained.to_dict(), "untrained": untrained.to_dict(), "raw_policy": raw.to_dict()}
         print(json.dumps(row), flush=True)
         rows.append(row)
     print("\n| family | task (top level) | sims | untrained | trained | raw policy (1 sim) | gap trained / untrained "
-          "| held-out cases | train min |")
+          "| held-out cases | train min (wall / CPU) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def gap(rep: dict[str, object]) -> str:
@@ -70,11 +75,12 @@ def main() -> None:
             return "–" if g is None else f"{float(g):.3f}"  # type: ignore[arg-type]
 
         cases = r["trained"]["heldout_case_pass_rate"]
+        cpu = "–" if r["train_cpu_minutes"] is None else f"{r['train_cpu_minutes']:.1f}"
 
         print(f"| {r['family']} | {r['task']} level {r['difficulty']} | {r['simulations']} | "
               f"{_pct(r['untrained']['solve_rate'])} | {_pct(r['trained']['solve_rate'])} | "
               f"{_pct(r['raw_policy']['solve_rate'])} | {gap(r['trained'])} / {gap(r['untrained'])} | "
-              f"{'–' if cases is None else _pct(cases)} | {r['train_minutes']:.1f} |")
+              f"{'–' if cases is None else _pct(cases)} | {r['train_minutes']:.1f} / {cpu} |")
 
 
 if __name__ == "__main__":

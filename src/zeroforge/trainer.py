@@ -149,7 +149,7 @@ class SelfPlayTrainer:
         if i != self.next_iteration:
             raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
         cfg = self.config
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         level = self.curriculum.level if self.curriculum is not None else self.task.difficulty_levels
         threshold = self.ranked.threshold if self.ranked is not None else None
         episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=training_seed(i, 0))
@@ -185,6 +185,9 @@ class SelfPlayTrainer:
             "train_seconds": t_train,
             "eval_seconds": t_eval,
             "iteration_seconds": time.perf_counter() - t0,
+            # CPU time of this process (all its threads): the compute an iteration costs, unlike wall time
+            # not inflated when other jobs share the machine
+            "iteration_cpu_seconds": time.process_time() - cpu0,
         }
         self._append_metrics(metrics)
         self.next_iteration = i + 1
