@@ -289,6 +289,14 @@ def test_symmetries_commute_with_step(name: str) -> None:
         ("nim", {"piles": [-1]}, "nim: piles must be a non-empty list of positive integers"),
         ("connect_n", {"rows": 0}, "connect_n: rows must be >= 1"),
         ("tictactoe", {"size": 4}, "unknown parameter 'size' for task 'tictactoe' \\(valid: none\\)"),
+        ("arithmetic", {"max_operands": 1}, "arithmetic: max_operands must be an integer in 2..9"),
+        ("arithmetic", {"max_value": 0}, "arithmetic: max_value must be an integer in 1..999"),
+        ("linear_equation", {"max_terms": 2}, "linear_equation: max_terms must be an integer in 3..8"),
+        ("linear_equation", {"step_budget_factor": 0.5}, "linear_equation: step_budget_factor must be a finite"),
+        ("quadratic", {"max_terms": 9}, "quadratic: max_terms must be an integer in 3..8"),
+        ("quadratic", {"step_budget_factor": float("nan")}, "quadratic: step_budget_factor must be a finite"),
+        ("linear_system", {"max_vars": 4}, "linear_system: max_vars must be 2 or 3"),
+        ("linear_system", {"step_budget_factor": 0.9}, "linear_system: step_budget_factor must be a finite"),
     ],
 )
 def test_bad_task_parameters_are_one_line_errors(name: str, params: dict[str, object], message: str) -> None:

@@ -1,2 +1,8 @@
 """Math tasks solved step by step with exact rewrite operations (arithmetic, equations, systems); importing
 registers them."""
+
+from zeroforge.tasks.math import (
+    arithmetic,  # noqa: F401  (registers arithmetic)
+    equations,  # noqa: F401  (registers linear_equation and quadratic)
+    linear_system,  # noqa: F401  (registers linear_system)
+)
