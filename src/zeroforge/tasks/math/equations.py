@@ -803,8 +803,9 @@ class _EquationTask(Task):
                 self._check_instance(left, right)
             except ValueError:
                 continue
+            # the limit make_state's _horizon uses, so that its call is a cache hit (one BFS per instance)
             dist = shortest_distance(left, right, self.max_terms, self.degree == 2, self._degenerate(left, right),
-                                     MAX_HORIZON)
+                                     self.max_episode_steps)
             if dist is None or dist + (self.degree == 2) > MAX_HORIZON:
                 continue
             return self.make_state(left, right)
