@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from zeroforge.tasks.generators import Curriculum, MCTSSearchTaskGenerator, MultiStepReasoningGenerator
+from zeroforge.tasks.generators import (
+    CodeGenerationTaskGenerator,
+    Curriculum,
+    MathProblemGenerator,
+    MCTSSearchTaskGenerator,
+    MultiStepReasoningGenerator,
+)
 
 
 def test_curriculum_raises_on_success_and_lowers_on_collapse() -> None:
@@ -51,6 +57,19 @@ def test_search_generator_is_seeded_and_draws_within_the_range() -> None:
     assert games and all(g.difficulty == 1 for g in games), "games have one level"
     other = MCTSSearchTaskGenerator(difficulty_range=(1, 3), seed=8).generate(40)
     assert [g.seed for g in other] != [g.seed for g in items]
+
+
+@pytest.mark.parametrize("kind", [MathProblemGenerator, CodeGenerationTaskGenerator])
+def test_math_and_code_generators_share_the_generator_and_its_curriculum(kind: type) -> None:
+    items = kind(difficulty_range=(1, 2), seed=3).generate(30)
+    assert [(g.sub_type, g.seed) for g in items] == [(g.sub_type, g.seed) for g in kind((1, 2), seed=3).generate(30)]
+    assert {g.sub_type for g in items} == set(kind.SUB_TYPES), "every sub-type occurs"
+    assert all(g.state == g.task.initial_state(g.seed, g.difficulty) and 1 <= g.difficulty <= 2 for g in items)
+    gen = kind((1, 2), seed=0, progressive=True)
+    assert {g.difficulty for g in gen.generate(6)} == {1}
+    assert gen.report([True] * 10) == 2 and {g.difficulty for g in gen.generate(6)} == {2}
+    with pytest.raises(ValueError, match="unknown sub-type 'poetry'"):
+        kind(sub_types=["poetry"])
 
 
 def test_generator_sub_types_and_task_params() -> None:

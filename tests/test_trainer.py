@@ -58,7 +58,7 @@ def test_run_writes_checkpoints_metrics_and_plot(tmp_path: Path) -> None:
                 "score_vs_random", "score_vs_rollout", "score_vs_perfect", "perfect_play_losses", "arena_score"):
         assert key in m, key
     assert m["episodes"] == 16 and 0.0 <= m["score_vs_random"] <= 1.0
-    assert 0.0 < m["iteration_cpu_seconds"] and 0.0 < m["iteration_seconds"]
+    assert m["iteration_cpu_seconds"] > 0.0 and m["iteration_seconds"] > 0.0
     assert (tmp_path / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in list_checkpoints(tmp_path)] == ["iter_000000", "iter_000001"]
     assert config_from_dict(ZeroforgeConfig, _yaml(tmp_path / "config.yaml")) == trainer.config

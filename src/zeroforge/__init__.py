@@ -18,7 +18,13 @@ from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks.base import State, Task, available_tasks, make_task
-from zeroforge.tasks.generators import Curriculum, MCTSSearchTaskGenerator, MultiStepReasoningGenerator
+from zeroforge.tasks.generators import (
+    CodeGenerationTaskGenerator,
+    Curriculum,
+    MathProblemGenerator,
+    MCTSSearchTaskGenerator,
+    MultiStepReasoningGenerator,
+)
 from zeroforge.trainer import SelfPlayTrainer
 
 __version__ = "0.1.0"
@@ -27,10 +33,12 @@ __all__ = [
     "MCTS",
     "Action",
     "Agent",
+    "CodeGenerationTaskGenerator",
     "Curriculum",
     "MCTSConfig",
     "MCTSSearchTaskGenerator",
     "MCTSTrace",
+    "MathProblemGenerator",
     "MultiStepReasoningGenerator",
     "SelfPlayEpisode",
     "SelfPlayEpisodeGenerator",

@@ -1,8 +1,9 @@
 """Task generators: seeded streams of task instances over sub-types and difficulties, with a curriculum.
 
-The spec's ``MCTSSearchTaskGenerator`` (games, optimisation, path finding) and
-``MultiStepReasoningGenerator`` (logic, planning) draw ``GeneratedTask`` records: a sub-type (a registered
-task), a difficulty level, an instance seed and the instance's initial state. Drawing is deterministic:
+The spec's ``MCTSSearchTaskGenerator`` (games, optimisation, path finding), ``MultiStepReasoningGenerator``
+(logic, planning), ``MathProblemGenerator`` (arithmetic, algebra, quadratics, systems) and
+``CodeGenerationTaskGenerator`` (functions, algorithms, classes) draw ``GeneratedTask`` records: a sub-type
+(a registered task), a difficulty level, an instance seed and the instance's initial state. Drawing is deterministic:
 item ``k`` of a generator with seed ``s`` depends only on ``(s, k)`` (and the curriculum level when it is
 progressive), never on how many items were drawn before in one call.
 
@@ -26,9 +27,11 @@ import numpy as np
 from zeroforge.tasks.base import State, Task, make_task
 
 __all__ = [
+    "CodeGenerationTaskGenerator",
     "Curriculum",
     "GeneratedTask",
     "MCTSSearchTaskGenerator",
+    "MathProblemGenerator",
     "MultiStepReasoningGenerator",
     "TaskGenerator",
 ]
@@ -194,4 +197,27 @@ class MultiStepReasoningGenerator(TaskGenerator):
     SUB_TYPES: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {
         "logic": ("logic", {}),
         "blocksworld": ("blocksworld", {"num_blocks": 4}),
+    }
+
+
+class MathProblemGenerator(TaskGenerator):
+    """Step-by-step math: ``arithmetic`` (order of operations), ``algebra`` (linear equations), ``quadratic``
+    and ``systems`` (2 x 2 and 3 x 3 linear systems, inconsistent and dependent ones included)."""
+
+    SUB_TYPES: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {
+        "arithmetic": ("arithmetic", {}),
+        "algebra": ("linear_equation", {}),
+        "quadratic": ("quadratic", {}),
+        "systems": ("linear_system", {}),
+    }
+
+
+class CodeGenerationTaskGenerator(TaskGenerator):
+    """Program synthesis in zeroforge's stack language: ``functions`` (from input / output examples),
+    ``algorithms`` (sorting networks of compare-and-swap) and ``classes`` (stateful objects)."""
+
+    SUB_TYPES: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {
+        "functions": ("code_function", {}),
+        "algorithms": ("code_sort", {}),
+        "classes": ("code_class", {}),
     }

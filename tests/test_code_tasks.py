@@ -1,0 +1,488 @@
+"""The three code-synthesis tasks: hand-written solutions, held-out generalisation, generation, parsing, fuzzing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zeroforge.tasks import Task, make_task
+from zeroforge.tasks.code.classes import CLASS_INSTRUCTIONS, END, ClassState, CodeClass
+from zeroforge.tasks.code.common import FIRST_FREE, INT, LIST, PAD, int_token
+from zeroforge.tasks.code.function import FUNCTION_INSTRUCTIONS, LEVEL_BUDGETS, RETURN, CodeFunction, FunctionState
+from zeroforge.tasks.code.sorting import OPTIMAL_SIZE, CodeSort, SortState, unsorted_binary_vectors
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def fn() -> CodeFunction:
+    t = make_task("code_function")
+    assert isinstance(t, CodeFunction)
+    return t
+
+
+@pytest.fixture(scope="module")
+def srt() -> CodeSort:
+    t = make_task("code_sort")
+    assert isinstance(t, CodeSort)
+    return t
+
+
+@pytest.fixture(scope="module")
+def cls() -> CodeClass:
+    t = make_task("code_class")
+    assert isinstance(t, CodeClass)
+    return t
+
+
+def _write(task: CodeFunction, state: FunctionState, program: str, finish: bool = True) -> FunctionState:
+    for part in program.split(";"):
+        nxt = task.step(state, task.encode(part))
+        assert isinstance(nxt, FunctionState)
+        state = nxt
+    if finish and not state.terminal:
+        nxt = task.step(state, RETURN)
+        assert isinstance(nxt, FunctionState)
+        state = nxt
+    return state
+
+
+def _examples(f: Any, inputs: list[Any]) -> list[dict[str, Any]]:
+    return [{"input": x, "output": f(x)} for x in inputs]
+
+
+def _write_class(task: CodeClass, state: ClassState, bodies: list[str]) -> ClassState:
+    for body in bodies:
+        for part in filter(None, (p.strip() for p in body.split(";"))):
+            nxt = task.step(state, task.encode(part))
+            assert isinstance(nxt, ClassState)
+            state = nxt
+        if not state.terminal:
+            nxt = task.step(state, END)
+            assert isinstance(nxt, ClassState)
+            state = nxt
+    return state
+
+
+# ---------------------------------------------------------------------------------------- functions
+
+
+def test_function_sizes(fn: CodeFunction) -> None:
+    assert (fn.num_actions, fn.max_episode_steps, fn.difficulty_levels) == (45, 8, 3)
+    assert (fn.seq_len, fn.vocab_size) == (22 * 5 + 9, FIRST_FREE + 44) == (119, 139)
+    assert len(set(FUNCTION_INSTRUCTIONS)) == 44
+    assert CodeFunction(num_examples=8).seq_len == 22 * 8 + 9
+
+
+def test_affine_function_solved_by_hand(fn: CodeFunction) -> None:
+    text = json.dumps(
+        {
+            "kind": "function",
+            "examples": _examples(lambda x: 3 * x + 2, [0, 1, 4, -2, 7]),
+            "heldout": _examples(lambda x: 3 * x + 2, [10, -5, 3]),
+            "solution": "PUSH 3; MUL; PUSH 2; ADD",
+        }
+    )
+    state = fn.parse(text)
+    first = "code_function: find f with f(0) = 2; f(1) = 5; f(4) = 14; f(-2) = -4; f(7) = 23"
+    assert state.to_text().splitlines()[0] == first
+    assert not state.legal_action_mask[RETURN]  # nothing to return yet
+    assert not state.legal_action_mask[fn.encode("SUM")]  # a type error on every input
+    # observation: example 0 is [INT 0 PAD..][INT 2 PAD..][INT 0 PAD..][depth 1]
+    obs = state.observation
+    assert obs[:22].tolist() == [INT, int_token(0)] + [PAD] * 5 + [INT, int_token(2)] + [PAD] * 5 + [
+        INT,
+        int_token(0),
+    ] + [PAD] * 5 + [int_token(1)]
+    mid = _write(fn, state, "PUSH 3; MUL", finish=False)
+    assert "top of stack: f(0) -> 0; f(1) -> 3; f(4) -> 12" in mid.to_text()
+    assert mid.observation[14:16].tolist() == [INT, int_token(0)]
+    assert mid.observation[36:38].tolist() == [INT, int_token(3)]
+    done = _write(fn, mid, "PUSH 2; ADD")
+    assert done.terminal and done.rewards.tolist() == [1.0] and fn.outcome(done) == "success"
+    assert fn.score(done) == 1.0 and fn.heldout_pass_rate(done) == 1.0
+    assert done.step_count == 5
+    answer = fn.answer(done)
+    assert isinstance(answer, str) and answer.startswith("def f(x):") and "t1 = x * 3" in answer
+    # a longer correct program scores less
+    longer = _write(fn, state, "DUP; PUSH 2; MUL; ADD; PUSH 2; ADD")
+    assert fn.outcome(longer) == "success" and fn.score(longer) == pytest.approx(4 / 6)
+
+
+def test_max_and_reverse_of_a_list(fn: CodeFunction) -> None:
+    lists = [[3, 1, 2], [-4, 0], [5], [1, 9, 9, 2], [2, 2, 8, -1, 0]]
+    mx = fn.parse(json.dumps({"kind": "function", "examples": _examples(max, lists)}))
+    done = _write(fn, mx, "MAXL")
+    assert fn.outcome(done) == "success" and fn.score(done) is None  # no reference: no score
+    assert fn.heldout_pass_rate(done) is None  # no held-out examples
+    assert fn.outcome(_write(fn, mx, "HEAD")) == "failure"
+    rev = fn.parse(json.dumps({"kind": "function", "examples": _examples(lambda v: v[::-1], lists)}))
+    assert rev.observation[:7].tolist() == [LIST, int_token(3), int_token(1), int_token(2), PAD, PAD, PAD]
+    done = _write(fn, rev, "REVERSE")
+    assert done.rewards.tolist() == [1.0]
+    assert fn.answer(done) == 'def f(x):\n    """REVERSE"""\n    t1 = x[::-1]\n    return t1\n'
+
+
+def test_wrong_programs_fail_and_memorising_programs_fail_held_out(fn: CodeFunction) -> None:
+    # visible: the maximum is always the last element; held-out: not
+    text = json.dumps(
+        {
+            "kind": "function",
+            "examples": _examples(max, [[1, 2, 3], [0, 5], [-3, -1], [4, 4, 7]]),
+            "heldout": _examples(max, [[3, 2, 1], [9, 0], [1, 5, 2], [2, 3]]),
+            "solution": "MAXL",
+        }
+    )
+    state = fn.parse(text)
+    wrong = _write(fn, state, "HEAD")
+    assert wrong.terminal and wrong.rewards.tolist() == [-1.0] and fn.outcome(wrong) == "failure"
+    assert fn.score(wrong) == 0.0 and fn.answer(wrong) is None
+    memorised = _write(fn, state, "LAST")
+    assert memorised.rewards.tolist() == [1.0] and fn.heldout_pass_rate(memorised) == 0.25
+    right = _write(fn, state, "MAXL")
+    assert fn.heldout_pass_rate(right) == 1.0
+    assert fn.heldout_pass_rate(state) is None  # not finished
+
+
+def test_function_budget_ends_the_episode(fn: CodeFunction) -> None:
+    state = fn.parse(json.dumps({"kind": "function", "examples": _examples(lambda x: x + 2, [1, 2]), "budget": 2}))
+    one = _write(fn, state, "INC", finish=False)
+    assert not one.terminal
+    two = _write(fn, one, "INC", finish=False)
+    assert two.terminal and two.step_count == 2 and fn.outcome(two) == "success"
+    assert not two.legal_action_mask.any()
+    three = _write(fn, _write(fn, state, "NEG", finish=False), "NEG", finish=False)
+    assert three.terminal and three.rewards.tolist() == [-1.0]
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_every_generated_function_is_solvable_by_its_reference(fn: CodeFunction, level: int) -> None:
+    lo, hi = ((1, 1), (2, 3), (4, 6))[level - 1]
+    names = set()
+    for seed in range(25):
+        state = fn.initial_state(seed, level)
+        assert isinstance(state, FunctionState) and state.solution is not None
+        assert lo <= len(state.solution) <= hi and len(state.solution) <= state.budget == LEVEL_BUDGETS[level - 1]
+        assert len(state.examples) == 5 and len(state.heldout) == 10
+        assert len({y for _, y in state.examples}) > 1
+        s = state
+        for ins in state.solution.instrs:
+            a = FUNCTION_INSTRUCTIONS.index(ins)
+            assert s.legal_action_mask[a], (state.solution, ins)
+            nxt = fn.step(s, a)
+            assert isinstance(nxt, FunctionState)
+            s = nxt
+        if not s.terminal:
+            s = fn.step(s, RETURN)  # type: ignore[assignment]
+        assert s.rewards.tolist() == [1.0] and fn.score(s) == 1.0 and fn.heldout_pass_rate(s) == 1.0
+        names.add(state.solution.text().split(";")[0])
+    assert len(names) >= 3  # templates vary
+
+
+def test_function_levels_get_harder(fn: CodeFunction) -> None:
+    mean_len = [np.mean([len(fn.initial_state(s, lv).solution or ()) for s in range(20)]) for lv in (1, 2, 3)]
+    assert mean_len[0] == 1 < mean_len[1] < mean_len[2]
+
+
+# ------------------------------------------------------------------------------------------ sorting
+
+KNOWN_NETWORKS = {
+    2: [(0, 1)],
+    3: [(0, 1), (0, 2), (1, 2)],
+    4: [(0, 1), (2, 3), (0, 2), (1, 3), (1, 2)],
+    5: [(0, 1), (3, 4), (2, 4), (2, 3), (0, 3), (0, 2), (1, 4), (1, 3), (1, 2)],
+    6: [(1, 2), (4, 5), (0, 2), (3, 5), (0, 1), (3, 4), (2, 5), (0, 3), (1, 4), (2, 4), (1, 3), (2, 3)],
+}
+
+
+def _play_network(task: CodeSort, state: SortState, pairs: list[tuple[int, int]]) -> SortState:
+    for i, j in pairs:
+        assert not state.terminal
+        nxt = task.step(state, task.encode_action(i, j))
+        assert isinstance(nxt, SortState)
+        state = nxt
+    return state
+
+
+def test_known_networks_are_optimal_sorting_networks() -> None:
+    for n, pairs in KNOWN_NETWORKS.items():
+        assert len(pairs) == OPTIMAL_SIZE[n]
+        for v in unsorted_binary_vectors(n):
+            w = list(v)
+            for i, j in pairs:
+                if w[i] > w[j]:
+                    w[i], w[j] = w[j], w[i]
+            assert w == sorted(w), (n, v)
+    assert len(unsorted_binary_vectors(4)) == 2**4 - 4 - 1
+
+
+def test_sort_sizes(srt: CodeSort) -> None:
+    assert (srt.num_actions, srt.max_episode_steps, srt.difficulty_levels, srt.seq_len) == (6, 7, 3, 42)
+    assert CodeSort(length=6).num_actions == 15 and CodeSort(length=6).max_episode_steps == 14
+
+
+def test_optimal_networks_for_three_and_four_score_one(srt: CodeSort) -> None:
+    three = srt.initial_state(0, 2)
+    assert three.m == 3 and not three.legal_action_mask[srt.encode_action(0, 3)]
+    done = _play_network(srt, three, KNOWN_NETWORKS[3])
+    assert done.terminal and done.rewards.tolist() == [1.0] and srt.score(done) == 1.0
+    four = _play_network(srt, srt.initial_state(0), KNOWN_NETWORKS[4])
+    assert four.terminal and four.step_count == 5 and srt.outcome(four) == "success"
+    assert srt.score(four) == 1.0 and srt.heldout_pass_rate(four) == 1.0
+    answer = srt.answer(four)
+    assert isinstance(answer, str) and answer.count("if a[") == 5
+    assert "if a[1] > a[2]: a[1], a[2] = a[2], a[1]" in answer
+
+
+def test_a_network_sorting_only_the_visible_arrays_fails_held_out(srt: CodeSort) -> None:
+    state = srt.parse('{"kind": "algorithm", "name": "sort", "length": 3, "examples": [[1, 0, 0]]}')
+    assert state.heldout == ((0, 1, 0), (1, 0, 1), (1, 1, 0))  # every other unsorted 0-1 vector
+    done = _play_network(srt, state, [(0, 2)])
+    assert done.terminal and done.rewards.tolist() == [1.0]
+    rate = srt.heldout_pass_rate(done)
+    assert rate is not None and rate < 1.0
+    assert rate == pytest.approx(1 / 3)  # CSWAP 0 2 sorts 110 but neither 010 nor 101
+
+
+def test_sort_fails_at_the_budget(srt: CodeSort) -> None:
+    state = srt.initial_state(1)
+    s = _play_network(srt, state, [(0, 1)] * state.budget)
+    assert s.terminal and s.step_count == OPTIMAL_SIZE[4] + 2 and s.rewards.tolist() == [-1.0]
+    assert srt.score(s) == 0.0 and srt.answer(s) is None
+
+
+@pytest.mark.parametrize("length", [2, 3, 4, 5, 6])
+def test_every_sort_level_is_solvable_by_an_optimal_network(length: int) -> None:
+    task = CodeSort(length=6)
+    for seed in range(4):
+        state = task.initial_state(seed, length - 1)
+        assert state.m == length and state.budget == OPTIMAL_SIZE[length] + 2
+        assert set(state.examples).isdisjoint(state.heldout)
+        assert len(state.examples) + len(state.heldout) == 2**length - length - 1
+        done = _play_network(task, state, KNOWN_NETWORKS[length])
+        assert task.outcome(done) == "success" and task.score(done) == 1.0
+        assert task.heldout_pass_rate(done) in (None, 1.0)
+
+
+# ------------------------------------------------------------------------------------------ classes
+
+
+def _counter_text(calls: list[Any], heldout: list[Any] | None = None) -> str:
+    data: dict[str, Any] = {"kind": "class", "name": "counter", "methods": ["inc", "get"], "calls": calls}
+    if heldout is not None:
+        data["heldout"] = heldout
+    return json.dumps(data)
+
+
+def test_class_sizes(cls: CodeClass) -> None:
+    assert (cls.num_actions, cls.max_episode_steps, cls.difficulty_levels) == (20, 15, 3)
+    assert (cls.seq_len, cls.vocab_size) == (62, 125)
+    assert len(CLASS_INSTRUCTIONS) == END == 19
+
+
+def test_a_counter_solved_by_hand(cls: CodeClass) -> None:
+    calls = [[[["inc"], None], [["inc"], None], [["get"], 2], [["inc"], None], [["get"], 3]]]
+    state = cls.parse(_counter_text(calls))
+    assert state.legal_action_mask[END] and not state.legal_action_mask[cls.encode("ARG")]  # inc takes no argument
+    assert not state.legal_action_mask[cls.encode("APPEND")]
+    done = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD; STORE 0", "LOAD 0"])
+    assert done.terminal and done.rewards.tolist() == [1.0] and cls.outcome(done) == "success"
+    assert done.step_count == 7
+    answer = cls.answer(done)
+    assert isinstance(answer, str) and answer.startswith("class Counter:") and "def get(self, arg=None):" in answer
+    text = done.to_text()
+    assert "inc: LOAD 0; PUSH 1; ADD; STORE 0" in text and "get() = 3 (now 3)" in text
+
+
+def test_a_stack_solved_by_hand(cls: CodeClass) -> None:
+    calls = [
+        [[["push", 3], None], [["push", 5], None], [["pop"], 5], [["size"], 1], [["pop"], 3], [["size"], 0]],
+        [[["push", 7], None], [["size"], 1], [["push", 1], None], [["pop"], 1]],
+    ]
+    text = json.dumps(
+        {
+            "kind": "class",
+            "name": "stack",
+            "methods": ["push", "pop", "size"],
+            "calls": calls,
+            "heldout": [[[["push", 2], None], [["push", 4], None], [["pop"], 4], [["pop"], 2]]],
+            "solution": ["LOAD 0; ARG; APPEND; STORE 0", "LOAD 0; POP; SWAP; STORE 0", "LOAD 0; LEN"],
+        }
+    )
+    state = cls.parse(text)
+    assert state.budget == cls.max_episode_steps
+    half = _write_class(cls, state, ["LOAD 0; ARG; APPEND; STORE 0"])
+    assert not half.legal_action_mask[cls.encode("ARG")]  # pop takes no argument
+    mid = _write_class(cls, half, ["LOAD 0; POP"])  # pop not finished yet: it returns the element already
+    assert "pop() = 5 (now 5)" in mid.to_text()
+    done = _write_class(cls, state, ["LOAD 0; ARG; APPEND; STORE 0", "LOAD 0; POP; SWAP; STORE 0", "LOAD 0; LEN"])
+    assert done.rewards.tolist() == [1.0] and cls.score(done) == 1.0 and cls.heldout_pass_rate(done) == 1.0
+    # pop without storing the shorter list back: the second pop returns 5 again
+    wrong = _write_class(cls, state, ["LOAD 0; ARG; APPEND; STORE 0", "LOAD 0; LAST", "LOAD 0; LEN"])
+    assert wrong.rewards.tolist() == [-1.0] and cls.outcome(wrong) == "failure" and cls.score(wrong) == 0.0
+
+
+def test_a_memorising_counter_fails_held_out(cls: CodeClass) -> None:
+    calls = [[[["inc"], None], [["inc"], None], [["get"], 2]], [[["inc"], None], [["inc"], None], [["get"], 2]]]
+    heldout = [[[["inc"], None], [["get"], 1]], [[["inc"], None], [["inc"], None], [["get"], 2]]]
+    state = cls.parse(_counter_text(calls, heldout))
+    memorised = _write_class(cls, state, ["", "PUSH 2"])
+    assert memorised.rewards.tolist() == [1.0] and cls.heldout_pass_rate(memorised) == 0.5
+    right = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD; STORE 0", "LOAD 0"])
+    assert cls.heldout_pass_rate(right) == 1.0
+
+
+def test_the_budget_ends_a_class_episode(cls: CodeClass) -> None:
+    state = cls.parse(_counter_text([[[["inc"], None], [["get"], 1]]]).replace('"calls"', '"budget": 3, "calls"'))
+    s = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD"])
+    assert s.terminal and s.step_count == 3 and s.rewards.tolist() == [-1.0]
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_every_generated_class_is_solvable_by_its_reference(cls: CodeClass, level: int) -> None:
+    seen = set()
+    for seed in range(15):
+        state = cls.initial_state(seed, level)
+        assert isinstance(state, ClassState) and state.solution is not None
+        size = sum(len(p) + 1 for p in state.solution)
+        assert size <= state.budget <= cls.max_episode_steps
+        assert len(state.calls) == 2 and len(state.heldout) == 4
+        assert {m for q in state.calls for m, _, _ in q} == set(state.methods)
+        done = _write_class(cls, state, [p.text() for p in state.solution])
+        assert done.rewards.tolist() == [1.0] and cls.score(done) == 1.0 and cls.heldout_pass_rate(done) == 1.0
+        seen.add((state.class_name, state.methods))
+    assert len(seen) >= 2
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+_F1 = '{"kind": "function", "examples": [{"input": 1, "output": 2}]'
+_STACK = '{"kind": "class", "name": "stack", '
+BAD_INSTANCES = [
+    ("code_function", "", "malformed JSON"),
+    ("code_function", "[1]", "must be a JSON object"),
+    ("code_function", '{"kind": "function"}', "missing the key 'examples'"),
+    ("code_function", '{"kind": "class", "examples": [{"input": 1, "output": 2}]}', "kind must be 'function'"),
+    ("code_function", '{"kind": "function", "examples": []}', "1..5 items"),
+    ("code_function", '{"kind": "function", "examples": [{"input": 1.5, "output": 2}]}', "integer"),
+    ("code_function", '{"kind": "function", "examples": [{"input": 1, "output": 10000000}]}', "-1000000..1000000"),
+    ("code_function", '{"kind": "function", "examples": [{"input": [1,2,3,4,5,6,7], "output": 1}]}', "at most 6"),
+    ("code_function", '{"kind": "function", "examples": [{"input": true, "output": 1}]}', "integer"),
+    ("code_function", '{"kind": "function", "examples": [{"in": 1, "output": 1}]}', "exactly 'input'"),
+    ("code_function", '{"kind": "function", "examples": [{"input": 1, "output": 1}], "x": 1}', "unknown keys"),
+    ("code_function", '{"kind": "function", "examples": [{"input": 1, "output": 1}], "budget": 9}', "budget"),
+    ("code_function", _F1 + ', "solution": "NEG"}', "fails"),
+    ("code_function", _F1 + ', "solution": "FOO"}', "bad solution"),
+    ("code_function", _F1 + ', "solution": 3}', "program text"),
+    ("code_sort", '{"kind": "algorithm", "name": "sort"}', "missing the key 'length'"),
+    ("code_sort", '{"kind": "algorithm", "name": "max", "length": 3}', "must be 'sort'"),
+    ("code_sort", '{"kind": "algorithm", "name": "sort", "length": 7}', "length must be an integer in 2..4"),
+    ("code_sort", '{"kind": "algorithm", "name": "sort", "length": 3, "examples": [[0, 1, 1]]}', "unsorted"),
+    ("code_sort", '{"kind": "algorithm", "name": "sort", "length": 3, "examples": [[0, 1]]}', "3 digits"),
+    ("code_sort", '{"kind": "algorithm", "name": "sort", "length": 3, "examples": [[0, 1, 10]]}', "0..9"),
+    ("code_sort", '{"kind": "function", "name": "sort", "length": 3}', "kind must be 'algorithm'"),
+    ("code_class", '{"kind": "class", "name": "heap", "methods": ["push"], "calls": [[[["push", 1], null]]]}', "class"),
+    ("code_class", _STACK + '"methods": ["inc"], "calls": [[[["inc"], null]]]}', "no method"),
+    ("code_class", _STACK + '"methods": ["push"], "calls": [[[["push"], null]]]}', "one argument"),
+    ("code_class", _STACK + '"methods": ["push"], "calls": [[[["pop"], 1]]]}', "not one of"),
+    ("code_class", _STACK + '"methods": ["push"], "calls": [[["push", 1]]]}', "must be"),
+    ("code_class", _STACK + '"methods": ["push", "push"], "calls": [[[["push", 1], null]]]}', "distinct"),
+    ("code_class", _STACK + '"methods": ["size"], "calls": []}', "1..2 items"),
+    ("code_class", _STACK + '"methods": ["size"], "calls": [[[["size"], 1]]], "solution": ["LOAD 0; LEN"]}', "fails"),
+    ("code_class", _STACK + '"methods": ["size"], "calls": [[[["size"], 0]]], "solution": ["JMP -1"]}', "bad solution"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "message"), BAD_INSTANCES)
+def test_malformed_instances_are_one_line_errors(name: str, text: str, message: str) -> None:
+    task = make_task(name)
+    with pytest.raises(ValueError, match=message) as info:
+        task.parse(text)
+    assert str(info.value).startswith(f"{name}: ") and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["code_function", "code_sort", "code_class"])
+def test_instances_round_trip_at_every_level(name: str) -> None:
+    task = make_task(name)
+    for level in range(1, task.difficulty_levels + 1):
+        for seed in range(3):
+            state = task.initial_state(seed, level)
+            again = task.parse(task.instance_text(state))
+            assert again == state and again.to_text() == state.to_text()
+            np.testing.assert_array_equal(again.observation, state.observation)
+
+
+def test_parse_defaults(srt: CodeSort, fn: CodeFunction) -> None:
+    state = srt.parse('{"kind": "algorithm", "name": "sort", "length": 4}')
+    assert len(state.examples) == 8 and len(state.heldout) == 3 and state.examples[0] == (0, 0, 1, 0)
+    f = fn.parse('{"kind": "function", "examples": [{"input": 1, "output": 2}]}')
+    assert f.budget == 8 and f.heldout == () and f.solution is None
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    scalars = st.one_of(
+        st.none(), st.booleans(), st.integers(-(10**7), 10**7), st.floats(allow_nan=False), st.text(max_size=8)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        max_leaves=12,
+    )
+
+
+def _garbled(task: Task) -> st.SearchStrategy[str]:
+    valid = [json.loads(task.instance_text(task.initial_state(s))) for s in range(3)]
+
+    def mutate(args: tuple[int, str, Any, int, int, str]) -> str:
+        k, key, value, cut, pos, junk = args
+        data = dict(valid[k % len(valid)])
+        keys = sorted(data)
+        choice = cut % 4
+        if choice == 0:
+            data[keys[pos % len(keys)]] = value
+        elif choice == 1:
+            del data[keys[pos % len(keys)]]
+        elif choice == 2:
+            data[key] = value
+        text = json.dumps(data)
+        if choice == 3:
+            text = text[: pos % (len(text) + 1)] + junk + text[pos % (len(text) + 1) + 1 :]
+        return text
+
+    return st.one_of(
+        st.text(max_size=40),
+        st.builds(json.dumps, _json_values()),
+        st.tuples(st.integers(0, 2), st.text(max_size=6), _json_values(), st.integers(0, 9), st.integers(0, 999),
+                  st.text(max_size=3)).map(mutate),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["code_function", "code_sort", "code_class"])
+def test_fuzzed_json_gives_a_state_or_a_one_line_error(name: str) -> None:
+    task = make_task(name)
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(_garbled(task))
+    def check(text: str) -> None:
+        try:
+            state = task.parse(text)
+        except ValueError as exc:
+            msg = str(exc)
+            assert msg.startswith(f"{name}: ") and "\n" not in msg, msg
+            return
+        assert state.step_count == 0 and not state.terminal
+        assert task.parse(task.instance_text(state)) == state
+
+    check()
+
+
+def test_deep_json_nesting_is_a_one_line_error(fn: CodeFunction) -> None:
+    with pytest.raises(ValueError, match="code_function: malformed JSON"):
+        fn.parse("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="code_function: malformed JSON"):
+        fn.parse('{"kind": "function", "examples": ' + "1" * 5000 + "}")
