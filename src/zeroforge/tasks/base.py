@@ -240,24 +240,30 @@ class Task(ABC):
         return f"{type(self).__name__}()"
 
 
-def read_json_instance(task_name: str, text: str, keys: tuple[str, ...]) -> dict[str, Any]:
-    """Parse a JSON instance that must be an object with exactly ``keys``; any other input raises a
-    one-line ``ValueError`` starting with ``task_name``. The values are the caller's to check."""
+def read_json_instance(task_name: str, text: str, keys: tuple[str, ...],
+                       optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Parse a JSON instance that must be an object with all ``keys`` and perhaps some ``optional`` ones;
+    any other input (malformed or too deeply nested JSON, an integer of too many digits, another type,
+    missing or unknown keys) raises a one-line ``ValueError`` starting with ``task_name``. The values are
+    the caller's to check."""
+    if not isinstance(text, str):
+        raise ValueError(f"{task_name}: an instance must be a string, got {type(text).__name__}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{task_name}: malformed JSON instance: {exc.msg} at line {exc.lineno} column "
                          f"{exc.colno}") from None
-    except TypeError as exc:
-        raise ValueError(f"{task_name}: malformed JSON instance: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # an integer of too many digits, deep nesting
+        raise ValueError(f"{task_name}: malformed JSON instance: {type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{task_name}: instance must be a JSON object, got {type(data).__name__}")
     for key in keys:
         if key not in data:
             raise ValueError(f"{task_name}: instance is missing the key {key!r}")
-    extra = sorted(set(data) - set(keys))
+    extra = sorted(set(data) - set(keys) - set(optional))
     if extra:
-        raise ValueError(f"{task_name}: instance has unknown keys {extra}")
+        shown = ", ".join(repr(k[:40]) for k in extra[:5]) + (", ..." if len(extra) > 5 else "")
+        raise ValueError(f"{task_name}: instance has unknown keys [{shown}]")
     return data
 
 

@@ -73,6 +73,7 @@ from zeroforge.tasks.base import (
     Task,
     frozen_array,
     path_score,
+    read_json_instance,
     register_task,
 )
 from zeroforge.tasks.code.common import (
@@ -84,7 +85,6 @@ from zeroforge.tasks.code.common import (
     check_kind,
     check_list,
     int_token,
-    read_json_object,
     value_token,
 )
 from zeroforge.tasks.code.dsl import Instr, Program, Value, parse_program, value_text
@@ -595,7 +595,7 @@ class CodeClass(Task):
         """The initial state of a JSON instance (format in the module docstring); anything malformed raises a
         one-line ``ValueError`` starting with ``code_class``."""
         required, optional = ("kind", "name", "methods", "calls"), ("heldout", "budget", "solution")
-        data = read_json_object(self.name, text, required, optional)
+        data = read_json_instance(self.name, text, required, optional)
         check_kind(self.name, data, "class")
         name = data["name"]
         if not isinstance(name, str):

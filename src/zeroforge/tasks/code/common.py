@@ -13,7 +13,6 @@ PAD...]`` for a list (elements past ``MAX_LIST`` are not shown), ``[NONE, PAD...
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from zeroforge.tasks.base import BUDGET_BUCKETS, budget_bucket
@@ -34,7 +33,6 @@ __all__ = [
     "check_list",
     "check_value",
     "int_token",
-    "read_json_object",
     "to_json",
     "value_block",
     "value_token",
@@ -116,32 +114,6 @@ def check_value(task: str, where: str, x: Any, allow_list: bool = True) -> Value
 def _short(x: Any) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def read_json_object(task: str, text: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Parse a JSON object with all ``required`` keys and perhaps some ``optional`` ones; anything else
-    (malformed or too deeply nested JSON, another type, missing or unknown keys) raises a one-line
-    ``ValueError`` starting with ``task`` (like :func:`zeroforge.tasks.base.read_json_instance`, which
-    has no optional keys)."""
-    if not isinstance(text, str):
-        raise ValueError(f"{task}: an instance must be a string, got {type(text).__name__}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{task}: malformed JSON instance: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except (ValueError, RecursionError) as exc:  # e.g. an integer of too many digits, deep nesting
-        raise ValueError(f"{task}: malformed JSON instance: {type(exc).__name__}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{task}: instance must be a JSON object, got {type(data).__name__}")
-    for key in required:
-        if key not in data:
-            raise ValueError(f"{task}: instance is missing the key {key!r}")
-    extra = sorted(set(data) - set(required) - set(optional))
-    if extra:
-        raise ValueError(f"{task}: instance has unknown keys {_short(extra)}")
-    return data
 
 
 def check_kind(task: str, data: dict[str, Any], kind: str) -> None:

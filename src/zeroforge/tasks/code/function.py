@@ -69,6 +69,7 @@ from zeroforge.tasks.base import (
     Task,
     frozen_array,
     path_score,
+    read_json_instance,
     register_task,
 )
 from zeroforge.tasks.code.common import (
@@ -82,7 +83,6 @@ from zeroforge.tasks.code.common import (
     check_list,
     check_value,
     int_token,
-    read_json_object,
     to_json,
     value_block,
 )
@@ -433,7 +433,7 @@ class CodeFunction(Task):
     def parse(self, text: str) -> FunctionState:
         """The initial state of a JSON instance (format in the module docstring); anything malformed raises a
         one-line ``ValueError`` starting with ``code_function``."""
-        data = read_json_object(self.name, text, ("kind", "examples"), ("heldout", "budget", "solution"))
+        data = read_json_instance(self.name, text, ("kind", "examples"), ("heldout", "budget", "solution"))
         check_kind(self.name, data, "function")
         examples = self._examples("examples", data["examples"], 1, self.num_examples)
         heldout = self._examples("heldout", data.get("heldout", []), 0, MAX_HELDOUT)

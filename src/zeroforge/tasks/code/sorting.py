@@ -58,6 +58,7 @@ from zeroforge.tasks.base import (
     Task,
     frozen_array,
     path_score,
+    read_json_instance,
     register_task,
 )
 from zeroforge.tasks.code.common import (
@@ -68,7 +69,6 @@ from zeroforge.tasks.code.common import (
     check_kind,
     check_list,
     int_token,
-    read_json_object,
 )
 from zeroforge.tasks.code.dsl import Instr, Program
 from zeroforge.tasks.code.export import network_to_python
@@ -314,7 +314,7 @@ class CodeSort(Task):
     def parse(self, text: str) -> SortState:
         """The initial state of a JSON instance (format in the module docstring); anything malformed raises a
         one-line ``ValueError`` starting with ``code_sort``."""
-        data = read_json_object(self.name, text, ("kind", "name", "length"), ("examples", "heldout"))
+        data = read_json_instance(self.name, text, ("kind", "name", "length"), ("examples", "heldout"))
         check_kind(self.name, data, "algorithm")
         if data["name"] != "sort":
             raise ValueError(f"code_sort: the algorithm name must be 'sort', got {str(data['name'])[:40]!r}")
