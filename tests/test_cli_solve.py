@@ -147,15 +147,15 @@ def test_solve_math_instances_from_text(tmp_path: Path, task: str, instance: str
 
 def test_solve_code_instance_answers_python_source(tmp_path: Path) -> None:
     """A function from examples (x -> x + 1): the answer is the exported Python source, which computes it.
-    (45 instructions: a barely trained net needs ~200 simulations to see ``INC, RETURN`` at depth 2.)"""
+    (The program ends by itself once it passes: ``INC`` is a terminal child that 64 simulations visit.)"""
     inst = tmp_path / "inc.json"
     examples = [{"input": x, "output": x + 1} for x in (0, 3, 7, -2)]
     inst.write_text(json.dumps({"kind": "function", "examples": examples}))
     res = _zeroforge("solve", "--task", "code_function", "--agent", str(_tiny_run(tmp_path, "code_function")),
-                     "--instance", str(inst), "--simulations", "200")
+                     "--instance", str(inst))
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["outcome"] == "success" and out["verified"] is True and out["solution_path"] == ["INC", "RETURN"]
+    assert out["outcome"] == "success" and out["verified"] is True and out["solution_path"] == ["INC"]
     from zeroforge.tasks.code.export import run_exported
 
     ran = run_exported(out["answer"], "f", [[5], [10]])

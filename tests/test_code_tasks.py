@@ -106,7 +106,7 @@ def test_affine_function_solved_by_hand(fn: CodeFunction) -> None:
     done = _write(fn, mid, "PUSH 2; ADD")
     assert done.terminal and done.rewards.tolist() == [1.0] and fn.outcome(done) == "success"
     assert fn.score(done) == 1.0 and fn.heldout_pass_rate(done) == 1.0
-    assert done.step_count == 5
+    assert done.step_count == 4 and not done.returned  # it ended by itself once the outputs matched
     answer = fn.answer(done)
     assert isinstance(answer, str) and answer.startswith("def f(x):") and "t1 = x * 3" in answer
     # a longer correct program scores less
@@ -172,6 +172,8 @@ def test_every_generated_function_is_solvable_by_its_reference(fn: CodeFunction,
         assert len({y for _, y in state.examples}) > 1
         s = state
         for ins in state.solution.instrs:
+            if s.terminal:  # a prefix of the reference already gives every visible output
+                break
             a = FUNCTION_INSTRUCTIONS.index(ins)
             assert s.legal_action_mask[a], (state.solution, ins)
             nxt = fn.step(s, a)

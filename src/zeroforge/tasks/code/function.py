@@ -14,9 +14,11 @@ instruction is legal iff it runs without error on every visible input's current 
 synthesis: ``SUM`` is illegal on an int, ``MAXL`` on a list that is empty for some example, ``DIV`` by a
 zero, a ninth stack item...). ``RETURN`` is legal once the program has an instruction.
 
-Episode end and rewards ``float32[1]``: ``RETURN``, or the program reaching the instance's length budget,
-ends the episode; the program is then run by the interpreter (:func:`~zeroforge.tasks.code.interpreter.run`,
-64 steps, 8 stack items) on every visible example: ``+1`` (``success``) iff every run ends ``ok`` with
+Episode end and rewards ``float32[1]``: the episode ends as soon as the top of every visible example's stack
+is its expected output (the program is then correct on the visible examples: it ends by itself, and so
+``RETURN`` only gives up early), on ``RETURN``, or when the program reaches the instance's length budget;
+the program is then run by the interpreter (:func:`~zeroforge.tasks.code.interpreter.run`, 64 steps,
+8 stack items) on every visible example: ``+1`` (``success``) iff every run ends ``ok`` with
 the expected output, else ``-1`` (``failure``). :meth:`CodeFunction.heldout_pass_rate` reports the
 fraction of held-out examples the finished program passes (``None`` before the end or without held-out
 examples) - generalisation is reported, never rewarded.
@@ -281,7 +283,10 @@ class CodeFunction(Task):
         stacks: tuple[tuple[Value, ...], ...],
         returned: bool,
     ) -> FunctionState:
-        terminal = returned or len(program) >= budget
+        # a program whose stack tops already are the expected outputs is finished: it ends by itself, as a
+        # sorting network ends once it sorts the visible cases
+        matches = len(program) > 0 and all(st and st[-1] == y for st, (_, y) in zip(stacks, examples, strict=True))
+        terminal = returned or matches or len(program) >= budget
         passed = terminal and _passes(program, examples)
         return FunctionState(
             current_player=0,
