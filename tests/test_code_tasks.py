@@ -59,6 +59,8 @@ def _examples(f: Any, inputs: list[Any]) -> list[dict[str, Any]]:
 def _write_class(task: CodeClass, state: ClassState, bodies: list[str]) -> ClassState:
     for body in bodies:
         for part in filter(None, (p.strip() for p in body.split(";"))):
+            if state.terminal:  # the last method already makes every visible sequence pass
+                return state
             nxt = task.step(state, task.encode(part))
             assert isinstance(nxt, ClassState)
             state = nxt
@@ -294,7 +296,7 @@ def test_a_counter_solved_by_hand(cls: CodeClass) -> None:
     assert not state.legal_action_mask[cls.encode("APPEND")]
     done = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD; STORE 0", "LOAD 0"])
     assert done.terminal and done.rewards.tolist() == [1.0] and cls.outcome(done) == "success"
-    assert done.step_count == 7
+    assert done.step_count == 6  # the last END is implied once every visible sequence passes
     answer = cls.answer(done)
     assert isinstance(answer, str) and answer.startswith("class Counter:") and "def get(self, arg=None):" in answer
     text = done.to_text()

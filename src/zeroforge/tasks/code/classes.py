@@ -19,8 +19,9 @@ method's statically known stack (ints and lists; the field's type is the class's
 only legal in methods that take an argument, ``STORE 0`` needs the field's type, at most 4 items); ``END``
 is always legal.
 
-Episode end and rewards ``float32[1]``: the ``END`` of the last method, or reaching the budget (the
-unwritten methods are then empty), ends the episode; every visible sequence is run by the interpreter
+Episode end and rewards ``float32[1]``: the ``END`` of the last method, a last method whose body so far
+makes every visible sequence pass (its ``END`` is implied: the class ends by itself), or reaching the
+budget (the unwritten methods are then empty) ends the episode; every visible sequence is run by the interpreter
 (:func:`~zeroforge.tasks.code.interpreter.run_calls`) on a fresh object: ``+1`` (``success``) iff every
 call ends ``ok`` and every checked return value matches, else ``-1``. :meth:`CodeClass.heldout_pass_rate`
 is the fraction of held-out sequences passed (``None`` before the end or without any). ``score`` =
@@ -35,7 +36,8 @@ Levels (method subsets; reference lengths with ENDs): ``1`` counter ``inc get`` 
 most ``max_episode_steps = max(15, 13 + slack)`` (so the queue's budget at level 3 may have no slack).
 Generated call sequences (``calls_per_sequence`` calls, methods drawn at random, constructive ones three
 times as often, arguments ``0..9``) never make the reference fail; the visible ones are redrawn (up to 100
-times) until they call every method and tell the hidden constant apart (every variant with another step
+times) until they call every method, reject every proper prefix of the last method's reference body (the
+class would end there by itself) and tell the hidden constant apart (every variant with another step
 ``1..4`` / capacity ``1..5`` fails some visible sequence). So every generated instance is solvable within
 its budget by its reference.
 
@@ -392,10 +394,15 @@ class CodeClass(Task):
         )
         methods = inst["methods"]
         steps = sum(len(p) + 1 for p in done) + len(current)
-        terminal = len(done) == len(methods) or steps >= inst["budget"]
         bodies = _bodies(methods, done, current)
         fields = CLASSES[inst["class_name"]].fields
-        passed = terminal and all(_sequence_passes(bodies, fields, seq) for seq in inst["calls"])
+        # while the last method is written, a class that passes every visible sequence ends by itself (its
+        # END is implied), as a function ends once its outputs match
+        last = len(done) == len(methods) - 1 and len(current) > 0
+        passes = (last or len(done) == len(methods) or steps >= inst["budget"]) and all(
+            _sequence_passes(bodies, fields, seq) for seq in inst["calls"])
+        terminal = len(done) == len(methods) or steps >= inst["budget"] or (last and passes)
+        passed = terminal and passes
         return ClassState(
             current_player=0,
             legal_action_mask=(
@@ -477,6 +484,10 @@ class CodeClass(Task):
             dict(zip(methods, _reference(class_name, methods, k2, c2), strict=True))
             for k2, c2 in [(k2, c) for k2 in range(1, 5) if k2 != k] + [(k, c2) for c2 in range(1, 6) if c2 != c]
         ]
+        # and the last method cut short: a class ends by itself once it passes the visible sequences, so
+        # they must reject every proper prefix of the reference's last body
+        last = methods[-1]
+        decoys += [{**bodies, last: Program(bodies[last].instrs[:n])} for n in range(1, len(bodies[last]))]
         decoys = [d for d in decoys if d != bodies]
         spec = CLASSES[class_name]
         weights = np.array([3.0 if spec.methods[m] or m == "inc" else 1.0 for m in methods])
