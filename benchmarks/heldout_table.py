@@ -3,7 +3,8 @@
     python benchmarks/heldout_table.py [--families maze,knapsack,...] [--runs runs/families] [--episodes 200]
 
 For each family it trains ``configs/<family>.yaml`` into ``<runs>/<family>`` (resuming a run that is already
-there; a finished run is only evaluated), then solves ``--episodes`` held-out instances of the top level with
+there; a finished run is only evaluated), then solves ``--episodes`` held-out instances of the top level (and of
+the level its curriculum ended at, when that is lower) with
 the same search budget (the config's ``agent_simulations``) three ways: the trained net, the untrained net the
 run started from, and the trained raw policy (1 simulation). Prints one JSON line per family and a markdown
 table at the end (family, difficulty, untrained %, trained %, raw-policy %, optimality gap, held-out test-case
@@ -23,7 +24,8 @@ from zeroforge.arena.heldout import evaluate_held_out
 from zeroforge.config import load_config
 from zeroforge.trainer import SelfPlayTrainer
 
-FAMILIES = ("maze", "knapsack", "tsp", "countdown", "logic", "blocksworld")
+FAMILIES = ("maze", "knapsack", "tsp", "countdown", "logic", "blocksworld", "arithmetic", "linear_equation",
+            "quadratic", "linear_system", "code_function", "code_sort", "code_class")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -56,17 +58,21 @@ def main() -> None:
         minutes, cpu_minutes = _train(family, run_dir)
         agent = load_agent(run_dir)
         task, mcts, sims = agent.task, agent.mcts.config, agent.num_simulations
-        trained = evaluate_held_out(task, agent.evaluator, mcts, args.episodes, num_simulations=sims)
-        untrained = evaluate_held_out(task, untrained_agent(agent).evaluator, mcts, args.episodes,
-                                      num_simulations=sims)
-        raw = evaluate_held_out(task, agent.evaluator, mcts, args.episodes, num_simulations=1)
-        row = {"family": family, "task": task.name, "difficulty": trained.difficulty, "simulations": sims,
-               "episodes": args.episodes, "train_minutes": round(minutes, 2),
-               "train_cpu_minutes": None if cpu_minutes is None else round(cpu_minutes, 2),
-               "trained": trained.to_dict(), "untrained": untrained.to_dict(), "raw_policy": raw.to_dict()}
-        print(json.dumps(row), flush=True)
-        rows.append(row)
-    print("\n| family | task (top level) | sims | untrained | trained | raw policy (1 sim) | gap trained / untrained "
+        # the top level, and the level the curriculum ended at when it never reached the top
+        last = json.loads((run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+        levels = sorted({task.difficulty_levels, int(last.get("difficulty", task.difficulty_levels))})
+        for level in levels:
+            trained, untrained, raw = (
+                evaluate_held_out(task, ev, mcts, args.episodes, difficulty=level, num_simulations=n)
+                for ev, n in ((agent.evaluator, sims), (untrained_agent(agent).evaluator, sims), (agent.evaluator, 1))
+            )
+            row = {"family": family, "task": task.name, "difficulty": level, "simulations": sims,
+                   "episodes": args.episodes, "train_minutes": round(minutes, 2),
+                   "train_cpu_minutes": None if cpu_minutes is None else round(cpu_minutes, 2),
+                   "trained": trained.to_dict(), "untrained": untrained.to_dict(), "raw_policy": raw.to_dict()}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    print("\n| family | task, level | sims | untrained | trained | raw policy (1 sim) | gap trained / untrained "
           "| held-out cases | train min (wall / CPU) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -77,7 +83,7 @@ def main() -> None:
         cases = r["trained"]["heldout_case_pass_rate"]
         cpu = "–" if r["train_cpu_minutes"] is None else f"{r['train_cpu_minutes']:.1f}"
 
-        print(f"| {r['family']} | {r['task']} level {r['difficulty']} | {r['simulations']} | "
+        print(f"| {r['family']} | {r['task']}, {r['difficulty']} | {r['simulations']} | "
               f"{_pct(r['untrained']['solve_rate'])} | {_pct(r['trained']['solve_rate'])} | "
               f"{_pct(r['raw_policy']['solve_rate'])} | {gap(r['trained'])} / {gap(r['untrained'])} | "
               f"{'–' if cases is None else _pct(cases)} | {r['train_minutes']:.1f} / {cpu} |")
