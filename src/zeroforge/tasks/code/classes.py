@@ -86,6 +86,7 @@ from zeroforge.tasks.code.common import (
     check_int,
     check_kind,
     check_list,
+    instruction_action,
     int_token,
     value_token,
 )
@@ -574,12 +575,7 @@ class CodeClass(Task):
 
     def encode(self, text: str) -> int:
         """The action of an instruction text (``"LOAD 0"``, ``"END"``)."""
-        if text.strip() == "END":
-            return END
-        ins = parse_program(text, CLASS_INSTRUCTIONS).instrs
-        if len(ins) != 1:
-            raise ValueError(f"code_class: expected one instruction, got {text!r}")
-        return _INDEX[ins[0]]
+        return instruction_action(self.name, text, CLASS_INSTRUCTIONS, ("END", END))
 
     # ------------------------------------------------------------------------------------------- text
     def instance_text(self, state: State) -> str:

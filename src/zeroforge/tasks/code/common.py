@@ -13,10 +13,11 @@ PAD...]`` for a list (elements past ``MAX_LIST`` are not shown), ``[NONE, PAD...
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from zeroforge.tasks.base import BUDGET_BUCKETS, budget_bucket
-from zeroforge.tasks.code.dsl import Value
+from zeroforge.tasks.code.dsl import Instr, Value, parse_program
 
 __all__ = [
     "ERR",
@@ -32,6 +33,7 @@ __all__ = [
     "check_kind",
     "check_list",
     "check_value",
+    "instruction_action",
     "int_token",
     "to_json",
     "value_block",
@@ -114,6 +116,17 @@ def check_value(task: str, where: str, x: Any, allow_list: bool = True) -> Value
 def _short(x: Any) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def instruction_action(task: str, text: str, instructions: Sequence[Instr], stop: tuple[str, int]) -> int:
+    """The action of one instruction's text among a task's ``instructions`` (action ``a`` appends
+    ``instructions[a]``), or of the task's stop word ``stop = (text, action)`` (``"RETURN"``, ``"END"``)."""
+    if text.strip() == stop[0]:
+        return stop[1]
+    ins = parse_program(text, instructions).instrs
+    if len(ins) != 1:
+        raise ValueError(f"{task}: expected one instruction, got {text!r}")
+    return list(instructions).index(ins[0])
 
 
 def check_kind(task: str, data: dict[str, Any], kind: str) -> None:

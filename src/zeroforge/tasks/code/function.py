@@ -84,6 +84,7 @@ from zeroforge.tasks.code.common import (
     check_kind,
     check_list,
     check_value,
+    instruction_action,
     int_token,
     to_json,
     value_block,
@@ -413,12 +414,7 @@ class CodeFunction(Task):
 
     def encode(self, text: str) -> int:
         """The action of an instruction text (``"PUSH 3"``, ``"RETURN"``)."""
-        if text.strip() == "RETURN":
-            return RETURN
-        ins = parse_program(text, FUNCTION_INSTRUCTIONS).instrs
-        if len(ins) != 1:
-            raise ValueError(f"code_function: expected one instruction, got {text!r}")
-        return _INDEX[ins[0]]
+        return instruction_action(self.name, text, FUNCTION_INSTRUCTIONS, ("RETURN", RETURN))
 
     # ------------------------------------------------------------------------------------------- text
     def instance_text(self, state: State) -> str:
