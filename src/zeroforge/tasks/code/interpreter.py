@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zeroforge.tasks.code.dsl import Instr, Program, Value, is_valid, is_value
 
@@ -388,6 +389,13 @@ def run(
     return RunResult("ok", stack[-1] if stack else None, steps, "", tuple(stack), tuple(ctx.fields))
 
 
+@lru_cache(maxsize=1 << 16)
+def _run_method(body: Program, arg: Value | None, fields: tuple[Value, ...], limits: Limits) -> RunResult:
+    """``run`` of one method call, memoised: a search revisits the same bodies, arguments and fields many
+    times (runs are pure and their results immutable)."""
+    return run(body, limits=limits, arg=arg, fields=fields)
+
+
 def run_calls(
     methods: dict[str, Program],
     fields: Sequence[Value],
@@ -406,7 +414,10 @@ def run_calls(
         if body is None:
             results.append(RunResult("error", None, 0, f"no method {name!r}", (), current))
             break
-        res = run(body, limits=limits, arg=arg, fields=current)
+        try:
+            res = _run_method(body, arg, current, limits)
+        except TypeError:  # something unhashable (a list where a value should be): run uncached, it reports it
+            res = run(body, limits=limits, arg=arg, fields=current)
         results.append(res)
         if not res.ok:
             break
