@@ -238,6 +238,8 @@ def test_every_task_trains_one_tiny_iteration(task_name: str, tmp_path: Path) ->
     m = SelfPlayTrainer(cfg, tmp_path).run()[-1]
     assert m["episodes"] == 16 and m["positions"] >= 16
     assert 0.0 <= m["success_rate"] <= 1.0 and np.isfinite(m["loss_total"])
+    if task_name.startswith("code_"):  # program synthesis reports generalisation to held-out test cases
+        assert 0.0 <= m["heldout_case_pass_rate"] <= 1.0
     agent = zeroforge.load_agent(tmp_path)
     state = agent.task.initial_state(seed=123)
     assert state.legal_action_mask[agent.select_action(state)]
