@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from zeroforge.tasks import Task, make_task
 from zeroforge.tasks.code.classes import CLASS_INSTRUCTIONS, END, ClassState, CodeClass
-from zeroforge.tasks.code.common import FIRST_FREE, INT, LIST, PAD, int_token
+from zeroforge.tasks.code.common import FIRST_FREE, INT, LIST, NONE, PAD, int_token
 from zeroforge.tasks.code.function import FUNCTION_INSTRUCTIONS, LEVEL_BUDGETS, RETURN, CodeFunction, FunctionState
 from zeroforge.tasks.code.sorting import OPTIMAL_SIZE, CodeSort, SortState, unsorted_binary_vectors
 
@@ -285,7 +285,7 @@ def _counter_text(calls: list[Any], heldout: list[Any] | None = None) -> str:
 
 def test_class_sizes(cls: CodeClass) -> None:
     assert (cls.num_actions, cls.max_episode_steps, cls.difficulty_levels) == (20, 15, 3)
-    assert (cls.seq_len, cls.vocab_size) == (62, 125)
+    assert (cls.seq_len, cls.vocab_size) == (14 + 7 * 2 * 6, 125)
     assert len(CLASS_INSTRUCTIONS) == END == 19
 
 
@@ -294,6 +294,11 @@ def test_a_counter_solved_by_hand(cls: CodeClass) -> None:
     state = cls.parse(_counter_text(calls))
     assert state.legal_action_mask[END] and not state.legal_action_mask[cls.encode("ARG")]  # inc takes no argument
     assert not state.legal_action_mask[cls.encode("APPEND")]
+    inc = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD; STORE 0"])
+    # before get is written the observation already shows inc's effect: the field after each call
+    calls_obs = inc.observation[14:].reshape(-1, 7)[:5]
+    assert calls_obs[:, 4].tolist() == [int_token(v) for v in (1, 2, 2, 3, 3)]
+    assert calls_obs[:, 3].tolist() == [NONE, NONE, NONE, NONE, NONE]  # get (still empty) returns nothing
     done = _write_class(cls, state, ["LOAD 0; PUSH 1; ADD; STORE 0", "LOAD 0"])
     assert done.terminal and done.rewards.tolist() == [1.0] and cls.outcome(done) == "success"
     assert done.step_count == 6  # the last END is implied once every visible sequence passes

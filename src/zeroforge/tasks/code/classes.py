@@ -41,13 +41,17 @@ class would end there by itself) and tell the hidden constant apart (every varia
 ``1..4`` / capacity ``1..5`` fails some visible sequence). So every generated instance is solvable within
 its budget by its reference.
 
-Observation (``seq_len = 14 + 4 * num_sequences * calls_per_sequence``, ``vocab_size = 125``; value
+Observation (``seq_len = 14 + 7 * num_sequences * calls_per_sequence``, ``vocab_size = 125``; value
 tokens as in :mod:`zeroforge.tasks.code.common`; method name ``k`` of :data:`METHOD_NAMES` is token
 ``95 + k``, instruction ``a`` token ``105 + a``): the 4 method slots (name or PAD), the current method's
 index, the remaining-budget bucket, the current method's last 8 instructions (PAD-padded), then per
-visible call ``[method, argument (int or NONE), expected (int or NONE), actual]`` where *actual* is what
-the program so far returns (unwritten methods empty, the current one as written so far): an int token,
-``LIST``, ``NONE``, ``ERR`` (the call failed) or PAD (not reached after a failure or an unused slot).
+visible call ``[method, argument (int or NONE), expected (int or NONE), actual, field x 3]`` where *actual*
+is what the program so far returns (unwritten methods empty, the current one as written so far): an int
+token, ``LIST``, ``NONE``, ``ERR`` (the call failed) or PAD (not reached after a failure or an unused
+slot); the three *field* tokens show the object after the call (execution-guided, so that a method's
+effect is visible before the methods that read it are written): an int field as ``[value, PAD, PAD]``, a
+list field as ``[length, first, last]`` (``NONE`` for an empty list's ends), PAD where the call failed or
+was not reached.
 
 Text: ``CodeClass.parse`` reads JSON ``{"kind": "class", "name": "stack", "methods": ["push", "pop"],
 "calls": [[[["push", 3], null], [["pop"], 3]], ...], "heldout": [...], "budget": 12, "solution":
@@ -130,6 +134,7 @@ MAX_DEPTH = 4
 MAX_HELDOUT = 16
 LIMITS = Limits(max_steps=64, max_stack=8, max_list=32, max_int=10**9)
 _BODY_TOKENS = 8
+_CALL_TOKENS = 7  # per visible call: method, argument, expected, actual, the field after the call (3)
 _INDEX = {ins: a for a, ins in enumerate(CLASS_INSTRUCTIONS)}
 _ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)
 
@@ -286,6 +291,16 @@ class ClassState(State):
         return "\n".join(lines)
 
 
+def _field_tokens(result: RunResult) -> list[int]:
+    """The object's field after a call, in three tokens (see the module docstring)."""
+    if not result.ok or not result.fields:
+        return [PAD] * 3
+    f = result.fields[0]
+    if isinstance(f, tuple):
+        return [int_token(len(f)), value_token(f[0]) if f else NONE, value_token(f[-1]) if f else NONE]
+    return [value_token(f), PAD, PAD]
+
+
 def _bodies(methods: tuple[str, ...], done: tuple[Program, ...], current: Program) -> dict[str, Program]:
     parts = [*done, current] if len(done) < len(methods) else list(done)
     parts += [Program()] * (len(methods) - len(parts))
@@ -334,7 +349,7 @@ class CodeClass(Task):
         self.num_heldout = _check_param("num_heldout", num_heldout, 0, MAX_HELDOUT)
         self.slack = _check_param("slack", slack, 0, 4)
         self.max_episode_steps = max(_LONGEST_REFERENCE, 13 + self.slack)
-        self.seq_len = 4 + 2 + _BODY_TOKENS + 4 * self.num_sequences * self.calls_per_sequence
+        self.seq_len = 4 + 2 + _BODY_TOKENS + _CALL_TOKENS * self.num_sequences * self.calls_per_sequence
         self._no_actions = frozen_array(np.zeros(self.num_actions, dtype=np.bool_), np.bool_)
 
     # ------------------------------------------------------------------------------------------ states
@@ -368,9 +383,10 @@ class CodeClass(Task):
             for c, (m, a, want) in enumerate(seq):
                 actual = value_token(results[c].output, error=not results[c].ok) if c < len(results) else PAD
                 arg = NONE if a is None else value_token(a)
-                tokens += [FIRST_FREE + METHOD_NAMES.index(m), arg, value_token(want), actual]
-            tokens += [PAD] * (4 * (self.calls_per_sequence - len(seq)))
-        tokens += [PAD] * (4 * self.calls_per_sequence * (self.num_sequences - len(inst["calls"])))
+                after = _field_tokens(results[c]) if c < len(results) else [PAD] * 3
+                tokens += [FIRST_FREE + METHOD_NAMES.index(m), arg, value_token(want), actual, *after]
+            tokens += [PAD] * (_CALL_TOKENS * (self.calls_per_sequence - len(seq)))
+        tokens += [PAD] * (_CALL_TOKENS * self.calls_per_sequence * (self.num_sequences - len(inst["calls"])))
         return frozen_array(tokens, np.int64)
 
     def _make(
