@@ -43,7 +43,7 @@ __all__ = [
     "save_config",
 ]
 
-NET_KINDS = frozenset({"mlp", "resnet"})
+NET_KINDS = frozenset({"mlp", "resnet", "transformer"})
 ANCHORS = frozenset({"random", "rollout", "perfect"})
 
 
@@ -160,7 +160,8 @@ class MCTSConfig:
 
 @dataclass(frozen=True)
 class NetConfig:
-    """Policy-value network over token observations: ``kind`` is ``mlp`` or ``resnet``."""
+    """Policy-value network over token observations: ``kind`` is ``mlp``, ``resnet`` or ``transformer``
+    (self-attention across the tokens; ``num_layers`` encoder layers of width ``embed_dim``)."""
 
     kind: str = "mlp"
     embed_dim: int = 16

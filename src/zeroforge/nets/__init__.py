@@ -7,11 +7,12 @@ from torch import nn
 from zeroforge.config import NetConfig
 from zeroforge.nets.mlp import MLPNet
 from zeroforge.nets.resnet import ResNet
+from zeroforge.nets.transformer import TransformerNet
 from zeroforge.tasks.base import Task
 
-__all__ = ["MLPNet", "ResNet", "build_net"]
+__all__ = ["MLPNet", "ResNet", "TransformerNet", "build_net"]
 
-_KINDS: dict[str, type[nn.Module]] = {"mlp": MLPNet, "resnet": ResNet}
+_KINDS: dict[str, type[nn.Module]] = {"mlp": MLPNet, "resnet": ResNet, "transformer": TransformerNet}
 
 
 def build_net(config: NetConfig, task: Task) -> nn.Module:
