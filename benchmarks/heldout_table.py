@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -29,16 +30,20 @@ FAMILIES = ("maze", "knapsack", "tsp", "countdown", "logic", "blocksworld", "ari
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _train(family: str, run_dir: Path) -> tuple[float, float | None]:
-    """Train (or finish) the family's run; its training wall time and CPU time in minutes (sums over its
-    iterations; CPU ``None`` for runs older than the ``iteration_cpu_seconds`` metric)."""
+def _train(family: str, run_dir: Path) -> list[dict[str, Any]]:
+    """Train (or finish) the family's run; its metrics, one dict per iteration."""
     cfg = load_config(REPO / "configs" / f"{family}.yaml")
     SelfPlayTrainer(cfg, run_dir, resume=True).run()
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
-    wall = sum(r["iteration_seconds"] for r in rows) / 60
-    if not all("iteration_cpu_seconds" in r for r in rows):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _minutes(metrics: list[dict[str, Any]]) -> tuple[float, float | None]:
+    """Training wall time and CPU time in minutes (sums over the iterations; CPU ``None`` for runs older than
+    the ``iteration_cpu_seconds`` metric)."""
+    wall = sum(m["iteration_seconds"] for m in metrics) / 60
+    if not all("iteration_cpu_seconds" in m for m in metrics):
         return wall, None
-    return wall, sum(r["iteration_cpu_seconds"] for r in rows) / 60
+    return wall, sum(m["iteration_cpu_seconds"] for m in metrics) / 60
 
 
 def _pct(x: float) -> str:
@@ -55,16 +60,17 @@ def main() -> None:
     rows = []
     for family in [f.strip() for f in args.families.split(",") if f.strip()]:
         run_dir = Path(args.runs) / family
-        minutes, cpu_minutes = _train(family, run_dir)
+        metrics = _train(family, run_dir)
+        minutes, cpu_minutes = _minutes(metrics)
         agent = load_agent(run_dir)
+        untrained_evaluator = untrained_agent(agent).evaluator
         task, mcts, sims = agent.task, agent.mcts.config, agent.num_simulations
         # the top level, and the level the curriculum ended at when it never reached the top
-        last = json.loads((run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()[-1])
-        levels = sorted({task.difficulty_levels, int(last.get("difficulty", task.difficulty_levels))})
+        levels = sorted({task.difficulty_levels, int(metrics[-1].get("difficulty", task.difficulty_levels))})
         for level in levels:
             trained, untrained, raw = (
                 evaluate_held_out(task, ev, mcts, args.episodes, difficulty=level, num_simulations=n)
-                for ev, n in ((agent.evaluator, sims), (untrained_agent(agent).evaluator, sims), (agent.evaluator, 1))
+                for ev, n in ((agent.evaluator, sims), (untrained_evaluator, sims), (agent.evaluator, 1))
             )
             row = {"family": family, "task": task.name, "difficulty": level, "simulations": sims,
                    "episodes": args.episodes, "train_minutes": round(minutes, 2),
