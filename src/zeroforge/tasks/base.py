@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,6 +38,10 @@ __all__ = [
     "Task",
     "available_tasks",
     "budget_bucket",
+    "check_budget_factor",
+    "check_int_param",
+    "digit_tokens",
+    "fraction_tokens",
     "frozen_array",
     "make_task",
     "path_score",
@@ -68,10 +74,45 @@ def budget_bucket(remaining: int, budget: int) -> int:
     return min(BUDGET_BUCKETS - 1, BUDGET_BUCKETS * remaining // max(budget, 1))
 
 
+def digit_tokens(value: int, count: int) -> tuple[int, ...]:
+    """The ``count`` decimal digits of ``value >= 0`` as tokens ``0..9``, most significant first (zero-padded;
+    ``value < 10 ** count``)."""
+    return tuple(int(c) for c in str(value).zfill(count))
+
+
+@lru_cache(maxsize=65536)
+def fraction_tokens(numerator: int, denominator: int, signs: tuple[int, int, int, int]) -> tuple[int, ...]:
+    """The 7 tokens ``[sign, n2, n1, n0, d2, d1, d0]`` of ``numerator / denominator`` in lowest terms (three
+    digits each); ``signs = (POS, NEG, POS_CLIPPED, NEG_CLIPPED)`` are the task's sign tokens. When
+    ``|numerator|`` or the denominator exceeds 999 both are clipped to 999 and the sign is a clipped one."""
+    pos, neg, pos_clipped, neg_clipped = signs
+    mag = abs(numerator)
+    clipped = mag > 999 or denominator > 999
+    sign = (neg_clipped if clipped else neg) if numerator < 0 else (pos_clipped if clipped else pos)
+    return (sign, *digit_tokens(min(mag, 999), 3), *digit_tokens(min(denominator, 999), 3))
+
+
 def path_score(solved: bool, optimal_steps: int, steps: int) -> float:
     """The score of a finished path-like episode: ``optimal_steps / steps`` (``1.0`` on a shortest solution)
     if it was solved, else ``0.0``."""
     return min(1.0, optimal_steps / max(steps, 1)) if solved else 0.0
+
+
+def check_int_param(task: str, name: str, x: Any, lo: int, hi: int) -> int:
+    """A task parameter that must be an integer (Python or numpy, not bool) in ``lo..hi``; else a one-line
+    ``ValueError`` starting with ``task``."""
+    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
+        raise ValueError(f"{task}: {name} must be an integer in {lo}..{hi}, got {x!r}")
+    return int(x)
+
+
+def check_budget_factor(task: str, x: Any) -> float:
+    """``step_budget_factor``: a finite number ``>= 1`` (Python or numpy, not bool); else a one-line
+    ``ValueError`` starting with ``task``."""
+    numeric = isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+    if not numeric or not math.isfinite(x) or x < 1:
+        raise ValueError(f"{task}: step_budget_factor must be a finite number >= 1, got {x!r}")
+    return float(x)
 
 
 def random_legal_action(state: State, rng: np.random.Generator) -> int:

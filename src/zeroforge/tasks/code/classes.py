@@ -77,6 +77,7 @@ from zeroforge.tasks.base import (
     SOLO_SUCCESS,
     State,
     Task,
+    check_int_param,
     frozen_array,
     path_score,
     read_json_instance,
@@ -321,12 +322,6 @@ def _sequence_passes(bodies: dict[str, Program], fields: tuple[Value, ...], seq:
     return all(want is None or r.output == want for r, (_, _, want) in zip(results, seq, strict=True))
 
 
-def _check_param(name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"code_class: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
 @register_task("code_class")
 class CodeClass(Task):
     """Write the methods of a counter / stack / bounded queue from call sequences (module docstring).
@@ -344,10 +339,10 @@ class CodeClass(Task):
     def __init__(
         self, num_sequences: int = 2, calls_per_sequence: int = 6, num_heldout: int = 4, slack: int = 2
     ) -> None:
-        self.num_sequences = _check_param("num_sequences", num_sequences, 1, 4)
-        self.calls_per_sequence = _check_param("calls_per_sequence", calls_per_sequence, 2, 8)
-        self.num_heldout = _check_param("num_heldout", num_heldout, 0, MAX_HELDOUT)
-        self.slack = _check_param("slack", slack, 0, 4)
+        self.num_sequences = check_int_param(self.name, "num_sequences", num_sequences, 1, 4)
+        self.calls_per_sequence = check_int_param(self.name, "calls_per_sequence", calls_per_sequence, 2, 8)
+        self.num_heldout = check_int_param(self.name, "num_heldout", num_heldout, 0, MAX_HELDOUT)
+        self.slack = check_int_param(self.name, "slack", slack, 0, 4)
         self.max_episode_steps = max(_LONGEST_REFERENCE, 13 + self.slack)
         self.seq_len = 4 + 2 + _BODY_TOKENS + _CALL_TOKENS * self.num_sequences * self.calls_per_sequence
         self._no_actions = frozen_array(np.zeros(self.num_actions, dtype=np.bool_), np.bool_)

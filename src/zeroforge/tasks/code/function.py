@@ -69,6 +69,7 @@ from zeroforge.tasks.base import (
     SOLO_SUCCESS,
     State,
     Task,
+    check_int_param,
     frozen_array,
     path_score,
     read_json_instance,
@@ -226,12 +227,6 @@ class FunctionState(State):
         return "\n".join(lines)
 
 
-def _check_count(name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"code_function: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
 @register_task("code_function")
 class CodeFunction(Task):
     """Program synthesis from input-output examples in the stack language (see the module docstring).
@@ -247,8 +242,8 @@ class CodeFunction(Task):
     difficulty_levels = len(LEVEL_BUDGETS)
 
     def __init__(self, num_examples: int = 5, num_heldout: int = 10) -> None:
-        self.num_examples = _check_count("num_examples", num_examples, 1, 8)
-        self.num_heldout = _check_count("num_heldout", num_heldout, 0, MAX_HELDOUT)
+        self.num_examples = check_int_param(self.name, "num_examples", num_examples, 1, 8)
+        self.num_heldout = check_int_param(self.name, "num_heldout", num_heldout, 0, MAX_HELDOUT)
         self.seq_len = _SLOT * self.num_examples + _PROGRAM_TOKENS + 1
         self._no_actions = frozen_array(np.zeros(self.num_actions, dtype=np.bool_), np.bool_)
 

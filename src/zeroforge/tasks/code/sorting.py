@@ -56,6 +56,7 @@ from zeroforge.tasks.base import (
     SOLO_SUCCESS,
     State,
     Task,
+    check_int_param,
     frozen_array,
     path_score,
     read_json_instance,
@@ -143,12 +144,6 @@ class SortState(State):
         return f"code_sort n={self.m}: network [{len(self.pairs)}/{self.budget}]: {net}\nvisible: {cases}"
 
 
-def _check_param(name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"code_sort: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
 @register_task("code_sort")
 class CodeSort(Task):
     """Sorting-network synthesis for arrays of up to ``length`` (2..6) elements, ``num_examples`` (1..16)
@@ -159,9 +154,9 @@ class CodeSort(Task):
     vocab_size = FIRST_FREE + 2
 
     def __init__(self, length: int = 4, num_examples: int = 8, slack: int = 2) -> None:
-        self.length = _check_param("length", length, 2, 6)
-        self.num_examples = _check_param("num_examples", num_examples, 1, 16)
-        self.slack = _check_param("slack", slack, 0, 8)
+        self.length = check_int_param(self.name, "length", length, 2, 6)
+        self.num_examples = check_int_param(self.name, "num_examples", num_examples, 1, 16)
+        self.slack = check_int_param(self.name, "slack", slack, 0, 8)
         n = self.length
         self.pairs: tuple[tuple[int, int], ...] = tuple((i, j) for i in range(n) for j in range(i + 1, n))
         self.num_actions = len(self.pairs)

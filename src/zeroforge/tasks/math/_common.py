@@ -22,9 +22,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
-from zeroforge.tasks.base import BUDGET_BUCKETS
+from zeroforge.tasks.base import BUDGET_BUCKETS, fraction_tokens
 
 PAD, POS, NEG, POS_CLIPPED, NEG_CLIPPED, EMPTY = 10, 11, 12, 13, 14, 15
 CONST, X, X2 = 16, 17, 18
@@ -32,6 +31,7 @@ RUNNING, SOLVED, DECLARED, FAILED = 19, 20, 21, 22
 BUDGET0 = 23
 VOCAB_SIZE = BUDGET0 + BUDGET_BUCKETS
 NUMBER_TOKENS = 7
+_SIGNS = (POS, NEG, POS_CLIPPED, NEG_CLIPPED)
 EMPTY_NUMBER = (EMPTY,) + (PAD,) * (NUMBER_TOKENS - 1)
 
 #: input bounds of every parser: characters, nesting depth, digits of one integer literal, terms
@@ -42,21 +42,9 @@ MAX_EXPANDED_TERMS = 64
 MAX_EXPONENT = 9
 
 
-def _digits(value: int, count: int) -> tuple[int, ...]:
-    return tuple(int(c) for c in str(value).zfill(count))
-
-
-@lru_cache(maxsize=65536)
-def _number_tokens(numerator: int, denominator: int) -> tuple[int, ...]:
-    mag = abs(numerator)
-    clipped = mag > 999 or denominator > 999
-    sign = (NEG_CLIPPED if clipped else NEG) if numerator < 0 else POS_CLIPPED if clipped else POS
-    return (sign, *_digits(min(mag, 999), 3), *_digits(min(denominator, 999), 3))
-
-
 def number_tokens(value: Fraction) -> tuple[int, ...]:
     """The 7 tokens of an exact number (see the module docstring)."""
-    return _number_tokens(value.numerator, value.denominator)
+    return fraction_tokens(value.numerator, value.denominator, _SIGNS)
 
 
 def fmt(value: Fraction) -> str:

@@ -92,6 +92,8 @@ from zeroforge.tasks.base import (
     State,
     Task,
     budget_bucket,
+    check_budget_factor,
+    check_int_param,
     path_score,
     register_task,
 )
@@ -575,19 +577,6 @@ class EquationState(State):
         return f"{eq}\n{status}"
 
 
-def _check_int(task: str, name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"{task}: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
-def _check_factor(task: str, x: Any) -> float:
-    numeric = isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-    if not numeric or not math.isfinite(x) or x < 1:
-        raise ValueError(f"{task}: step_budget_factor must be a finite number >= 1, got {x!r}")
-    return float(x)
-
-
 class _EquationTask(Task):
     """Shared machinery of ``linear_equation`` and ``quadratic`` (see the module docstring)."""
 
@@ -599,8 +588,8 @@ class _EquationTask(Task):
     extra_actions: ClassVar[int] = 3
 
     def __init__(self, max_terms: int = 4, step_budget_factor: float = 1.5) -> None:
-        self.max_terms = _check_int(self.name, "max_terms", max_terms, 3, 8)
-        self.step_budget_factor = _check_factor(self.name, step_budget_factor)
+        self.max_terms = check_int_param(self.name, "max_terms", max_terms, 3, 8)
+        self.step_budget_factor = check_budget_factor(self.name, step_budget_factor)
         k = self.max_terms
         self.combine_left, self.combine_right = 2 * k, 2 * k + 1
         self.lcd_action, self.swap_action = 2 * k + 2, 2 * k + 3

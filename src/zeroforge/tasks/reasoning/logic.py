@@ -88,6 +88,8 @@ from zeroforge.tasks.base import (
     State,
     Task,
     budget_bucket,
+    check_budget_factor,
+    check_int_param,
     path_score,
     read_json_instance,
     register_task,
@@ -263,12 +265,6 @@ class LogicState(State):
         return f"{rules}\n{facts}\nProve: {ENTITY} {_is(self.names, self.query)}.\nDerived so far: {derived}\n{status}"
 
 
-def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"logic: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
 @register_task("logic")
 class Logic(Task):
     """ProntoQA-style deduction: apply rules to prove the query, or conclude that it is not provable.
@@ -291,28 +287,22 @@ class Logic(Task):
         distractors: int = 4,
         step_budget_factor: float = 2.0,
     ) -> None:
-        n = _check_int("num_concepts", num_concepts, MIN_CONCEPTS, MAX_CONCEPTS)
-        m = _check_int("max_rules", max_rules, 1, MAX_RULES)
-        depth = _check_int("max_depth", max_depth, 1, MAX_RULES)
-        extra = _check_int("distractors", distractors, 0, MAX_RULES)
+        n = check_int_param("logic", "num_concepts", num_concepts, MIN_CONCEPTS, MAX_CONCEPTS)
+        m = check_int_param("logic", "max_rules", max_rules, 1, MAX_RULES)
+        depth = check_int_param("logic", "max_depth", max_depth, 1, MAX_RULES)
+        extra = check_int_param("logic", "distractors", distractors, 0, MAX_RULES)
         if depth + extra > m:
             raise ValueError(f"logic: max_depth + distractors ({depth + extra}) must be at most max_rules ({m})")
         if depth + extra + 2 > n:
             raise ValueError(
                 f"logic: num_concepts ({n}) must be at least max_depth + distractors + 2 ({depth + extra + 2})"
             )
-        if (
-            isinstance(step_budget_factor, bool)
-            or not isinstance(step_budget_factor, int | float | np.integer | np.floating)
-            or not math.isfinite(step_budget_factor)
-            or step_budget_factor < 1
-        ):
-            raise ValueError(f"logic: step_budget_factor must be a finite number >= 1, got {step_budget_factor!r}")
+        factor = check_budget_factor("logic", step_budget_factor)
         self.num_concepts = n
         self.max_rules = m
         self.max_depth = depth
         self.distractors = extra
-        self.step_budget_factor = float(step_budget_factor)
+        self.step_budget_factor = factor
         self.difficulty_levels = depth
         self.conclude_action = m
         self.num_actions = m + 1

@@ -48,7 +48,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -59,6 +58,8 @@ from zeroforge.tasks.base import (
     SOLO_SUCCESS,
     State,
     Task,
+    digit_tokens,
+    fraction_tokens,
     frozen_array,
     read_json_instance,
     register_task,
@@ -77,6 +78,7 @@ _PAD, _EMPTY, _POS, _NEG, _POS_CLIPPED, _NEG_CLIPPED = 10, 11, 12, 13, 14, 15
 _VOCAB = 16
 _SLOT_TOKENS = 7
 _TARGET_TOKENS = 4
+_SIGNS = (_POS, _NEG, _POS_CLIPPED, _NEG_CLIPPED)
 _EMPTY_SLOT = (_EMPTY,) + (_PAD,) * (_SLOT_TOKENS - 1)
 
 _ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)  # indexed by "solved?"
@@ -92,16 +94,8 @@ def _apply(op: int, a: Fraction, b: Fraction) -> Fraction:
     return a / b
 
 
-def _digits(value: int, count: int) -> tuple[int, ...]:
-    return tuple(int(c) for c in str(value).zfill(count))
-
-
-@lru_cache(maxsize=65536)
 def _slot_tokens(numerator: int, denominator: int) -> tuple[int, ...]:
-    mag = abs(numerator)
-    clipped = mag > 999 or denominator > 999
-    status = (_NEG_CLIPPED if clipped else _NEG) if numerator < 0 else (_POS_CLIPPED if clipped else _POS)
-    return (status, *_digits(min(mag, 999), 3), *_digits(min(denominator, 999), 3))
+    return fraction_tokens(numerator, denominator, _SIGNS)
 
 
 def _strip_outer(expr: str) -> str:
@@ -203,7 +197,7 @@ class Countdown(Task):
 
     # ------------------------------------------------------------------------------------------ states
     def _observation(self, target: int, values: tuple[Fraction | None, ...]) -> np.ndarray:
-        tokens: list[int] = list(_digits(target, _TARGET_TOKENS))
+        tokens: list[int] = list(digit_tokens(target, _TARGET_TOKENS))
         for v in values:
             tokens.extend(_EMPTY_SLOT if v is None else _slot_tokens(v.numerator, v.denominator))
         return frozen_array(tokens, np.int64)

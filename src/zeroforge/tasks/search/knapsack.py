@@ -49,6 +49,7 @@ from zeroforge.tasks.base import (
     SOLO_SUCCESS,
     State,
     Task,
+    digit_tokens,
     frozen_array,
     read_json_instance,
     register_task,
@@ -199,7 +200,7 @@ class Knapsack(Task):
 
     # ------------------------------------------------------------------------------------------ states
     def _cap_tokens(self, remaining: int) -> list[int]:
-        return [int(c) for c in str(min(remaining, self._cap_clip)).zfill(self._cap_digits)]
+        return list(digit_tokens(min(remaining, self._cap_clip), self._cap_digits))
 
     def _mask(self, weights: tuple[int, ...], t: int, remaining: int) -> np.ndarray:
         if t >= len(weights):
