@@ -53,7 +53,9 @@ class Tree:
     states: list[list[State | None]] = field(default_factory=list)
 
     @classmethod
-    def empty(cls, batch_size: int, num_nodes: int, num_actions: int) -> Tree:
+    def empty(cls, batch_size: int, num_nodes: int, num_actions: int, with_states: bool = True) -> Tree:
+        """Trees with no nodes yet; ``with_states=False`` leaves ``states`` empty (the compiled search keeps
+        node states in an array of its own)."""
         b, n, a = batch_size, num_nodes, num_actions
         return cls(
             node_visits=np.zeros((b, n), np.int32),
@@ -71,7 +73,7 @@ class Tree:
             children_rewards=np.zeros((b, n, a), np.float32),
             legal=np.zeros((b, n, a), bool),
             num_nodes=np.zeros(b, np.int32),
-            states=[[None] * n for _ in range(b)],
+            states=[[None] * n for _ in range(b)] if with_states else [],
         )
 
     @property

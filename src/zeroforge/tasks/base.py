@@ -25,9 +25,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from zeroforge.tasks.kernels import ArrayKernels
 
 __all__ = [
     "BUDGET_BUCKETS",
@@ -227,6 +230,11 @@ class Task(ABC):
         ``p[action_perms[k]]``; the value is unchanged. Row 0 is the identity; the default has only it.
         """
         return (np.arange(self.seq_len, dtype=np.int64)[None], np.arange(self.num_actions, dtype=np.int64)[None])
+
+    def array_kernels(self) -> ArrayKernels | None:
+        """The task's compiled state arithmetic (:mod:`zeroforge.tasks.kernels`) for the compiled search, or
+        ``None`` (the default): then search steps Python ``State`` objects."""
+        return None
 
     def outcome(self, state: State) -> str:
         """The verdict on an episode that ended in ``state``: ``success`` or ``failure``.

@@ -24,15 +24,19 @@ State fields (see :mod:`zeroforge.tasks.base`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.games.mnk_kernel import stone_kernels
 from zeroforge.tasks.games.stones import MARKS as _MARKS
 from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
 from zeroforge.tasks.games.stones import STONE as _STONE
 from zeroforge.tasks.games.stones import canonical_observation, outcome
+
+if TYPE_CHECKING:
+    from zeroforge.tasks.kernels import ArrayKernels
 
 __all__ = ["ConnectFour", "ConnectFourState", "ConnectN"]
 
@@ -147,6 +151,13 @@ class ConnectFour(Task):
                     per_dir.append((sides[0], sides[1]))
             out.append(tuple(per_dir))
         return tuple(out)
+
+    def array_kernels(self) -> ArrayKernels | None:
+        """The compiled step of :mod:`zeroforge.tasks.games.mnk_kernel` (``None`` without numba or for a
+        board of more than 127 cells)."""
+        if self.rows * self.cols > 127:
+            return None
+        return stone_kernels(self.rows, self.cols, self.connect, gravity=True)
 
     def _initial_state(self, seed: int, difficulty: int) -> ConnectFourState:
         n = self.rows * self.cols

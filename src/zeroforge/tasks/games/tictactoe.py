@@ -19,15 +19,19 @@ State fields (see :mod:`zeroforge.tasks.base`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.games.mnk_kernel import stone_kernels
 from zeroforge.tasks.games.stones import MARKS as _MARKS
 from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
 from zeroforge.tasks.games.stones import STONE as _STONE
 from zeroforge.tasks.games.stones import canonical_observation, outcome
+
+if TYPE_CHECKING:
+    from zeroforge.tasks.kernels import ArrayKernels
 
 __all__ = ["TicTacToe", "TicTacToeState"]
 
@@ -112,6 +116,10 @@ class TicTacToe(Task):
             perms += [rot.ravel(), np.fliplr(rot).ravel()]
         table = np.stack(perms)
         return table, table.copy()
+
+    def array_kernels(self) -> ArrayKernels | None:
+        """The compiled step of :mod:`zeroforge.tasks.games.mnk_kernel` (``None`` without numba)."""
+        return stone_kernels(3, 3, 3, gravity=False)
 
     def _initial_state(self, seed: int, difficulty: int) -> TicTacToeState:
         return TicTacToeState(

@@ -1,0 +1,32 @@
+"""numba, when it is there: ``jit`` compiles a function with ``numba.njit(cache=True)``.
+
+Without numba (or with ``ZEROFORGE_NUMBA=0`` in the environment) ``NUMBA_AVAILABLE`` is ``False`` and the
+compiled paths are not taken: search falls back to its vectorised numpy path, which gives the same results.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["NUMBA_AVAILABLE", "jit"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+numba: Any
+try:
+    import numba
+except ImportError:  # pragma: no cover - the platform has no numba wheel
+    numba = None
+
+NUMBA_AVAILABLE: bool = numba is not None and os.environ.get("ZEROFORGE_NUMBA", "1") != "0"
+
+
+def jit(fn: F) -> F:
+    """``numba.njit(cache=True)(fn)`` when numba is available, else ``fn`` itself (never called on the
+    numpy path, but importable)."""
+    if numba is None:
+        return fn
+    compiled: F = numba.njit(cache=True, nogil=True)(fn)
+    return compiled
