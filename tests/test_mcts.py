@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from zeroforge.config import MCTSConfig
-from zeroforge.search import MCTS, RolloutEvaluator, TokenEvaluator, UniformEvaluator, select_from_visits
+from zeroforge.jit import NUMBA_AVAILABLE
+from zeroforge.search import MCTS, RolloutEvaluator, TokenEvaluator, UniformEvaluator, make_mcts, select_from_visits
 from zeroforge.tasks.base import State, Task, frozen_array, make_task
 from zeroforge.tasks.games.solver import NegamaxSolver
 
@@ -22,30 +23,39 @@ def play(task: Task, moves: list[int]) -> State:
     return s
 
 
-def search(state: State | list[State], sims: int = 300, evaluator: object = None, **kw: object) -> list:
+BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not NUMBA_AVAILABLE, reason="no numba"))]
+
+
+def search(state: State | list[State], sims: int = 300, evaluator: object = None, backend: str = "numpy",
+           **kw: object) -> list:
     states = state if isinstance(state, list) else [state]
-    mcts = MCTS(TTT, evaluator or UniformEvaluator(), MCTSConfig(num_simulations=sims))  # type: ignore[arg-type]
+    config = MCTSConfig(num_simulations=sims, backend=backend)
+    mcts = make_mcts(TTT, evaluator or UniformEvaluator(), config)  # type: ignore[arg-type]
+    assert type(mcts).__name__ == ("CompiledMCTS" if backend == "numba" else "MCTS")
     return mcts.search(states, np.random.default_rng(0), **kw)  # type: ignore[arg-type]
 
 
-def test_takes_immediate_win() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_takes_immediate_win(backend: str) -> None:
     # x: 0, 1   o: 3, 4  -> x to move wins at 2 (o also threatens 5)
-    trace = search(play(TTT, [0, 3, 1, 4]))[0]
+    trace = search(play(TTT, [0, 3, 1, 4]), backend=backend)[0]
     assert trace.selected_action == 2
     assert trace.q_values[2] == pytest.approx(1.0)
     assert trace.root_value > 0.5
 
 
-def test_blocks_immediate_loss() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blocks_immediate_loss(backend: str) -> None:
     # x: 0, 1   o: 4  -> o to move must block at 2
-    trace = search(play(TTT, [0, 4, 1]))[0]
+    trace = search(play(TTT, [0, 4, 1]), backend=backend)[0]
     assert trace.selected_action == 2
 
 
-def test_rollout_evaluator_also_wins_and_blocks() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rollout_evaluator_also_wins_and_blocks(backend: str) -> None:
     ev = RolloutEvaluator(np.random.default_rng(1))
-    assert search(play(TTT, [0, 3, 1, 4]), 100, ev)[0].selected_action == 2
-    assert search(play(TTT, [0, 4, 1]), 200, ev)[0].selected_action == 2
+    assert search(play(TTT, [0, 3, 1, 4]), 100, ev, backend=backend)[0].selected_action == 2
+    assert search(play(TTT, [0, 4, 1]), 200, ev, backend=backend)[0].selected_action == 2
 
 
 def _random_positions(n: int, min_moves: int, seed: int) -> list[State]:
@@ -64,10 +74,11 @@ def _random_positions(n: int, min_moves: int, seed: int) -> list[State]:
     return out
 
 
-def test_root_value_has_minimax_sign_on_solved_positions() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_root_value_has_minimax_sign_on_solved_positions(backend: str) -> None:
     solver = NegamaxSolver(TTT)
     positions = _random_positions(40, 3, seed=7)
-    traces = search(positions, sims=800)
+    traces = search(positions, sims=800, backend=backend)
     decisive = 0
     for s, tr in zip(positions, traces, strict=True):
         v = solver.value(s)
@@ -78,11 +89,12 @@ def test_root_value_has_minimax_sign_on_solved_positions() -> None:
     assert decisive >= 10  # the sample really contains won and lost positions
 
 
-def test_batched_search_equals_one_root_at_a_time() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batched_search_equals_one_root_at_a_time(backend: str) -> None:
     positions = _random_positions(6, 1, seed=3)
-    together = search(positions, sims=64)
+    together = search(positions, sims=64, backend=backend)
     for s, tr in zip(positions, together, strict=True):
-        alone = search(s, sims=64)[0]
+        alone = search(s, sims=64, backend=backend)[0]
         np.testing.assert_array_equal(alone.visit_counts, tr.visit_counts)
         np.testing.assert_allclose(alone.q_values, tr.q_values, rtol=1e-6)
         assert alone.selected_action == tr.selected_action

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from zeroforge.config import MCTSConfig, ZeroforgeConfig
+from zeroforge.search.compiled import make_mcts
 from zeroforge.search.evaluator import NetworkEvaluator
-from zeroforge.search.mcts import MCTS
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
@@ -31,7 +31,7 @@ class Agent:
         self.name = name
         self.num_simulations = num_simulations
         self.evaluator = NetworkEvaluator(net, device)
-        self.mcts = MCTS(task, self.evaluator, mcts_config)
+        self.mcts = make_mcts(task, self.evaluator, mcts_config)
 
     def search(self, states: Sequence[State]) -> list[MCTSTrace]:
         """The search traces behind ``select_actions`` (one per state)."""

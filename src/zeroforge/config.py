@@ -134,10 +134,26 @@ class CurriculumConfig:
 
 @dataclass(frozen=True)
 class MCTSConfig:
-    """PUCT search settings (AlphaZero names and defaults).
+    """Search settings (AlphaZero / Gumbel MuZero / KataGo names and defaults).
 
-    ``temperature`` applies to the first ``temperature_threshold`` moves of a self-play episode, after
+    ``root_policy``: ``puct`` (AlphaZero: PUCT everywhere, Dirichlet noise at the root in self-play) or
+    ``gumbel`` (Gumbel MuZero, Danihelka et al. 2022: Gumbel-top-k of ``gumbel_num_considered`` root actions,
+    sequential halving, the deterministic "full Gumbel" rule below the root, and the improved policy
+    ``softmax(logits + sigma(completed Q))`` as the policy target, where
+    ``sigma(q) = (gumbel_c_visit + max_b N(b)) * gumbel_c_scale * q``). With ``gumbel`` the played action is
+    the sequential-halving winner: neither temperature nor Dirichlet noise is used.
+
+    ``temperature`` applies to the first ``temperature_threshold`` moves of a self-play episode (PUCT), after
     which the most visited action is played. Dirichlet noise is mixed into root priors in self-play only.
+
+    Playout-cap randomisation (KataGo, Wu 2019): a share ``playout_cap_fraction`` of self-play moves gets the
+    full search (``num_simulations``, noise, temperature) and is a policy training target; the others get a
+    fast search of ``playout_cap_simulations`` without noise at temperature 0 and train only the value.
+    ``playout_cap_fraction = 1`` turns it off.
+
+    ``backend``: ``numba`` (compiled tree loops; for tasks with array kernels the whole simulation but the
+    net), ``numpy`` (vectorised numpy, no compiler needed) or ``auto`` (numba when it is installed). Both give
+    the same visit counts; only the speed differs.
     """
 
     num_simulations: int = 64
@@ -147,6 +163,13 @@ class MCTSConfig:
     temperature: float = 1.0
     temperature_threshold: int = 9
     discount: float = 1.0
+    root_policy: str = "puct"
+    gumbel_num_considered: int = 16
+    gumbel_c_visit: float = 50.0
+    gumbel_c_scale: float = 0.1
+    playout_cap_fraction: float = 1.0
+    playout_cap_simulations: int = 8
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         _at_least(self, "num_simulations", 1)
@@ -156,6 +179,17 @@ class MCTSConfig:
         _at_least(self, "temperature", 0)
         _at_least(self, "temperature_threshold", 0)
         _require(self, "discount", _is_number(self.discount) and 0 < self.discount <= 1, "in (0, 1]")
+        _require(self, "root_policy", self.root_policy in ("gumbel", "puct"), "one of ['gumbel', 'puct']")
+        _at_least(self, "gumbel_num_considered", 1)
+        _at_least(self, "gumbel_c_visit", 0)
+        _positive(self, "gumbel_c_scale")
+        fraction = self.playout_cap_fraction
+        _require(self, "playout_cap_fraction", _is_number(fraction) and 0 < fraction <= 1, "in (0, 1]")
+        _at_least(self, "playout_cap_simulations", 1)
+        _require(self, "backend", self.backend in ("auto", "numba", "numpy"), "one of ['auto', 'numba', 'numpy']")
+        if fraction < 1:
+            _require(self, "playout_cap_simulations", self.playout_cap_simulations <= self.num_simulations,
+                     f"<= num_simulations ({self.num_simulations}) when playout_cap_fraction < 1")
 
 
 @dataclass(frozen=True)

@@ -30,3 +30,4 @@ def jit(fn: F) -> F:
         return fn
     compiled: F = numba.njit(cache=True, nogil=True)(fn)
     return compiled
+

@@ -14,8 +14,8 @@ from typing import Protocol
 import numpy as np
 
 from zeroforge.config import MCTSConfig
+from zeroforge.search.compiled import make_mcts
 from zeroforge.search.evaluator import Evaluator
-from zeroforge.search.mcts import MCTS
 from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = ["MatchResult", "PerfectPlayer", "Player", "RandomPlayer", "SearchPlayer", "play_match"]
@@ -44,7 +44,7 @@ class SearchPlayer:
     def __init__(self, name: str, task: Task, evaluator: Evaluator, config: MCTSConfig,
                  num_simulations: int) -> None:
         self.name = name
-        self.mcts = MCTS(task, evaluator, config)
+        self.mcts = make_mcts(task, evaluator, config)
         self.num_simulations = num_simulations
 
     def act(self, states: Sequence[State], rng: np.random.Generator) -> list[int]:

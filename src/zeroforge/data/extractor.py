@@ -1,6 +1,8 @@
 """``TrainingDataExtractor``: the spec's four kinds of training examples from recorded episodes.
 
-- **policy**: ``(observation, legal mask, visit distribution)`` at every searched position.
+- **policy**: ``(observation, legal mask, policy target)`` at every position searched in full (the visit
+  distribution, or a Gumbel search's improved policy; the fast moves of playout-cap randomisation are
+  left out).
 - **value**: ``(observation, G_t)``, the discounted return of the player to move (the game result for
   two-player games with discount 1).
 - **reasoning**: ``(query, reasoning_chain)`` from successful episodes: the task as text, then each step
@@ -46,7 +48,11 @@ class TrainingExample:
 @dataclass(frozen=True, eq=False)
 class PolicyValueArrays:
     """Columnar policy/value training data: ``observations int64[M, L]``, ``masks bool[M, A]``,
-    ``policies float32[M, A]`` (visit distributions), ``values float32[M]`` (returns of the mover)."""
+    ``policies float32[M, A]`` (policy targets), ``values float32[M]`` (returns of the mover).
+
+    A row whose policy is all zeros has no policy target (a fast playout-cap move: KataGo trains the value
+    there but not the policy); ``alphazero_loss`` averages the policy loss over the other rows only.
+    """
 
     observations: np.ndarray
     masks: np.ndarray
@@ -55,6 +61,11 @@ class PolicyValueArrays:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    @property
+    def has_policy(self) -> np.ndarray:
+        """``bool[M]``: which rows carry a policy target (a policy that is not all zeros)."""
+        return np.asarray(self.policies.sum(axis=1) > 0)
 
 
 class TrainingDataExtractor:
@@ -78,7 +89,8 @@ class TrainingDataExtractor:
         return returns_to_go(rewards, players, self.discount)
 
     def policy_value_arrays(self, episodes: Sequence[SelfPlayEpisode]) -> PolicyValueArrays:
-        """All searched positions of all episodes as arrays (what the learner consumes)."""
+        """All searched positions of all episodes as arrays (what the learner consumes); the policy row of a
+        move without a full search (``trace.full_search`` false) is all zeros: no policy target."""
         obs, masks, pis, zs = [], [], [], []
         for ep in episodes:
             if ep.outcome == "error" or not ep.actions:
@@ -87,7 +99,7 @@ class TrainingDataExtractor:
             for t, trace in enumerate(ep.mcts_traces):
                 obs.append(ep.states[t].observation)
                 masks.append(ep.states[t].legal_action_mask)
-                pis.append(trace.policy)
+                pis.append(trace.policy if trace.full_search else np.zeros_like(trace.policy))
                 zs.append(z[t])
         if not obs:
             raise ValueError("no training positions: every episode was empty or ended in error")
@@ -108,8 +120,10 @@ class TrainingDataExtractor:
             returns = ep.metadata.get("returns", [ep.total_reward])
             for t, trace in enumerate(ep.mcts_traces):
                 state = ep.states[t]
-                out["policy"].append(TrainingExample(
-                    "policy", ep.task_id, t, state.observation, state.legal_action_mask, policy_target=trace.policy))
+                if trace.full_search:
+                    out["policy"].append(TrainingExample(
+                        "policy", ep.task_id, t, state.observation, state.legal_action_mask,
+                        policy_target=trace.policy))
                 out["value"].append(TrainingExample(
                     "value", ep.task_id, t, state.observation, state.legal_action_mask, value_target=float(z[t])))
                 mover = ep.actions[t].player

@@ -1,6 +1,8 @@
 """Tree search: batched PUCT MCTS over array-backed trees, and the evaluators it calls."""
 
+from zeroforge.search.compiled import CompiledMCTS, make_mcts
 from zeroforge.search.evaluator import (
+    CachingEvaluator,
     Evaluator,
     NetworkEvaluator,
     RolloutEvaluator,
@@ -13,6 +15,8 @@ from zeroforge.search.tree import Tree
 
 __all__ = [
     "MCTS",
+    "CachingEvaluator",
+    "CompiledMCTS",
     "Evaluator",
     "MCTSTrace",
     "NetworkEvaluator",
@@ -20,5 +24,6 @@ __all__ = [
     "TokenEvaluator",
     "Tree",
     "UniformEvaluator",
+    "make_mcts",
     "select_from_visits",
 ]

@@ -23,9 +23,15 @@ class MCTSTrace:
     - ``legal_action_mask bool[A]``.
     - ``root_value``: the search's value of the root (mean of all backed-up values);
       ``root_prior_value``: the evaluator's value of the root alone.
-    - ``selected_action``: the action played (by visit counts and temperature).
+    - ``selected_action``: the action played (PUCT: by visit counts and temperature; Gumbel: the
+      sequential-halving winner).
     - ``tree_depth``: deepest node reached (root = 0); ``num_simulations``: simulations run;
       ``search_time``: seconds, the batched search's wall time shared equally among its roots.
+    - ``policy_target float32[A] | None``: the search's own policy target when it has one (Gumbel: the
+      improved policy ``softmax(logits + sigma(completed Q))``, zero on illegal actions); ``None`` (PUCT)
+      means the visit distribution.
+    - ``full_search``: ``False`` for a fast move of playout-cap randomisation (KataGo), whose policy is
+      not a training target (its value target still is).
     """
 
     root_state_id: str
@@ -40,10 +46,15 @@ class MCTSTrace:
     selected_action: int
     tree_depth: int
     search_time: float
+    policy_target: np.ndarray | None = None
+    full_search: bool = True
 
     @property
     def policy(self) -> np.ndarray:
-        """The visit distribution ``float32[A]`` (the AlphaZero policy target)."""
+        """The policy target ``float32[A]``: ``policy_target`` when the search gave one (Gumbel), else the
+        visit distribution (AlphaZero)."""
+        if self.policy_target is not None:
+            return np.asarray(self.policy_target, np.float32)
         total = self.visit_counts.sum()
         if total == 0:
             return self.legal_action_mask.astype(np.float32) / max(1, int(self.legal_action_mask.sum()))
@@ -64,4 +75,7 @@ class MCTSTrace:
             "selected_action": self.selected_action,
             "tree_depth": self.tree_depth,
             "search_time": self.search_time,
+            "policy_target": (None if self.policy_target is None
+                              else {str(a): float(self.policy_target[a]) for a in legal}),
+            "full_search": self.full_search,
         }

@@ -14,6 +14,11 @@ The contract of ``step(src, action, dst, obs, mask) -> (to_play, terminal, rewar
 
 ``encode(state) -> int8[S]`` turns a ``State`` of the task into its vector (roots of a search come as
 ``State`` objects).
+
+The search does not take ``step`` as an argument of its compiled loop (numba cannot cache a function that
+takes another compiled function, and compiling it anew costs seconds in every process): it calls
+:func:`zeroforge.tasks.array_step.array_step`, which dispatches on ``kind`` to the task family's step. A new
+family adds its kind here and a branch there.
 """
 
 from __future__ import annotations
@@ -24,13 +29,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ArrayKernels"]
+__all__ = ["KIND_STONE_GAMES", "ArrayKernels"]
+
+#: ``ArrayKernels.kind`` of tic-tac-toe, connect four and connect-N (:mod:`zeroforge.tasks.games.mnk_kernel`)
+KIND_STONE_GAMES = 0
 
 
 @dataclass(frozen=True)
 class ArrayKernels:
-    """``state_size`` (``S``), the compiled ``step`` (see the module docstring) and ``encode``."""
+    """``kind`` (which branch of ``array_step``), ``state_size`` (``S``), the compiled ``step`` (see the module
+    docstring) and ``encode``."""
 
+    kind: int
     state_size: int
     step: Any
     encode: Callable[[Any], np.ndarray]

@@ -28,9 +28,14 @@ def alphazero_loss(logits: torch.Tensor, values: torch.Tensor, masks: torch.Tens
 
     Shapes: ``logits[B, A]``, ``values[B]``, ``masks bool[B, A]``, ``target_policy[B, A]`` (zero on
     illegal actions), ``target_value[B]``. Illegal logits are masked out of the softmax.
+
+    A row whose ``target_policy`` is all zeros has no policy target (a fast playout-cap move): the policy
+    cross-entropy is the mean over the rows that have one (0 when none has), the value MSE the mean over all.
     """
     masked = logits.masked_fill(~masks, torch.finfo(logits.dtype).min)
-    policy_loss = -(target_policy * F.log_softmax(masked, dim=-1)).sum(dim=-1).mean()
+    cross_entropy = -(target_policy * F.log_softmax(masked, dim=-1)).sum(dim=-1)
+    with_target = (target_policy.sum(dim=-1) > 0).sum().clamp(min=1)
+    policy_loss = cross_entropy.sum() / with_target
     value_loss = F.mse_loss(values, target_value)
     squares = [p.pow(2).sum() for p in parameters] if l2_coef > 0 else []
     l2 = torch.stack(squares).sum() if squares else logits.new_zeros(())

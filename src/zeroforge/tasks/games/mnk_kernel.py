@@ -20,7 +20,7 @@ import numpy as np
 
 from zeroforge.jit import NUMBA_AVAILABLE, jit
 from zeroforge.tasks.base import State
-from zeroforge.tasks.kernels import ArrayKernels
+from zeroforge.tasks.kernels import KIND_STONE_GAMES, ArrayKernels
 
 __all__ = ["HEADER", "encode_stone_state", "mnk_step", "stone_kernels"]
 
@@ -105,5 +105,5 @@ def stone_kernels(rows: int, cols: int, connect: int, gravity: bool) -> ArrayKer
     """The ``ArrayKernels`` of a stone game, ``None`` without numba or above 127 cells."""
     if not NUMBA_AVAILABLE or rows * cols > 127:
         return None
-    return ArrayKernels(HEADER + rows * cols + cols, mnk_step,
+    return ArrayKernels(KIND_STONE_GAMES, HEADER + rows * cols + cols, mnk_step,
                         partial(encode_stone_state, rows=rows, cols=cols, connect=connect, gravity=gravity))

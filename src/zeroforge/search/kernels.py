@@ -1,0 +1,151 @@
+"""The hot loops of batched PUCT search, compiled with numba: selection, expansion and backup over ``B`` trees.
+
+They work on the arrays of :class:`zeroforge.search.tree.Tree` (``[B, N]`` and ``[B, N, A]``) and do exactly
+the arithmetic of the vectorised numpy path in :mod:`zeroforge.search.mcts`, in the same floating-point
+types and order (float32 statistics, the PUCT score finished in float64, first maximum wins), so both paths
+give identical visit counts for the same evaluator and seed (a test checks it).
+
+- :func:`select` descends every tree by PUCT (the generic path: the caller steps Python states).
+- :func:`select_expand` descends and also expands, stepping the task's compiled ``step`` on the
+  ``int8[B, N, S]`` state array (:mod:`zeroforge.tasks.kernels`), and writes each new leaf's observation and
+  legal mask for the evaluator.
+- :func:`set_leaf` stores the evaluator's priors and values of new leaves; :func:`backup` backs a value
+  (from the mover at each leaf) up to the roots.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zeroforge.jit import jit
+from zeroforge.tasks.array_step import array_step
+
+__all__ = ["backup", "select", "select_expand", "set_leaf"]
+
+
+@jit
+def _puct_action(prior: np.ndarray, visits: np.ndarray, values: np.ndarray, legal: np.ndarray,
+                 node_visits: int, c_puct: np.float32) -> int:
+    """``argmax_a Q + c_puct * P * sqrt(N) / (1 + N_a)`` over legal ``a`` (Q = 0 where unvisited), first max."""
+    sqrt_n = np.sqrt(np.float32(node_visits))
+    best, best_score = -1, -np.inf
+    for a in range(prior.shape[0]):
+        if not legal[a]:
+            continue
+        n_a = visits[a]
+        q = values[a] if n_a > 0 else np.float32(0.0)
+        u = np.float32(np.float32(c_puct * prior[a]) * sqrt_n)
+        score = np.float64(q) + np.float64(u) / (1.0 + np.float64(n_a))
+        if score > best_score:
+            best, best_score = a, score
+    return best
+
+
+@jit
+def select(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
+           children_values: np.ndarray, legal: np.ndarray, node_visits: np.ndarray, terminal: np.ndarray,
+           c_puct: float, node: np.ndarray, action: np.ndarray, expand: np.ndarray) -> None:
+    """Descend every tree from its root: fills ``node int64[B]`` (where the descent stopped), ``action
+    int64[B]`` (the unexpanded action chosen there, ``-1`` when it stopped on an expanded terminal node) and
+    ``expand bool[B]``."""
+    c32 = np.float32(c_puct)
+    for b in range(node.shape[0]):
+        n = 0
+        while True:
+            a = _puct_action(children_prior[b, n], children_visits[b, n], children_values[b, n], legal[b, n],
+                             node_visits[b, n], c32)
+            child = children_index[b, n, a]
+            if child < 0:
+                node[b], action[b], expand[b] = n, a, True
+                break
+            if terminal[b, child]:
+                node[b], action[b], expand[b] = child, -1, False
+                break
+            n = child
+
+
+@jit
+def select_expand(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
+                  children_values: np.ndarray, children_rewards: np.ndarray, legal: np.ndarray,
+                  node_visits: np.ndarray, terminal: np.ndarray, parents: np.ndarray,
+                  action_from_parent: np.ndarray, to_play: np.ndarray, depth: np.ndarray, num_nodes: np.ndarray,
+                  states: np.ndarray, kind: int, c_puct: float, leaf: np.ndarray, evaluate: np.ndarray,
+                  obs: np.ndarray, masks: np.ndarray) -> bool:
+    """One simulation's descent and expansion in every tree, stepping ``states int8[B, N, S]`` with the
+    compiled step of task family ``kind`` (``ArrayKernels.kind``). Fills ``leaf int64[B]`` (the new node,
+    or the expanded terminal node the descent ended on) and ``evaluate bool[B]`` (the leaf is new and not
+    terminal: its tokens are in ``obs[b]`` and its mask in ``masks[b]``). Returns ``False`` when a tree is
+    full (more nodes than it was built for)."""
+    c32 = np.float32(c_puct)
+    capacity = node_visits.shape[1]
+    for b in range(leaf.shape[0]):
+        n = 0
+        while True:
+            a = _puct_action(children_prior[b, n], children_visits[b, n], children_values[b, n], legal[b, n],
+                             node_visits[b, n], c32)
+            child = children_index[b, n, a]
+            if child < 0:
+                new = num_nodes[b]
+                if new >= capacity:
+                    return False
+                num_nodes[b] = new + 1
+                player, done, reward = array_step(kind, states[b, n], a, states[b, new], obs[b],
+                                                  masks[b])
+                parents[b, new] = n
+                action_from_parent[b, new] = a
+                to_play[b, new] = player
+                terminal[b, new] = done
+                legal[b, new] = masks[b]
+                depth[b, new] = depth[b, n] + 1
+                children_index[b, n, a] = new
+                children_rewards[b, n, a] = reward
+                leaf[b] = new
+                evaluate[b] = not done
+                break
+            if terminal[b, child]:
+                leaf[b] = child
+                evaluate[b] = False
+                break
+            n = child
+    return True
+
+
+@jit
+def set_leaf(children_prior: np.ndarray, raw_values: np.ndarray, trees: np.ndarray, nodes: np.ndarray,
+             priors: np.ndarray, values: np.ndarray, leaf_value: np.ndarray) -> None:
+    """Store the evaluator's ``priors float32[k, A]`` and ``values float32[k]`` at ``(trees[i], nodes[i])``;
+    also ``leaf_value[trees[i]] = values[i]``."""
+    for i in range(trees.shape[0]):
+        b, n = trees[i], nodes[i]
+        children_prior[b, n] = priors[i]
+        raw_values[b, n] = values[i]
+        leaf_value[b] = values[i]
+
+
+@jit
+def backup(node_visits: np.ndarray, node_values: np.ndarray, parents: np.ndarray, action_from_parent: np.ndarray,
+           to_play: np.ndarray, children_rewards: np.ndarray, children_visits: np.ndarray,
+           children_values: np.ndarray, leaf: np.ndarray, value: np.ndarray, discount: float) -> None:
+    """Back ``value[b]`` (from the mover at ``leaf[b]``) up to every root: running means of visited nodes and
+    of ``Q(s, a) = r + discount * v`` (``v`` negated across a change of player)."""
+    gamma = np.float32(discount)
+    for b in range(leaf.shape[0]):
+        c = leaf[b]
+        v = np.float32(value[b])
+        while True:
+            n = node_visits[b, c] + 1
+            node_visits[b, c] = n
+            old = node_values[b, c]
+            node_values[b, c] = np.float32(np.float64(old) + np.float64(np.float32(v - old)) / np.float64(n))
+            if c == 0:
+                break
+            p = parents[b, c]
+            a = action_from_parent[b, c]
+            signed = v if to_play[b, c] == to_play[b, p] else np.float32(-v)
+            q = np.float32(children_rewards[b, p, a] + np.float32(gamma * signed))
+            cn = children_visits[b, p, a] + 1
+            children_visits[b, p, a] = cn
+            old = children_values[b, p, a]
+            children_values[b, p, a] = np.float32(np.float64(old) + np.float64(np.float32(q - old)) / np.float64(cn))
+            v = q
+            c = p

@@ -1,0 +1,118 @@
+"""The compiled search (numba) and the numpy search give identical results for a fixed seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.jit import NUMBA_AVAILABLE
+from zeroforge.nets import build_net
+from zeroforge.search import CompiledMCTS, make_mcts
+from zeroforge.search.evaluator import (
+    CachingEvaluator,
+    Evaluator,
+    NetworkEvaluator,
+    RolloutEvaluator,
+    UniformEvaluator,
+)
+from zeroforge.search.mcts import MCTS
+from zeroforge.search.trace import MCTSTrace
+from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.tasks.base import State, Task, make_task
+
+pytestmark = pytest.mark.skipif(not NUMBA_AVAILABLE, reason="numba is not installed")
+
+
+def _positions(task: Task, n: int, seed: int) -> list[State]:
+    rng = np.random.default_rng(seed)
+    out: list[State] = []
+    while len(out) < n:
+        s = task.initial_state(len(out))
+        for _ in range(int(rng.integers(0, 6))):
+            nxt = task.step(s, int(rng.choice(np.flatnonzero(s.legal_action_mask))))
+            if nxt.terminal:
+                break
+            s = nxt
+        out.append(s)
+    return out
+
+
+def _net(task: Task) -> NetworkEvaluator:
+    torch.manual_seed(0)
+    return NetworkEvaluator(build_net(NetConfig(hidden=32), task))
+
+
+def _assert_same(a: list[MCTSTrace], b: list[MCTSTrace]) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x.visit_counts, y.visit_counts)
+        np.testing.assert_array_equal(x.q_values, y.q_values)
+        np.testing.assert_array_equal(x.value_estimates, y.value_estimates)
+        assert (x.selected_action, x.root_value, x.tree_depth) == (y.selected_action, y.root_value, y.tree_depth)
+
+
+def _both(task: Task, evaluator: Evaluator, config: MCTSConfig, roots: list[State],
+          reset: object = None) -> tuple[list[MCTSTrace], list[MCTSTrace]]:
+    out = []
+    for cls in (MCTS, CompiledMCTS):
+        if isinstance(evaluator, RolloutEvaluator):
+            evaluator.rng = np.random.default_rng(11)
+        out.append(cls(task, evaluator, config).search(roots, np.random.default_rng(5), add_noise=True,
+                                                        temperatures=1.0))
+    return out[0], out[1]
+
+
+@pytest.mark.parametrize("name", ["tictactoe", "connect_four"])
+def test_array_path_equals_numpy_path_with_a_net_and_noise(name: str) -> None:
+    task = make_task(name)
+    search = CompiledMCTS(task, _net(task), MCTSConfig())
+    assert search.array_kernels is not None  # the fully compiled path is the one under test
+    ours, theirs = _both(task, _net(task), MCTSConfig(num_simulations=48), _positions(task, 24, 1))
+    _assert_same(ours, theirs)
+
+
+def test_array_path_with_uniform_priors_and_many_ties() -> None:
+    task = make_task("connect_four")
+    ours, theirs = _both(task, UniformEvaluator(), MCTSConfig(num_simulations=64, dirichlet_epsilon=0.0),
+                         _positions(task, 8, 2))
+    _assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["maze", "countdown", "tictactoe"])
+def test_generic_path_equals_numpy_path(name: str) -> None:
+    """Tasks without array kernels (and any evaluator that needs states) use compiled select and backup."""
+    task = make_task(name)
+    evaluator = RolloutEvaluator(np.random.default_rng(11))
+    assert CompiledMCTS(task, evaluator, MCTSConfig()).array_kernels is None
+    ours, theirs = _both(task, evaluator, MCTSConfig(num_simulations=40, discount=0.97), _positions(task, 6, 3))
+    _assert_same(ours, theirs)
+
+
+def test_cached_evaluator_on_the_array_path() -> None:
+    task = make_task("tictactoe")
+    cache = CachingEvaluator(_net(task))
+    ours, theirs = _both(task, cache, MCTSConfig(num_simulations=64), _positions(task, 10, 4))
+    _assert_same(ours, theirs)
+    assert cache.hit_rate > 0.4  # the second search re-visits the first one's positions
+
+
+def test_selfplay_episodes_are_the_same_on_both_backends() -> None:
+    task = make_task("tictactoe")
+    episodes = []
+    for backend in ("numpy", "numba"):
+        config = MCTSConfig(num_simulations=16, backend=backend)
+        gen = SelfPlayEpisodeGenerator(task, _net(task), config, parallel_batch_size=8)
+        episodes.append(gen.generate(range(12), np.random.default_rng(0)))
+    for a, b in zip(*episodes, strict=True):
+        assert [x.action_id for x in a.actions] == [x.action_id for x in b.actions]
+        _assert_same(list(a.mcts_traces), list(b.mcts_traces))
+
+
+def test_backend_choice() -> None:
+    task = make_task("tictactoe")
+    assert type(make_mcts(task, UniformEvaluator(), MCTSConfig(backend="numpy"))) is MCTS
+    assert type(make_mcts(task, UniformEvaluator(), MCTSConfig(backend="auto"))) is CompiledMCTS
+    with pytest.raises(ValueError, match="backend"):
+        MCTSConfig(backend="cuda")
