@@ -9,7 +9,15 @@ import pytest
 
 from zeroforge.config import MCTSConfig
 from zeroforge.jit import NUMBA_AVAILABLE
-from zeroforge.search import MCTS, RolloutEvaluator, TokenEvaluator, UniformEvaluator, make_mcts, select_from_visits
+from zeroforge.search import (
+    MCTS,
+    CachingEvaluator,
+    RolloutEvaluator,
+    TokenEvaluator,
+    UniformEvaluator,
+    make_mcts,
+    select_from_visits,
+)
 from zeroforge.tasks.base import State, Task, frozen_array, make_task
 from zeroforge.tasks.games.solver import NegamaxSolver
 
@@ -23,15 +31,20 @@ def play(task: Task, moves: list[int]) -> State:
     return s
 
 
-BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(not NUMBA_AVAILABLE, reason="no numba"))]
+_NUMBA = pytest.mark.skipif(not NUMBA_AVAILABLE, reason="no numba")
+#: every search path: numpy, compiled, and compiled behind an evaluation cache
+BACKENDS = ["numpy", pytest.param("numba", marks=_NUMBA), pytest.param("numba+cache", marks=_NUMBA)]
 
 
 def search(state: State | list[State], sims: int = 300, evaluator: object = None, backend: str = "numpy",
            **kw: object) -> list:
     states = state if isinstance(state, list) else [state]
-    config = MCTSConfig(num_simulations=sims, backend=backend)
-    mcts = make_mcts(TTT, evaluator or UniformEvaluator(), config)  # type: ignore[arg-type]
-    assert type(mcts).__name__ == ("CompiledMCTS" if backend == "numba" else "MCTS")
+    config = MCTSConfig(num_simulations=sims, backend=backend.split("+")[0])
+    evaluator = evaluator or UniformEvaluator()
+    if backend.endswith("+cache") and isinstance(evaluator, TokenEvaluator):
+        evaluator = CachingEvaluator(evaluator)
+    mcts = make_mcts(TTT, evaluator, config)  # type: ignore[arg-type]
+    assert type(mcts).__name__ == ("MCTS" if backend == "numpy" else "CompiledMCTS")
     return mcts.search(states, np.random.default_rng(0), **kw)  # type: ignore[arg-type]
 
 
