@@ -116,3 +116,36 @@ def test_backend_choice() -> None:
     assert type(make_mcts(task, UniformEvaluator(), MCTSConfig(backend="auto"))) is CompiledMCTS
     with pytest.raises(ValueError, match="backend"):
         MCTSConfig(backend="cuda")
+
+
+def test_virtual_loss_keeps_known_answers_and_batches_leaves() -> None:
+    """Several leaves per tree per net call: still optimal on solved tic-tac-toe positions, visits add up, and a
+    single root's search makes ~sims / leaves_per_step evaluator calls."""
+    from zeroforge.tasks.games.solver import NegamaxSolver
+
+    task = make_task("tictactoe")
+    solver = NegamaxSolver(task)
+    positions = [s for s in _positions(task, 60, 7) if not s.terminal and s.step_count >= 3][:25]
+    config = MCTSConfig(num_simulations=400, leaves_per_step=8)
+    traces = make_mcts(task, UniformEvaluator(), config).search(positions, np.random.default_rng(0))
+    for s, tr in zip(positions, traces, strict=True):
+        assert tr.selected_action in solver.optimal_actions(s), s.to_text()
+        assert tr.visit_counts.sum() == 400
+    evaluator = _net(make_task("connect_four"))
+    c4 = make_task("connect_four")
+    make_mcts(c4, evaluator, MCTSConfig(num_simulations=64, leaves_per_step=8)).search(
+        [c4.initial_state(0)], np.random.default_rng(0))
+    assert evaluator.calls == 1 + 8  # the root, then 8 steps of 8 leaves
+
+
+def test_virtual_loss_with_fewer_legal_moves_than_leaves() -> None:
+    """Two legal moves, 8 descents per step: leaves repeat within a step and are backed up once each."""
+    task = make_task("tictactoe")
+    s = task.initial_state(0)
+    for a in (0, 1, 2, 4, 3, 5, 7):  # x o x / x o o / . x .  -> o to move, cells 6 and 8 free
+        s = task.step(s, a)
+    assert int(s.legal_action_mask.sum()) == 2
+    tr = make_mcts(task, UniformEvaluator(), MCTSConfig(num_simulations=20, leaves_per_step=8)).search(
+        [s], np.random.default_rng(0))[0]
+    assert tr.visit_counts.sum() == 20
+    assert set(np.flatnonzero(tr.visit_counts)) == {6, 8}

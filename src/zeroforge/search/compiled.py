@@ -77,6 +77,9 @@ class CompiledMCTS(MCTS):
         tree.raw_values[:, ROOT] = values
         tree.node_values[:, ROOT] = values
         tree.node_visits[:, ROOT] = 1
+        if self.config.leaves_per_step > 1:
+            self._simulate_virtual(tree, states, sims)
+            return tree, root_priors, None
         leaf = np.zeros(batch, np.int64)
         evaluate = np.zeros(batch, bool)
         obs = np.zeros((batch, self.task.seq_len), np.int64)
@@ -98,6 +101,47 @@ class CompiledMCTS(MCTS):
                                  leaf_value)
             self._backup(tree, leaf, leaf_value)
         return tree, root_priors, None
+
+    def _simulate_virtual(self, tree: Tree, states: np.ndarray, sims: int) -> None:
+        """``sims`` simulations per tree, ``config.leaves_per_step`` of them per evaluator call (virtual loss
+        spreads one tree's descents over different leaves; a leaf reached twice in a step is evaluated once
+        and backed up twice)."""
+        evaluator = self.evaluator
+        assert isinstance(evaluator, TokenEvaluator) and self.array_kernels is not None
+        batch, nodes, num_actions = tree.batch_size, tree.node_visits.shape[1], self.task.num_actions
+        width = self.config.leaves_per_step
+        virtual = np.zeros((batch, nodes, num_actions), np.int32)
+        node_virtual = np.zeros((batch, nodes), np.int32)
+        pending = np.zeros((batch, nodes), bool)
+        leaf = np.zeros((batch, width), np.int64)
+        evaluate = np.zeros((batch, width), bool)
+        repeat = np.zeros((batch, width), bool)
+        obs = np.zeros((batch * width, self.task.seq_len), np.int64)
+        masks = np.zeros((batch * width, num_actions), bool)
+        scratch = np.zeros(batch, np.float32)
+        rows = np.arange(batch)
+        done = 0
+        while done < sims:
+            k = min(width, sims - done)
+            if not kernels.select_expand_virtual(
+                    tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,
+                    tree.children_rewards, tree.legal, tree.node_visits, tree.terminal, tree.parents,
+                    tree.action_from_parent, tree.to_play, tree.depth, tree.num_nodes, states,
+                    self.array_kernels.kind, self.config.c_puct, k, virtual, node_virtual, pending, leaf, evaluate,
+                    repeat, obs, masks):
+                raise RuntimeError("search tree is full: more nodes than num_simulations + 1")
+            flat = np.flatnonzero(evaluate[:, :k].reshape(-1))
+            trees, slots = np.divmod(flat, k)
+            if flat.size:
+                p, v = evaluator.evaluate(obs[trees * width + slots], masks[trees * width + slots])
+                kernels.set_leaf(tree.children_prior, tree.raw_values, trees, leaf[trees, slots],
+                                 np.ascontiguousarray(p, np.float32), np.ascontiguousarray(v, np.float32), scratch)
+                pending[trees, leaf[trees, slots]] = False
+            for j in range(k):
+                nodes_j = leaf[:, j]
+                value = np.where(evaluate[:, j] | repeat[:, j], tree.raw_values[rows, nodes_j], 0.0)
+                self._backup(tree, nodes_j, value.astype(np.float32))
+            done += k
 
 
 def make_mcts(task: Task, evaluator: Evaluator, config: MCTSConfig) -> MCTS:

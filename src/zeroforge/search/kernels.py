@@ -149,3 +149,82 @@ def backup(node_visits: np.ndarray, node_values: np.ndarray, parents: np.ndarray
             children_values[b, p, a] = np.float32(np.float64(old) + np.float64(np.float32(q - old)) / np.float64(cn))
             v = q
             c = p
+
+
+@jit
+def _puct_action_virtual(prior: np.ndarray, visits: np.ndarray, values: np.ndarray, legal: np.ndarray,
+                         node_visits: int, c_puct: np.float32, virtual: np.ndarray, node_virtual: int) -> int:
+    """PUCT with virtual loss: each of ``virtual[a]`` pending descents through ``a`` counts as a visit that
+    lost (value -1 for the mover), so that several descents of one tree spread over different leaves."""
+    sqrt_n = np.sqrt(np.float32(node_visits + node_virtual))
+    best, best_score = -1, -np.inf
+    for a in range(prior.shape[0]):
+        if not legal[a]:
+            continue
+        n_a = visits[a] + virtual[a]
+        q = 0.0
+        if n_a > 0:
+            q = (np.float64(values[a]) * visits[a] - virtual[a]) / n_a
+        score = q + np.float64(c_puct * prior[a] * sqrt_n) / (1.0 + n_a)
+        if score > best_score:
+            best, best_score = a, score
+    return best
+
+
+@jit
+def select_expand_virtual(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
+                          children_values: np.ndarray, children_rewards: np.ndarray, legal: np.ndarray,
+                          node_visits: np.ndarray, terminal: np.ndarray, parents: np.ndarray,
+                          action_from_parent: np.ndarray, to_play: np.ndarray, depth: np.ndarray,
+                          num_nodes: np.ndarray, states: np.ndarray, kind: int, c_puct: float, leaves: int,
+                          virtual: np.ndarray, node_virtual: np.ndarray, pending: np.ndarray, leaf: np.ndarray,
+                          evaluate: np.ndarray, repeat: np.ndarray, obs: np.ndarray, masks: np.ndarray) -> bool:
+    """``leaves`` descents per tree under virtual loss (``virtual int32[B, N, A]``, ``node_virtual int32[B, N]``,
+    zero on entry and on return), each ending in a new leaf, an expanded terminal node, or a leaf that an
+    earlier descent of this step expanded (``repeat[b, k]``: its value is the one that leaf gets). Fills
+    ``leaf / evaluate / repeat [B, K]`` and rows ``b * K + k`` of ``obs`` / ``masks``; ``pending bool[B, N]``
+    marks the leaves expanded in this step (the caller clears it after evaluation). ``False``: a tree is full.
+    """
+    c32 = np.float32(c_puct)
+    capacity = node_visits.shape[1]
+    for b in range(leaf.shape[0]):
+        for k in range(leaves):
+            row = b * leaves + k
+            evaluate[b, k] = False
+            repeat[b, k] = False
+            n = 0
+            while True:
+                a = _puct_action_virtual(children_prior[b, n], children_visits[b, n], children_values[b, n],
+                                         legal[b, n], node_visits[b, n], c32, virtual[b, n], node_virtual[b, n])
+                virtual[b, n, a] += 1
+                node_virtual[b, n] += 1
+                child = children_index[b, n, a]
+                if child < 0:
+                    new = num_nodes[b]
+                    if new >= capacity:
+                        return False
+                    num_nodes[b] = new + 1
+                    player, done, reward = array_step(kind, states[b, n], a, states[b, new], obs[row], masks[row])
+                    parents[b, new] = n
+                    action_from_parent[b, new] = a
+                    to_play[b, new] = player
+                    terminal[b, new] = done
+                    legal[b, new] = masks[row]
+                    depth[b, new] = depth[b, n] + 1
+                    children_index[b, n, a] = new
+                    children_rewards[b, n, a] = reward
+                    leaf[b, k] = new
+                    evaluate[b, k] = not done
+                    pending[b, new] = not done
+                    break
+                if terminal[b, child]:
+                    leaf[b, k] = child
+                    break
+                if pending[b, child]:
+                    leaf[b, k] = child
+                    repeat[b, k] = True
+                    break
+                n = child
+        virtual[b] = 0
+        node_virtual[b] = 0
+    return True
