@@ -24,7 +24,7 @@ import numpy as np
 
 from zeroforge.selfplay.episode import SelfPlayEpisode, returns_to_go
 
-__all__ = ["PolicyValueArrays", "TrainingDataExtractor", "TrainingExample"]
+__all__ = ["PolicyValueArrays", "TrainingDataExtractor", "TrainingExample", "value_targets"]
 
 KINDS = ("policy", "value", "reasoning", "negative")
 
@@ -68,6 +68,21 @@ class PolicyValueArrays:
         return np.asarray(self.policies.sum(axis=1) > 0)
 
 
+def value_targets(rewards: Sequence[float], players: Sequence[int], outcome: str, num_players: int,
+                  discount: float) -> np.ndarray:
+    """Value targets ``float32[T]`` of one episode: the return from step ``t`` for the player who moved there
+    (``returns_to_go`` of ``rewards[t]``, what ``players[t]`` received for move ``t``).
+
+    A single-agent episode cut off unfinished (``outcome == "timeout"``: the generator's move limit) counts
+    as a failure: its last move is charged the failure reward ``-1``, as a task's own step budget would.
+    """
+    charged = [float(r) for r in rewards]
+    moved = [int(p) for p in players]
+    if outcome == "timeout" and charged and set(moved) == {0} and num_players == 1:
+        charged[-1] = -1.0
+    return returns_to_go(charged, moved, discount)
+
+
 class TrainingDataExtractor:
     """Turns episodes into training examples; ``discount`` is the return's discount (1 for games)."""
 
@@ -77,16 +92,9 @@ class TrainingDataExtractor:
         self.discount = discount
 
     def values(self, episode: SelfPlayEpisode) -> np.ndarray:
-        """Value targets ``float32[T]``: the return from step ``t`` for the player who moved there.
-
-        A single-agent episode cut off unfinished (``timeout``: the generator's move limit) counts as a
-        failure: its last move is charged the failure reward ``-1``, as a task's own step budget would.
-        """
-        rewards = list(episode.rewards)
-        players = [a.player for a in episode.actions]
-        if episode.outcome == "timeout" and rewards and set(players) == {0} and len(episode.initial_state.rewards) == 1:
-            rewards[-1] = -1.0
-        return returns_to_go(rewards, players, self.discount)
+        """Value targets ``float32[T]`` of ``episode`` (``value_targets``)."""
+        return value_targets(episode.rewards, [a.player for a in episode.actions], episode.outcome,
+                             len(episode.initial_state.rewards), self.discount)
 
     def policy_value_arrays(self, episodes: Sequence[SelfPlayEpisode]) -> PolicyValueArrays:
         """All searched positions of all episodes as arrays (what the learner consumes); the policy row of a
