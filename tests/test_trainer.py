@@ -243,3 +243,16 @@ def test_every_task_trains_one_tiny_iteration(task_name: str, tmp_path: Path) ->
     agent = zeroforge.load_agent(tmp_path)
     state = agent.task.initial_state(seed=123)
     assert state.legal_action_mask[agent.select_action(state)]
+
+
+def test_episodes_are_saved_as_parquet_and_the_cache_reports_its_hit_rate(tmp_path: Path) -> None:
+    from zeroforge.data.episodes import EpisodeBuffer
+
+    SelfPlayTrainer(tiny_config("iterations=1", "selfplay.eval_cache_size=10000"), tmp_path).run()
+    saved = EpisodeBuffer.load_parquet(tmp_path / "episodes" / "iter_000000.parquet", max_bytes=1 << 30)
+    assert len(saved) == 16
+    assert all(len(saved.traces(i)) >= 5 for i in range(16))  # a tic-tac-toe game has at least 5 moves
+    m = metrics_of(tmp_path)[0]
+    assert 0.0 < m["eval_cache_hit_rate"] < 1.0  # openings repeat across the 16 games
+    SelfPlayTrainer(tiny_config("iterations=1", "selfplay.save_episodes=false"), tmp_path / "off").run()
+    assert not (tmp_path / "off" / "episodes").exists()

@@ -218,14 +218,27 @@ class NetConfig:
 
 @dataclass(frozen=True)
 class SelfPlayConfig:
-    """Self-play: episodes per iteration, advanced ``parallel_batch_size`` at a time in lockstep."""
+    """Self-play: episodes per iteration, advanced ``parallel_batch_size`` at a time in lockstep.
+
+    ``eval_cache_size`` > 0 puts an LRU cache of that many net evaluations in front of the net (hit rate in
+    the metrics as ``eval_cache_hit_rate``); ``inference_dtype`` (``float32``, ``bfloat16``, ``float16``) is
+    the autocast type of self-play inference; ``save_episodes`` writes each iteration's episodes with their
+    search traces to ``episodes/iter_NNNNNN.parquet`` in the run directory.
+    """
 
     games_per_iteration: int = 256
     parallel_batch_size: int = 256
+    eval_cache_size: int = 0
+    inference_dtype: str = "float32"
+    save_episodes: bool = True
 
     def __post_init__(self) -> None:
         _at_least(self, "games_per_iteration", 1)
         _at_least(self, "parallel_batch_size", 1)
+        _at_least(self, "eval_cache_size", 0)
+        _require(self, "inference_dtype", self.inference_dtype in ("bfloat16", "float16", "float32"),
+                 "one of ['bfloat16', 'float16', 'float32']")
+        _require(self, "save_episodes", isinstance(self.save_episodes, bool), "true or false")
 
 
 @dataclass(frozen=True)

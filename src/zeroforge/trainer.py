@@ -42,10 +42,11 @@ from zeroforge.checkpoint import (
 )
 from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, config_to_dict, save_config
 from zeroforge.data.buffer import ReplayBuffer
+from zeroforge.data.episodes import EpisodeBuffer
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
 from zeroforge.nets import build_net
 from zeroforge.report import plot_learning_curve
-from zeroforge.search.evaluator import NetworkEvaluator, RolloutEvaluator
+from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator, RolloutEvaluator, TokenEvaluator
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks.base import Task, make_task
@@ -58,6 +59,7 @@ __all__ = ["SelfPlayTrainer"]
 ProgressFn = Callable[[str, int, int], None]
 METRICS_FILE = "metrics.jsonl"
 PLOT_FILE = "learning_curve.png"
+EPISODES_DIR = "episodes"
 
 
 class SelfPlayTrainer:
@@ -107,6 +109,7 @@ class SelfPlayTrainer:
         self.elo_games: list[GameRecord] = []
         self.history: list[dict[str, Any]] = []
         self._last_evaluator: NetworkEvaluator | None = None
+        self._cache: CachingEvaluator | None = None
         self._prepare_run_dir(resume)
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -154,6 +157,8 @@ class SelfPlayTrainer:
         threshold = self.ranked.threshold if self.ranked is not None else None
         episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=training_seed(i, 0))
         t_selfplay = time.perf_counter() - t0
+        if cfg.selfplay.save_episodes:
+            self._save_episodes(i, episodes)
         progression = self._progression(episodes, level, threshold)
         data = self.extractor.policy_value_arrays(episodes)
         self.buffer.add(data)
@@ -202,7 +207,11 @@ class SelfPlayTrainer:
         """Self-play ``num_games`` episodes from seeds ``first_seed ...`` with the best net, at the curriculum's
         level (and review levels) and with ranked rewards when those are configured."""
         cfg = self.config
-        evaluator = NetworkEvaluator(self.best_net, self.device)
+        net_evaluator = NetworkEvaluator(self.best_net, self.device, dtype=cfg.selfplay.inference_dtype)
+        evaluator: TokenEvaluator = net_evaluator
+        if cfg.selfplay.eval_cache_size > 0:
+            evaluator = CachingEvaluator(net_evaluator, cfg.selfplay.eval_cache_size)
+        self._cache = evaluator if isinstance(evaluator, CachingEvaluator) else None
         task = self.task
         if self.ranked is not None and self.ranked.threshold is not None:
             task = RankedRewardTask(self.task, self.ranked.threshold)
@@ -214,7 +223,7 @@ class SelfPlayTrainer:
             self._progress("self-play", done[0], num_games)
 
         self._progress("self-play", 0, num_games)
-        self._last_evaluator = evaluator
+        self._last_evaluator = net_evaluator
         return generator.generate(range(first_seed, first_seed + num_games), self.rng, on_episode=tick,
                                   difficulties=self._levels(num_games))
 
@@ -268,6 +277,8 @@ class SelfPlayTrainer:
             "net_positions": self._last_evaluator.positions if self._last_evaluator else 0,
             "net_time_share": (self._last_evaluator.seconds / max(seconds, 1e-9)) if self._last_evaluator else 0.0,
         }
+        if self._cache is not None:
+            out["eval_cache_hit_rate"] = self._cache.hit_rate
         if self.task.num_players == 2:
             winners = [e.metadata.get("winner") for e in episodes]
             out["selfplay_first_player_wins"] = sum(w == 0 for w in winners) / n
@@ -405,6 +416,14 @@ class SelfPlayTrainer:
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
         os.replace(tmp, path)
+
+    def _save_episodes(self, i: int, episodes: list[SelfPlayEpisode]) -> None:
+        """Iteration ``i``'s episodes with their traces as Parquet (atomic; a redone iteration replaces its file)."""
+        buffer = EpisodeBuffer(max_bytes=1 << 62)
+        buffer.add_episodes(episodes, self.task.vocab_size)
+        folder = self.run_dir / EPISODES_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        buffer.save_parquet(folder / f"iter_{i:06d}.parquet")
 
     def _save(self, i: int) -> None:
         opt_tensors, opt_meta = optimizer_to_checkpoint(self.learner.optimizer)
