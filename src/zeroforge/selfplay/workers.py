@@ -1,0 +1,926 @@
+"""Parallel self-play: worker processes that each advance many episodes in lockstep (DESIGN §3).
+
+``SelfPlayWorkerPool`` owns ``num_workers`` processes. ``generate(seeds)`` cuts the seeds into chunks of
+``chunk_size`` consecutive seeds; whenever a worker is idle it is handed the next chunk, so faster workers
+take more (while plenty are left, a busy worker also has its next chunk queued, so that it never waits for the
+pool between chunks). A worker plays its chunk with ``SelfPlayEpisodeGenerator`` (``parallel_batch_size`` episodes in
+lockstep) and the RNG ``chunk_rng(seed, key, chunk_index)``, and sends the episodes back pickled.
+
+Determinism. The episodes of a chunk depend only on the weights, the chunk's seeds and difficulties and
+``(seed, key, chunk_index)``: not on which worker played it, on how many workers there are, or on whether it
+is a replay after a crash. Each worker runs torch on one thread, so the forward passes of a chunk are the same
+computation wherever it runs.
+
+Weights. ``update_weights(state_dict)`` (or ``generate(..., weights=...)``) stores a numpy copy under a new
+version number; every chunk carries the version it must be played with, and a worker (or the inference
+server) is sent the weights before its first chunk of a newer version; a mismatch is an error, never a
+silently stale game.
+
+Fault tolerance. A worker process that dies (killed, segfault, out of memory) is detected through its
+process sentinel or the end of its pipe; the chunk it was playing goes back to the front of the queue and a
+new process takes its slot. Chunks are replayed from scratch with their own RNG, so the result holds exactly
+one episode per seed, identical to a run without the crash. A chunk that kills ``max_restarts + 1`` workers
+raises ``WorkerError``; so does a Python exception inside a worker (replaying it would fail again).
+
+Inference. ``inference="local"``: every worker runs its own copy of the net. ``inference="server"``: one
+``InferenceServer`` process owns the net (on a GPU machine, the only process that touches the GPU); the
+workers' ``RemoteEvaluator`` sends each batch of leaf observations through a private pipe, and the server
+concatenates the requests of all workers that arrive within ``server_window_s`` into one forward pass. The
+server answers logits and values and the worker applies the legal-move softmax, exactly as
+``NetworkEvaluator`` does. If the server dies it is restarted, and every worker with it.
+
+Processes start with ``forkserver`` where available (torch and ``fork`` do not mix): the fork server imports
+torch and zeroforge once (1.5-2.5 s), after which a worker process starts in 20-30 ms; its first chunk then
+loads the search's numba kernels from the on-disk cache (0.5-0.8 s more, once per process). Transport is one
+``multiprocessing`` pipe per process pair, never a queue shared by several writers: a writer killed while
+holding a shared queue's lock would hang all the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+import numpy as np
+import torch
+
+from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.nets import build_net
+from zeroforge.search.evaluator import Evaluator, NetworkEvaluator, TokenEvaluator, masked_softmax
+from zeroforge.selfplay.episode import SelfPlayEpisode
+from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.tasks import make_task
+from zeroforge.tasks.base import Task
+from zeroforge.tasks.ranked import RankedRewardTask
+
+__all__ = [
+    "INFERENCE_MODES",
+    "InferenceServer",
+    "PoolStats",
+    "RemoteEvaluator",
+    "SelfPlayWorkerPool",
+    "WorkerError",
+    "WorkerSpec",
+    "chunk_rng",
+    "weights_to_numpy",
+]
+
+INFERENCE_MODES = ("local", "server")
+
+#: exit status of a worker that lost its inference server (the pool restarts the server, then the worker)
+_EXIT_SERVER_LOST = 75
+#: exit status of a worker killed by the ``fault_injection`` test hook
+_EXIT_INJECTED = 70
+_JOIN_TIMEOUT_S = 5.0
+
+
+class WorkerError(RuntimeError):
+    """A self-play worker failed in a way a restart would not fix; ``remote_traceback`` is the worker's."""
+
+    def __init__(self, message: str, remote_traceback: str = "") -> None:
+        super().__init__(message)
+        self.remote_traceback = remote_traceback
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker process needs to rebuild its task, net and episode generator (picklable).
+
+    The task is ``make_task(task_name, **task_params)`` and the net ``build_net(net, task)``; the weights
+    travel separately (``SelfPlayWorkerPool.update_weights``).
+    """
+
+    task_name: str
+    net: NetConfig
+    mcts: MCTSConfig
+    task_params: Mapping[str, Any] = field(default_factory=dict)
+    parallel_batch_size: int = 64
+    max_moves: int | None = None
+    add_noise: bool = True
+
+    def __post_init__(self) -> None:
+        if self.parallel_batch_size < 1:
+            raise ValueError(f"parallel_batch_size must be >= 1, got {self.parallel_batch_size}")
+
+    def build_task(self) -> Task:
+        return make_task(self.task_name, **dict(self.task_params))
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """What one ``generate`` call cost.
+
+    ``worker_seconds`` sums the chunks' wall times inside the workers, ``worker_cpu_seconds`` the CPU time
+    the workers spent on them (less than ``worker_seconds`` when other processes share the cores);
+    ``net_*`` count the evaluator calls made by the workers (in server mode ``net_seconds`` includes the
+    round trips to the server);
+    ``server_*`` count the server's forward passes, the worker requests they merged and the positions
+    evaluated (zero in local mode); ``restarts`` counts worker and server processes replaced.
+    """
+
+    episodes: int
+    chunks: int
+    wall_seconds: float
+    worker_seconds: float
+    worker_cpu_seconds: float
+    net_calls: int
+    net_positions: int
+    net_seconds: float
+    restarts: int
+    server_batches: int = 0
+    server_requests: int = 0
+    server_positions: int = 0
+
+
+def chunk_rng(seed: int, key: int, index: int) -> np.random.Generator:
+    """The RNG of chunk ``index`` of a ``generate(..., key=key)`` call of a pool created with ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, key, index]))
+
+
+def weights_to_numpy(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A picklable copy of a torch ``state_dict``: every tensor as a CPU numpy array (bfloat16 as float32)."""
+    out: dict[str, np.ndarray] = {}
+    for name, value in state_dict.items():
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu()
+            if tensor.dtype == torch.bfloat16:
+                tensor = tensor.float()
+            out[name] = tensor.numpy().copy()
+        else:
+            out[name] = np.array(value)
+    return out
+
+
+def _load_weights(net: torch.nn.Module, arrays: Mapping[str, np.ndarray]) -> None:
+    net.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in arrays.items()})
+
+
+# -- messages --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """``seeds`` (and their ``difficulties``) to play with the weights of ``version``; ``call`` numbers the
+    ``generate`` call so that a late answer from an aborted call is recognised and dropped."""
+
+    call: int
+    index: int
+    seeds: tuple[int, ...]
+    difficulties: tuple[int, ...] | None
+    seed: int
+    key: int
+    version: int
+    ranked_threshold: float | None
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    call: int
+    index: int
+    episodes: tuple[SelfPlayEpisode, ...]
+    wall_seconds: float
+    cpu_seconds: float
+    net_calls: int
+    net_positions: int
+    net_seconds: float
+
+
+# -- the inference server ---------------------------------------------------------------------------------
+
+
+class RemoteEvaluator(TokenEvaluator):
+    """The ``Evaluator`` protocol over a pipe to an ``InferenceServer``.
+
+    ``evaluate(observations int64[B, L], masks bool[B, A])`` sends the observations (tagged with the weights
+    ``version`` the caller expects) and receives ``logits float32[B, A]`` and ``values float32[B]``; the
+    legal-move softmax and the clipping are done here, as in ``NetworkEvaluator``. A lost server raises
+    ``ConnectionError``. ``calls``, ``positions`` and ``seconds`` count as in ``NetworkEvaluator``.
+    """
+
+    def __init__(self, conn: Connection, version: int = 0) -> None:
+        self.conn = conn
+        self.version = version
+        self.calls = 0
+        self.positions = 0
+        self.seconds = 0.0
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start = time.perf_counter()
+        self.calls += 1
+        self.positions += len(observations)
+        try:
+            self.conn.send(("eval", self.version, np.ascontiguousarray(observations, dtype=np.int64)))
+            reply = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise ConnectionError(f"lost the inference server: {type(exc).__name__}") from exc
+        if reply[0] != "ok":
+            raise RuntimeError(f"inference server: {reply[1]}")
+        logits, values = reply[1], reply[2]
+        out = masked_softmax(logits, masks), np.clip(values, -1.0, 1.0).astype(np.float32)
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+@dataclass(frozen=True)
+class _ServerSpec:
+    task_name: str
+    task_params: Mapping[str, Any]
+    net: NetConfig
+    device: str
+    window_s: float
+    torch_threads: int
+
+
+def _forward(net: torch.nn.Module, device: torch.device, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``tokens int64[B, L] -> (logits float32[B, A], values float32[B])`` (raw: no softmax, no clipping)."""
+    with torch.inference_mode():
+        logits, values = net(torch.from_numpy(obs).to(device))
+        return logits.float().cpu().numpy(), values.float().cpu().numpy().reshape(-1)
+
+
+class _ServerLoop:
+    """The server process: control messages from the pool, evaluation requests from the workers."""
+
+    def __init__(self, control: Connection, spec: _ServerSpec) -> None:
+        self.control = control
+        self.spec = spec
+        self.device = torch.device(spec.device)
+        task = make_task(spec.task_name, **dict(spec.task_params))
+        self.net = build_net(spec.net, task).to(self.device).eval()
+        self.version = -1
+        self.clients: dict[int, Connection] = {}  # client id -> its pipe
+        self.stats = {"batches": 0, "requests": 0, "positions": 0, "seconds": 0.0}
+
+    def run(self) -> None:
+        self.control.send(("ready", os.getpid()))
+        while True:
+            ready = wait([self.control, *self.clients.values()])
+            if self.control in ready:
+                if not self._control_message():
+                    return
+                continue
+            self._serve(ready)
+
+    def _control_message(self) -> bool:
+        """Handle one message from the pool; ``False`` means stop."""
+        try:
+            msg = self.control.recv()
+        except (EOFError, OSError):
+            return False
+        if msg[0] == "stop":
+            return False
+        if msg[0] == "weights":
+            _load_weights(self.net, msg[2])
+            self.net.eval()
+            self.version = msg[1]
+            self.control.send(("ack", self.version))
+        elif msg[0] == "connect":
+            self._drop(msg[1])
+            self.clients[msg[1]] = msg[2]
+        elif msg[0] == "stats":
+            self.control.send(("stats", dict(self.stats)))
+        return True
+
+    def _drop(self, cid: int) -> None:
+        conn = self.clients.pop(cid, None)
+        if conn is not None:
+            conn.close()
+
+    def _serve(self, ready: Sequence[Any]) -> None:
+        """Gather the ready requests and those arriving within the window, answer them with one forward pass."""
+        by_conn = {id(c): cid for cid, c in self.clients.items()}
+        batch: list[tuple[int, int, np.ndarray]] = []  # (client id, version, observations)
+        waiting = set(self.clients)
+        deadline = time.perf_counter() + self.spec.window_s
+        while True:
+            for conn in ready:
+                cid = by_conn[id(conn)]
+                waiting.discard(cid)
+                try:
+                    msg = conn.recv()
+                except (EOFError, OSError):
+                    self._drop(cid)
+                    continue
+                batch.append((cid, msg[1], msg[2]))
+            left = deadline - time.perf_counter()
+            if not waiting or left <= 0:
+                break
+            ready = wait([self.clients[c] for c in waiting if c in self.clients], timeout=left)
+            if not ready:
+                break
+        good = [r for r in batch if r[1] == self.version]
+        for cid, v, _ in batch:
+            if v != self.version:
+                self._reply(cid, ("error", f"request for weights version {v}, server holds {self.version}"))
+        if not good:
+            return
+        start = time.perf_counter()
+        logits, values = _forward(self.net, self.device, np.concatenate([r[2] for r in good]))
+        self.stats["seconds"] += time.perf_counter() - start
+        self.stats["batches"] += 1
+        self.stats["requests"] += len(good)
+        self.stats["positions"] += len(logits)
+        offset = 0
+        for cid, _, obs in good:
+            n = len(obs)
+            self._reply(cid, ("ok", logits[offset:offset + n], values[offset:offset + n]))
+            offset += n
+
+    def _reply(self, cid: int, msg: tuple[Any, ...]) -> None:
+        conn = self.clients.get(cid)
+        if conn is None:
+            return
+        try:
+            conn.send(msg)
+        except OSError:  # the worker died while waiting
+            self._drop(cid)
+
+
+def _server_main(control: Connection, spec: _ServerSpec) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    torch.set_num_threads(spec.torch_threads)
+    torch.set_flush_denormal(True)
+    _ServerLoop(control, spec).run()
+
+
+class InferenceServer:
+    """Parent-side handle of a process that owns the net and answers ``RemoteEvaluator`` requests.
+
+    Requests from all connected clients that arrive within ``window_s`` of the first one are concatenated
+    into one forward pass (the server stops waiting early once every client has a request in). ``connect``
+    returns the client end of a new private pipe; ``set_weights`` loads a version and waits for the server's
+    acknowledgement. Used by ``SelfPlayWorkerPool(inference="server")``.
+    """
+
+    def __init__(self, ctx: Any, task_name: str, task_params: Mapping[str, Any], net: NetConfig,
+                 device: str = "cpu", window_s: float = 0.002, torch_threads: int = 1) -> None:
+        if window_s < 0:
+            raise ValueError(f"window_s must be >= 0, got {window_s}")
+        self._ctx = ctx
+        self._spec = _ServerSpec(task_name, dict(task_params), net, str(device), float(window_s), torch_threads)
+        self.version = -1
+        self._control, child = ctx.Pipe()
+        self.process: BaseProcess = ctx.Process(target=_server_main, args=(child, self._spec), daemon=True,
+                                                name="zeroforge-inference-server")
+        self.process.start()
+        child.close()
+        msg = self._request(None)
+        if msg[0] != "ready":
+            raise WorkerError(f"inference server failed to start: {msg}")
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def sentinel(self) -> int:
+        return self.process.sentinel
+
+    def is_alive(self) -> bool:
+        return self.process.is_alive()
+
+    def _request(self, msg: tuple[Any, ...] | None) -> tuple[Any, ...]:
+        try:
+            if msg is not None:
+                self._control.send(msg)
+            reply: tuple[Any, ...] = self._control.recv()
+        except (EOFError, OSError) as exc:
+            raise ConnectionError(f"the inference server (pid {self.pid}) died") from exc
+        return reply
+
+    def set_weights(self, version: int, arrays: Mapping[str, np.ndarray]) -> None:
+        """Load weights ``version``; returns once the server holds them."""
+        reply = self._request(("weights", version, dict(arrays)))
+        if reply != ("ack", version):
+            raise WorkerError(f"inference server answered {reply[0]!r} to weights version {version}")
+        self.version = version
+
+    def connect(self, client_id: int) -> Connection:
+        """A new client pipe (``client_id`` unique per client process); the caller passes it to the client."""
+        mine, theirs = self._ctx.Pipe()
+        try:
+            self._control.send(("connect", client_id, theirs))
+        except OSError as exc:
+            mine.close()
+            raise ConnectionError(f"the inference server (pid {self.pid}) died") from exc
+        finally:
+            theirs.close()
+        return mine
+
+    def stats(self) -> dict[str, float]:
+        """Counters since start: ``batches`` (forward passes), ``requests``, ``positions``, ``seconds``."""
+        reply = self._request(("stats",))
+        return dict(reply[1])
+
+    def close(self) -> None:
+        """Stop the server process (terminated if it does not stop by itself)."""
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self._control.send(("stop",))
+        _reap(self.process)
+        self._control.close()
+
+
+# -- the workers ----------------------------------------------------------------------------------------
+
+
+class _Outbox:
+    """Sends a worker's messages from a thread, so that the worker starts its next chunk while the pool reads
+    the last one's episodes (a chunk's result is far larger than a socket buffer: a plain ``send`` would block
+    until the pool has read it all). Messages leave in the order they were put."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="zeroforge-outbox", daemon=True)
+        self.thread.start()
+
+    def put(self, msg: tuple[Any, ...]) -> None:
+        self.queue.put(msg)
+
+    def close(self) -> None:
+        """Send what is queued, then stop the thread."""
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        while (msg := self.queue.get()) is not None:
+            try:
+                data = ForkingPickler.dumps(msg)
+            except Exception:  # an episode that does not pickle: report it instead of the result
+                data = ForkingPickler.dumps(("error", msg[1].call, msg[1].index, traceback.format_exc()))
+            try:
+                self.conn.send_bytes(data)
+            except OSError:  # the pool is gone
+                return
+
+
+def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, server: Connection | None,
+                 die_after_first_episode: bool) -> None:
+    """A worker process: rebuild task and net, then play the chunks the pool sends until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    torch.set_num_threads(1)
+    try:
+        task = spec.build_task()
+        net: torch.nn.Module | None = None
+        evaluator: NetworkEvaluator | RemoteEvaluator
+        if server is None:
+            net = build_net(spec.net, task).to(device).eval()
+            evaluator = NetworkEvaluator(net, device)
+        else:
+            evaluator = RemoteEvaluator(server)
+    except Exception:
+        conn.send(("error", -1, -1, traceback.format_exc()))
+        return
+    outbox = _Outbox(conn)
+    outbox.put(("ready", os.getpid()))
+    version = -1
+
+    def maybe_die(_: SelfPlayEpisode) -> None:
+        if die_after_first_episode:
+            os._exit(_EXIT_INJECTED)
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # the pool is gone
+            return
+        if msg[0] == "stop":
+            outbox.close()
+            return
+        if msg[0] == "weights":
+            if net is not None:
+                _load_weights(net, msg[2])
+                net.eval()
+            version = msg[1]
+            continue
+        chunk: _Chunk = msg[1]
+        if isinstance(evaluator, RemoteEvaluator):
+            evaluator.version = version = chunk.version
+        try:
+            if chunk.version != version:
+                raise RuntimeError(f"chunk {chunk.index} needs weights version {chunk.version}, worker holds "
+                                   f"{version}")
+            result = _play_chunk(task, evaluator, spec, chunk, maybe_die)
+        except ConnectionError:
+            os._exit(_EXIT_SERVER_LOST)
+        except Exception:
+            outbox.put(("error", chunk.call, chunk.index, traceback.format_exc()))
+            continue
+        outbox.put(("done", result))
+
+
+def _play_chunk(task: Task, evaluator: NetworkEvaluator | RemoteEvaluator, spec: WorkerSpec, chunk: _Chunk,
+                on_episode: Callable[[SelfPlayEpisode], None]) -> _ChunkResult:
+    play_task = task if chunk.ranked_threshold is None else RankedRewardTask(task, chunk.ranked_threshold)
+    ev: Evaluator = evaluator
+    generator = SelfPlayEpisodeGenerator(play_task, ev, spec.mcts, spec.parallel_batch_size, spec.max_moves,
+                                         spec.add_noise)
+    calls, positions, seconds = evaluator.calls, evaluator.positions, evaluator.seconds
+    start, cpu = time.perf_counter(), time.process_time()
+    rng = chunk_rng(chunk.seed, chunk.key, chunk.index)
+    episodes = generator.generate(chunk.seeds, rng, on_episode=on_episode, difficulties=chunk.difficulties)
+    return _ChunkResult(chunk.call, chunk.index, tuple(episodes), time.perf_counter() - start,
+                        time.process_time() - cpu, evaluator.calls - calls, evaluator.positions - positions,
+                        evaluator.seconds - seconds)
+
+
+def _reap(process: BaseProcess) -> None:
+    process.join(_JOIN_TIMEOUT_S)
+    if process.is_alive():
+        process.terminate()
+        process.join(_JOIN_TIMEOUT_S)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
+@dataclass
+class _Slot:
+    """One worker slot: its current process and pipe, the weights version it holds, its chunk in flight."""
+
+    index: int
+    incarnation: int
+    process: BaseProcess
+    conn: Connection
+    version: int = -1
+    in_flight: list[_Chunk] = field(default_factory=list)  # the chunk being played first, then one queued
+    ready: bool = False
+
+
+@dataclass
+class _Call:
+    """The state of one ``generate`` call."""
+
+    number: int
+    pending: deque[_Chunk]
+    results: dict[int, _ChunkResult] = field(default_factory=dict)
+    attempts: dict[int, int] = field(default_factory=dict)
+    restarts: int = 0
+    startup_failures: int = 0  # since a worker last started successfully
+    server_restarts: int = 0  # since the last chunk finished
+
+
+ChunkCallback = Callable[[Sequence[SelfPlayEpisode]], None]
+
+
+class SelfPlayWorkerPool:
+    """``num_workers`` self-play processes fed from one queue of chunks (see the module docstring).
+
+    ``weights``: the net's ``state_dict`` (tensors or numpy arrays) for ``spec.net``. ``chunk_size``:
+    seeds per chunk (default ``spec.parallel_batch_size``). ``seed``: base of the chunk RNGs.
+    ``inference``: ``"local"`` or ``"server"``; ``device`` is where the net runs (the server's in server mode).
+    ``server_window_s``: how long the server waits to merge requests. ``max_restarts``: crashes tolerated
+    per chunk. ``start_method``: ``multiprocessing`` start method (default ``forkserver``, else ``spawn``).
+    ``fault_injection``: testing hook, the worker slots whose first process dies (``os._exit``) right after
+    its first finished episode.
+
+    Use as a context manager, or call ``close()``: it stops every process the pool started.
+    """
+
+    def __init__(self, spec: WorkerSpec, weights: Mapping[str, Any], num_workers: int = 2, *,
+                 chunk_size: int | None = None, seed: int = 0, inference: str = "local", device: str = "cpu",
+                 server_window_s: float = 0.002, max_restarts: int = 3, start_method: str | None = None,
+                 fault_injection: Sequence[int] = ()) -> None:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
+            raise ValueError(f"num_workers must be an integer >= 1, got {num_workers!r}")
+        if inference not in INFERENCE_MODES:
+            raise ValueError(f"inference must be one of {INFERENCE_MODES}, got {inference!r}")
+        chunk_size = spec.parallel_batch_size if chunk_size is None else chunk_size
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        if max_restarts < 0:
+            raise ValueError(f"max_restarts must be >= 0, got {max_restarts}")
+        if server_window_s < 0:
+            raise ValueError(f"server_window_s must be >= 0, got {server_window_s}")
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self.spec = spec
+        self.num_workers = num_workers
+        self.chunk_size = chunk_size
+        self.seed = seed
+        self.inference = inference
+        self.device = device
+        self.max_restarts = max_restarts
+        self.server_window_s = server_window_s
+        self._task = spec.build_task()  # the task, the net and the weights are checked in this process
+        self._template = build_net(spec.net, self._task)
+        self._arrays: dict[str, np.ndarray] = {}
+        self.version = 0
+        self.update_weights(weights)
+        self._ctx: Any = mp.get_context(start_method)
+        if start_method == "forkserver":
+            self._ctx.set_forkserver_preload(["zeroforge.selfplay.workers"])
+        self._faults = set(fault_injection)
+        self._incarnations = 0
+        self._calls = 0
+        self._closed = False
+        self.last_stats: PoolStats | None = None
+        self.server: InferenceServer | None = None
+        self._slots: list[_Slot] = []
+        start = time.perf_counter()
+        try:
+            if inference == "server":
+                self.server = self._start_server()
+            self._slots = [self._start_worker(k) for k in range(num_workers)]
+            for slot in self._slots:
+                self._await_ready(slot)
+        except BaseException:
+            self.close()
+            raise
+        #: seconds from creating the pool to every worker holding its task and net
+        self.startup_seconds = time.perf_counter() - start
+
+    # -- public API --------------------------------------------------------------------------------------
+
+    def update_weights(self, state_dict: Mapping[str, Any]) -> int:
+        """Store new weights under the next version (returned); every later chunk is played with them."""
+        arrays = weights_to_numpy(state_dict)
+        try:
+            _load_weights(self._template, arrays)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"weights do not fit the net {self.spec.net}: {first}") from exc
+        self._arrays = arrays
+        self.version += 1
+        return self.version
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The pids of the current worker processes, by slot."""
+        return [s.process.pid or -1 for s in self._slots]
+
+    def generate(self, seeds: Sequence[int], difficulties: Sequence[int] | None = None, *, key: int = 0,
+                 weights: Mapping[str, Any] | None = None, ranked_threshold: float | None = None,
+                 on_chunk: ChunkCallback | None = None) -> list[SelfPlayEpisode]:
+        """One episode per seed, in the order of ``seeds``.
+
+        ``difficulties``: one level per seed (default: the task's top level). ``key`` (>= 0) selects fresh
+        RNG streams for this call (e.g. the iteration number). ``weights``: a ``state_dict`` to switch to
+        first (as ``update_weights``). ``ranked_threshold``: play ``RankedRewardTask(task, threshold)``.
+        ``on_chunk(episodes)`` is called in this process as each chunk comes back (in completion order).
+        """
+        if self._closed:
+            raise RuntimeError("this SelfPlayWorkerPool is closed")
+        if key < 0:
+            raise ValueError(f"key must be >= 0, got {key}")
+        if weights is not None:
+            self.update_weights(weights)
+        seed_list = [int(s) for s in seeds]
+        if difficulties is not None and len(difficulties) != len(seed_list):
+            raise ValueError(f"got {len(difficulties)} difficulties for {len(seed_list)} seeds")
+        levels = None if difficulties is None else tuple(self._task.check_difficulty(d) for d in difficulties)
+        if ranked_threshold is not None:
+            RankedRewardTask(self._task, ranked_threshold)  # a clear error here rather than in every worker
+        self._calls += 1
+        size = self.chunk_size
+        chunks = deque(
+            _Chunk(self._calls, i, tuple(seed_list[a:a + size]), None if levels is None else levels[a:a + size],
+                   self.seed, key, self.version, ranked_threshold)
+            for i, a in enumerate(range(0, len(seed_list), size))
+        )
+        call = _Call(self._calls, chunks)
+        server_before = self._server_stats()
+        start = time.perf_counter()
+        total = len(chunks)
+        while len(call.results) < total:
+            self._dispatch(call)
+            self._wait_and_handle(call, on_chunk)
+        wall = time.perf_counter() - start
+        server_after = self._server_stats()
+        ordered = [call.results[i] for i in range(total)]
+        episodes = [e for r in ordered for e in r.episodes]
+        self.last_stats = PoolStats(
+            episodes=len(episodes),
+            chunks=total,
+            wall_seconds=wall,
+            worker_seconds=sum(r.wall_seconds for r in ordered),
+            worker_cpu_seconds=sum(r.cpu_seconds for r in ordered),
+            net_calls=sum(r.net_calls for r in ordered),
+            net_positions=sum(r.net_positions for r in ordered),
+            net_seconds=sum(r.net_seconds for r in ordered),
+            restarts=call.restarts,
+            server_batches=int(server_after.get("batches", 0) - server_before.get("batches", 0)),
+            server_requests=int(server_after.get("requests", 0) - server_before.get("requests", 0)),
+            server_positions=int(server_after.get("positions", 0) - server_before.get("positions", 0)),
+        )
+        return episodes
+
+    def close(self) -> None:
+        """Stop all worker processes and the server; the pool cannot be used afterwards."""
+        self._closed = True
+        for slot in self._slots:
+            if slot.process.is_alive():
+                with contextlib.suppress(OSError):
+                    slot.conn.send(("stop",))
+        for slot in self._slots:
+            _reap(slot.process)
+            slot.conn.close()
+        self._slots = []
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    def __enter__(self) -> SelfPlayWorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- processes -------------------------------------------------------------------------------------
+
+    def _start_server(self) -> InferenceServer:
+        server = InferenceServer(self._ctx, self.spec.task_name, self.spec.task_params, self.spec.net,
+                                 self.device, self.server_window_s)
+        server.set_weights(self.version, self._arrays)
+        return server
+
+    def _start_worker(self, index: int) -> _Slot:
+        self._incarnations += 1
+        incarnation = self._incarnations
+        die = index in self._faults
+        self._faults.discard(index)
+        server_conn = None if self.server is None else self.server.connect(incarnation)
+        mine, theirs = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, daemon=True, name=f"zeroforge-selfplay-{index}",
+                                    args=(index, theirs, self.spec, self.device, server_conn, die))
+        process.start()
+        theirs.close()
+        if server_conn is not None:
+            server_conn.close()
+        return _Slot(index, incarnation, process, mine)
+
+    def _await_ready(self, slot: _Slot) -> None:
+        try:
+            msg = slot.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerError(f"self-play worker {slot.index} died while starting "
+                              f"(exit code {slot.process.exitcode})") from exc
+        if msg[0] != "ready":
+            raise WorkerError(f"self-play worker {slot.index} failed to start: {_last_line(msg[3])}", msg[3])
+        slot.ready = True
+
+    def _replace_worker(self, slot: _Slot, call: _Call) -> None:
+        """Reap ``slot``'s process, requeue its chunks and start a new process in its place."""
+        exitcode = self._stop_and_requeue(slot, call, blame=True)
+        call.restarts += 1
+        if not slot.ready:
+            call.startup_failures += 1
+            if call.startup_failures > self.max_restarts:
+                raise WorkerError(f"self-play workers died {call.startup_failures} times in a row while starting "
+                                  f"(last exit code {exitcode}); giving up")
+        if self.server is not None and not self.server.is_alive():
+            self._replace_server(call)
+            return
+        self._slots[slot.index] = self._start_worker(slot.index)
+
+    def _replace_server(self, call: _Call) -> None:
+        """Restart a dead server, then every worker (their pipes went with it)."""
+        assert self.server is not None
+        self.server.close()
+        self.server = None
+        call.restarts += 1
+        call.server_restarts += 1
+        if call.server_restarts > self.max_restarts:
+            raise WorkerError(f"the inference server died {call.server_restarts} times without a chunk finishing in "
+                              f"between; giving up")
+        self.server = self._start_server()
+        for slot in list(self._slots):
+            self._stop_and_requeue(slot, call, blame=False)
+            self._slots[slot.index] = self._start_worker(slot.index)
+
+    def _stop_and_requeue(self, slot: _Slot, call: _Call, blame: bool) -> int | None:
+        """Kill and reap ``slot``'s process; put its unfinished chunks of this call back at the front of the
+        queue, in order. With ``blame`` the chunk it was playing counts an attempt (``max_restarts``).
+        Returns the process's exit code."""
+        if slot.process.is_alive():
+            slot.process.kill()
+        slot.process.join()
+        slot.conn.close()
+        exitcode = slot.process.exitcode
+        chunks = [c for c in slot.in_flight if c.call == call.number and c.index not in call.results]
+        if blame and chunks and chunks[0] is slot.in_flight[0]:
+            playing = chunks[0]
+            tries = call.attempts.get(playing.index, 0) + 1
+            call.attempts[playing.index] = tries
+            if tries > self.max_restarts:
+                raise WorkerError(f"chunk {playing.index} (seeds {playing.seeds[0]}..{playing.seeds[-1]}) killed "
+                                  f"its worker {tries} times (last exit code {exitcode}); giving up")
+        slot.in_flight = []
+        call.pending.extendleft(reversed(chunks))
+        return exitcode
+
+    def _server_stats(self) -> dict[str, float]:
+        if self.server is None or not self.server.is_alive():
+            return {}
+        try:
+            return self.server.stats()
+        except ConnectionError:
+            return {}
+
+    # -- the dispatch loop -----------------------------------------------------------------------------
+
+    def _dispatch(self, call: _Call) -> None:
+        """Hand the next chunks to idle workers (weights first where they are behind)."""
+        if self.server is not None and self.server.version != self.version:
+            try:
+                self.server.set_weights(self.version, self._arrays)
+            except ConnectionError:
+                self._replace_server(call)
+        # every idle worker gets a chunk; while plenty are left, a busy worker gets its next one queued so that
+        # it never waits for this process between chunks (not near the end, where it would hold up the others)
+        for depth in (1, 2):
+            for slot in list(self._slots):
+                enough = len(call.pending) >= (1 if depth == 1 else self.num_workers)
+                if len(slot.in_flight) >= depth or not enough or self._slots[slot.index] is not slot:
+                    continue
+                chunk = call.pending.popleft()
+                slot.in_flight.append(chunk)
+                try:
+                    if self.server is None and slot.version != chunk.version:
+                        slot.conn.send(("weights", chunk.version, self._arrays))
+                    slot.version = chunk.version
+                    slot.conn.send(("chunk", chunk))
+                except OSError:
+                    self._replace_worker(slot, call)
+
+    def _wait_and_handle(self, call: _Call, on_chunk: ChunkCallback | None) -> None:
+        """Wait for an answer or a death; handle everything that is ready."""
+        events: dict[Any, tuple[str, _Slot | None]] = {}
+        for slot in self._slots:
+            events[slot.conn] = ("answer", slot)
+            events[slot.process.sentinel] = ("death", slot)
+        if self.server is not None:
+            events[self.server.sentinel] = ("server", None)
+        ready = wait(list(events))
+        for obj in sorted(ready, key=lambda o: events[o][0] != "answer"):  # answers before deaths
+            kind, owner = events[obj]
+            if kind == "server":
+                if self.server is not None and not self.server.is_alive():
+                    self._replace_server(call)
+                continue
+            assert owner is not None
+            slot = owner
+            if self._slots[slot.index] is not slot:  # already replaced while handling this batch of events
+                continue
+            if kind == "answer":
+                try:
+                    msg = slot.conn.recv()
+                except (EOFError, OSError):
+                    self._replace_worker(slot, call)
+                    continue
+                self._handle(slot, msg, call, on_chunk)
+            else:
+                self._drain(slot, call, on_chunk)
+                self._replace_worker(slot, call)
+
+    def _drain(self, slot: _Slot, call: _Call, on_chunk: ChunkCallback | None) -> None:
+        """Read what a dead worker managed to send in full before it died."""
+        while True:
+            try:
+                if not slot.conn.poll():
+                    return
+                msg = slot.conn.recv()
+            except (EOFError, OSError):
+                return
+            self._handle(slot, msg, call, on_chunk)
+
+    def _handle(self, slot: _Slot, msg: tuple[Any, ...], call: _Call, on_chunk: ChunkCallback | None) -> None:
+        if msg[0] == "ready":
+            slot.ready = True
+            call.startup_failures = 0
+            return
+        if msg[0] == "error":
+            slot.in_flight = [c for c in slot.in_flight if (c.call, c.index) != (msg[1], msg[2])]
+            if msg[1] not in (-1, call.number):
+                return  # an aborted call's chunk
+            where = "while starting" if msg[1] == -1 else f"on chunk {msg[2]}"
+            raise WorkerError(f"self-play worker {slot.index} failed {where}: {_last_line(msg[3])}", msg[3])
+        result: _ChunkResult = msg[1]
+        slot.in_flight = [c for c in slot.in_flight if (c.call, c.index) != (result.call, result.index)]
+        if result.call != call.number or result.index in call.results:
+            return
+        call.results[result.index] = result
+        call.server_restarts = 0
+        if on_chunk is not None:
+            on_chunk(result.episodes)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "unknown error"
