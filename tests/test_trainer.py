@@ -256,3 +256,22 @@ def test_episodes_are_saved_as_parquet_and_the_cache_reports_its_hit_rate(tmp_pa
     assert 0.0 < m["eval_cache_hit_rate"] < 1.0  # openings repeat across the 16 games
     SelfPlayTrainer(tiny_config("iterations=1", "selfplay.save_episodes=false"), tmp_path / "off").run()
     assert not (tmp_path / "off" / "episodes").exists()
+
+
+def test_self_play_in_two_worker_processes_trains_and_resumes_identically(tmp_path: Path) -> None:
+    """With workers each iteration's games depend only on its seeds (chunk streams keyed by them): a run cut
+    after one iteration and resumed matches an uninterrupted one, and no worker process is left behind."""
+    import multiprocessing
+
+    workers = ("selfplay.num_workers=2", "selfplay.chunk_size=4")
+    full = SelfPlayTrainer(tiny_config(*workers), tmp_path / "full")
+    full.run()
+    part = tmp_path / "part"
+    SelfPlayTrainer(tiny_config("iterations=1", *workers), part).run()
+    SelfPlayTrainer(tiny_config(*workers), part, resume=True).run()
+    a, b = metrics_of(tmp_path / "full"), metrics_of(part)
+    assert [m["episodes"] for m in a] == [16, 16]
+    assert a[1]["avg_episode_length"] == b[1]["avg_episode_length"]
+    assert a[1]["loss_policy"] == b[1]["loss_policy"]
+    assert a[0]["worker_restarts"] == 0
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]

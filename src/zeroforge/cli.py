@@ -41,15 +41,15 @@ def train(
                 bars[stage] = progress.add_task(stage, total=total)
             progress.update(bars[stage], completed=done, total=total)
 
-        trainer = SelfPlayTrainer(cfg, run_dir, resume=resume, on_progress=on_progress)
-        start = trainer.next_iteration
-        it_bar = progress.add_task("iterations", total=cfg.iterations, completed=start)
-        for i in range(start, cfg.iterations):
-            for stage in list(bars):
-                progress.remove_task(bars.pop(stage))
-            m = trainer.run_iteration(i)
-            progress.update(it_bar, completed=i + 1)
-            progress.console.print(_summary(m))
+        with SelfPlayTrainer(cfg, run_dir, resume=resume, on_progress=on_progress) as trainer:
+            start = trainer.next_iteration
+            it_bar = progress.add_task("iterations", total=cfg.iterations, completed=start)
+            for i in range(start, cfg.iterations):
+                for stage in list(bars):
+                    progress.remove_task(bars.pop(stage))
+                m = trainer.run_iteration(i)
+                progress.update(it_bar, completed=i + 1)
+                progress.console.print(_summary(m))
     console.print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
 
 

@@ -224,6 +224,14 @@ class SelfPlayConfig:
     the metrics as ``eval_cache_hit_rate``); ``inference_dtype`` (``float32``, ``bfloat16``, ``float16``) is
     the autocast type of self-play inference; ``save_episodes`` writes each iteration's episodes with their
     search traces to ``episodes/iter_NNNNNN.parquet`` in the run directory.
+
+    ``num_workers`` > 0 plays self-play in that many worker processes (``SelfPlayWorkerPool``), each running
+    chunks of ``chunk_size`` episodes (``0``: ``parallel_batch_size``) in lockstep with its own copy of the
+    best net (``inference: local``) or sending its leaves to one inference server process (``server``, the
+    GPU layout), which batches the requests arriving within ``server_window_ms``. A dead worker is restarted
+    (at most ``max_restarts`` times per chunk) and its chunk replayed. Each chunk has its own random stream,
+    so results do not depend on the number of workers, but they differ from the in-process path
+    (``num_workers: 0``).
     """
 
     games_per_iteration: int = 256
@@ -231,6 +239,11 @@ class SelfPlayConfig:
     eval_cache_size: int = 0
     inference_dtype: str = "float32"
     save_episodes: bool = True
+    num_workers: int = 0
+    chunk_size: int = 0
+    inference: str = "local"
+    server_window_ms: float = 2.0
+    max_restarts: int = 3
 
     def __post_init__(self) -> None:
         _at_least(self, "games_per_iteration", 1)
@@ -239,6 +252,11 @@ class SelfPlayConfig:
         _require(self, "inference_dtype", self.inference_dtype in ("bfloat16", "float16", "float32"),
                  "one of ['bfloat16', 'float16', 'float32']")
         _require(self, "save_episodes", isinstance(self.save_episodes, bool), "true or false")
+        _at_least(self, "num_workers", 0)
+        _at_least(self, "chunk_size", 0)
+        _require(self, "inference", self.inference in ("local", "server"), "one of ['local', 'server']")
+        _at_least(self, "server_window_ms", 0)
+        _at_least(self, "max_restarts", 0)
 
 
 @dataclass(frozen=True)

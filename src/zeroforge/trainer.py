@@ -17,7 +17,7 @@ import copy
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from zeroforge.report import plot_learning_curve
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator, RolloutEvaluator, TokenEvaluator
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.selfplay.workers import PoolStats, SelfPlayWorkerPool, WorkerSpec
 from zeroforge.tasks.base import Task, make_task
 from zeroforge.tasks.generators import Curriculum
 from zeroforge.tasks.ranked import RankedReward, RankedRewardTask
@@ -110,6 +111,8 @@ class SelfPlayTrainer:
         self.history: list[dict[str, Any]] = []
         self._last_evaluator: NetworkEvaluator | None = None
         self._cache: CachingEvaluator | None = None
+        self._pool: SelfPlayWorkerPool | None = None
+        self._pool_stats: PoolStats | None = None
         self._prepare_run_dir(resume)
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -146,7 +149,10 @@ class SelfPlayTrainer:
 
     def run(self) -> list[dict[str, Any]]:
         """Run the remaining iterations up to ``config.iterations``; returns their metrics."""
-        return [self.run_iteration(i) for i in range(self.next_iteration, self.config.iterations)]
+        try:
+            return [self.run_iteration(i) for i in range(self.next_iteration, self.config.iterations)]
+        finally:
+            self.close()
 
     def run_iteration(self, i: int) -> dict[str, Any]:
         if i != self.next_iteration:
@@ -207,6 +213,8 @@ class SelfPlayTrainer:
         """Self-play ``num_games`` episodes from seeds ``first_seed ...`` with the best net, at the curriculum's
         level (and review levels) and with ranked rewards when those are configured."""
         cfg = self.config
+        if cfg.selfplay.num_workers > 0:
+            return self._generate_in_workers(num_games, first_seed)
         net_evaluator = NetworkEvaluator(self.best_net, self.device, dtype=cfg.selfplay.inference_dtype)
         evaluator: TokenEvaluator = net_evaluator
         if cfg.selfplay.eval_cache_size > 0:
@@ -226,6 +234,44 @@ class SelfPlayTrainer:
         self._last_evaluator = net_evaluator
         return generator.generate(range(first_seed, first_seed + num_games), self.rng, on_episode=tick,
                                   difficulties=self._levels(num_games))
+
+    def _generate_in_workers(self, num_games: int, first_seed: int) -> list[SelfPlayEpisode]:
+        """``generate_episodes`` in the worker pool (started on first use, closed by ``close``); the seeds'
+        first one keys the chunks' random streams, so a resumed iteration replays the same games."""
+        cfg = self.config
+        if self._pool is None:
+            spec = WorkerSpec(cfg.task.name, cfg.net, cfg.mcts, dict(cfg.task.params), cfg.selfplay.parallel_batch_size)
+            self._pool = SelfPlayWorkerPool(
+                spec, self.best_net.state_dict(), cfg.selfplay.num_workers,
+                chunk_size=cfg.selfplay.chunk_size or None, seed=cfg.seed, inference=cfg.selfplay.inference,
+                device=cfg.train.device, server_window_s=cfg.selfplay.server_window_ms / 1000,
+                max_restarts=cfg.selfplay.max_restarts)
+        threshold = self.ranked.threshold if self.ranked is not None else None
+        done = [0]
+
+        def tick(chunk: Sequence[SelfPlayEpisode]) -> None:
+            done[0] += len(chunk)
+            self._progress("self-play", done[0], num_games)
+
+        self._progress("self-play", 0, num_games)
+        self._last_evaluator = None
+        episodes = self._pool.generate(range(first_seed, first_seed + num_games), self._levels(num_games),
+                                       key=first_seed, weights=self.best_net.state_dict(), ranked_threshold=threshold,
+                                       on_chunk=tick)
+        self._pool_stats = self._pool.last_stats
+        return episodes
+
+    def close(self) -> None:
+        """Stop the self-play worker processes, if any (``run`` does it on its way out)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def __enter__(self) -> SelfPlayTrainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _make_curriculum(self, cfg: ZeroforgeConfig) -> Curriculum | None:
         cur = cfg.curriculum
@@ -279,6 +325,11 @@ class SelfPlayTrainer:
         }
         if self._cache is not None:
             out["eval_cache_hit_rate"] = self._cache.hit_rate
+        if self.config.selfplay.num_workers > 0 and self._pool_stats is not None:
+            stats = self._pool_stats
+            out["net_positions"] = stats.net_positions
+            out["net_time_share"] = stats.net_seconds / max(stats.worker_seconds, 1e-9)  # of the workers' time
+            out["worker_restarts"] = stats.restarts
         if self.task.num_players == 2:
             winners = [e.metadata.get("winner") for e in episodes]
             out["selfplay_first_player_wins"] = sum(w == 0 for w in winners) / n
