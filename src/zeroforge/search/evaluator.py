@@ -25,6 +25,7 @@ __all__ = [
     "TokenEvaluator",
     "UniformEvaluator",
     "masked_softmax",
+    "priors_and_values",
     "stack_states",
 ]
 
@@ -53,6 +54,12 @@ def masked_softmax(logits: np.ndarray, masks: np.ndarray) -> np.ndarray:
     e = np.where(masks, np.exp(z - z_max), 0.0)
     total = e.sum(axis=1, keepdims=True)
     return (e / np.where(total > 0, total, 1.0)).astype(np.float32)
+
+
+def priors_and_values(logits: np.ndarray, values: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A net's raw output as an evaluator answers: legal-only softmax priors ``float32[B, A]`` and values
+    ``float32[B]`` clipped to [-1, 1]."""
+    return masked_softmax(logits, masks), np.clip(np.asarray(values).reshape(-1), -1.0, 1.0).astype(np.float32)
 
 
 class TokenEvaluator:
@@ -114,7 +121,7 @@ class NetworkEvaluator(TokenEvaluator):
             values_np = values.float().cpu().numpy().reshape(-1)
         if was_training:
             self.net.train()
-        out = masked_softmax(logits_np, masks), np.clip(values_np, -1.0, 1.0).astype(np.float32)
+        out = priors_and_values(logits_np, values_np, masks)
         self.seconds += time.perf_counter() - start
         return out
 

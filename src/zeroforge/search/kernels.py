@@ -65,6 +65,30 @@ def select(children_index: np.ndarray, children_prior: np.ndarray, children_visi
 
 
 @jit
+def _expand(children_index: np.ndarray, children_rewards: np.ndarray, legal: np.ndarray, terminal: np.ndarray,
+            parents: np.ndarray, action_from_parent: np.ndarray, to_play: np.ndarray, depth: np.ndarray,
+            num_nodes: np.ndarray, states: np.ndarray, kind: int, b: int, n: int, a: int, obs: np.ndarray,
+            mask: np.ndarray) -> int:
+    """Add the child of node ``n`` of tree ``b`` by action ``a``: step its state with the compiled step of
+    family ``kind`` (writing the child's tokens to ``obs`` and legal mask to ``mask``) and link it in.
+    Returns the new node's id, ``-1`` when the tree is full."""
+    new = num_nodes[b]
+    if new >= states.shape[1]:
+        return -1
+    num_nodes[b] = new + 1
+    player, done, reward = array_step(kind, states[b, n], a, states[b, new], obs, mask)
+    parents[b, new] = n
+    action_from_parent[b, new] = a
+    to_play[b, new] = player
+    terminal[b, new] = done
+    legal[b, new] = mask
+    depth[b, new] = depth[b, n] + 1
+    children_index[b, n, a] = new
+    children_rewards[b, n, a] = reward
+    return int(new)
+
+
+@jit
 def select_expand(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
                   children_values: np.ndarray, children_rewards: np.ndarray, legal: np.ndarray,
                   node_visits: np.ndarray, terminal: np.ndarray, parents: np.ndarray,
@@ -77,7 +101,6 @@ def select_expand(children_index: np.ndarray, children_prior: np.ndarray, childr
     terminal: its tokens are in ``obs[b]`` and its mask in ``masks[b]``). Returns ``False`` when a tree is
     full (more nodes than it was built for)."""
     c32 = np.float32(c_puct)
-    capacity = node_visits.shape[1]
     for b in range(leaf.shape[0]):
         n = 0
         while True:
@@ -85,20 +108,11 @@ def select_expand(children_index: np.ndarray, children_prior: np.ndarray, childr
                              node_visits[b, n], c32)
             child = children_index[b, n, a]
             if child < 0:
-                new = num_nodes[b]
-                if new >= capacity:
+                new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent,
+                              to_play, depth, num_nodes, states, kind, b, n, a, obs[b], masks[b])
+                if new < 0:
                     return False
-                num_nodes[b] = new + 1
-                player, done, reward = array_step(kind, states[b, n], a, states[b, new], obs[b],
-                                                  masks[b])
-                parents[b, new] = n
-                action_from_parent[b, new] = a
-                to_play[b, new] = player
-                terminal[b, new] = done
-                legal[b, new] = masks[b]
-                depth[b, new] = depth[b, n] + 1
-                children_index[b, n, a] = new
-                children_rewards[b, n, a] = reward
+                done = terminal[b, new]
                 leaf[b] = new
                 evaluate[b] = not done
                 break
@@ -186,7 +200,6 @@ def select_expand_virtual(children_index: np.ndarray, children_prior: np.ndarray
     marks the leaves expanded in this step (the caller clears it after evaluation). ``False``: a tree is full.
     """
     c32 = np.float32(c_puct)
-    capacity = node_visits.shape[1]
     for b in range(leaf.shape[0]):
         for k in range(leaves):
             row = b * leaves + k
@@ -200,19 +213,11 @@ def select_expand_virtual(children_index: np.ndarray, children_prior: np.ndarray
                 node_virtual[b, n] += 1
                 child = children_index[b, n, a]
                 if child < 0:
-                    new = num_nodes[b]
-                    if new >= capacity:
+                    new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent,
+                                  to_play, depth, num_nodes, states, kind, b, n, a, obs[row], masks[row])
+                    if new < 0:
                         return False
-                    num_nodes[b] = new + 1
-                    player, done, reward = array_step(kind, states[b, n], a, states[b, new], obs[row], masks[row])
-                    parents[b, new] = n
-                    action_from_parent[b, new] = a
-                    to_play[b, new] = player
-                    terminal[b, new] = done
-                    legal[b, new] = masks[row]
-                    depth[b, new] = depth[b, n] + 1
-                    children_index[b, n, a] = new
-                    children_rewards[b, n, a] = reward
+                    done = terminal[b, new]
                     leaf[b, k] = new
                     evaluate[b, k] = not done
                     pending[b, new] = not done

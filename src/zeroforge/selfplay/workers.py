@@ -59,7 +59,7 @@ import torch
 
 from zeroforge.config import MCTSConfig, NetConfig
 from zeroforge.nets import build_net
-from zeroforge.search.evaluator import Evaluator, NetworkEvaluator, TokenEvaluator, masked_softmax
+from zeroforge.search.evaluator import Evaluator, NetworkEvaluator, TokenEvaluator, priors_and_values
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks import make_task
@@ -229,7 +229,7 @@ class RemoteEvaluator(TokenEvaluator):
         if reply[0] != "ok":
             raise RuntimeError(f"inference server: {reply[1]}")
         logits, values = reply[1], reply[2]
-        out = masked_softmax(logits, masks), np.clip(values, -1.0, 1.0).astype(np.float32)
+        out = priors_and_values(logits, values, masks)
         self.seconds += time.perf_counter() - start
         return out
 
