@@ -43,7 +43,7 @@ __all__ = [
     "save_config",
 ]
 
-NET_KINDS = frozenset({"mlp", "resnet", "transformer"})
+NET_KINDS = frozenset({"mlp", "resnet", "rules", "transformer"})
 ANCHORS = frozenset({"random", "rollout", "perfect"})
 
 
@@ -201,8 +201,9 @@ class MCTSConfig:
 
 @dataclass(frozen=True)
 class NetConfig:
-    """Policy-value network over token observations: ``kind`` is ``mlp``, ``resnet`` or ``transformer``
-    (self-attention across the tokens; ``num_layers`` encoder layers of width ``embed_dim``)."""
+    """Policy-value network over token observations: ``kind`` is ``mlp``, ``resnet``, ``transformer``
+    (self-attention across the tokens; ``num_layers`` encoder layers of width ``embed_dim``) or ``rules``
+    (the relational net of the ``logic`` family: ``num_layers`` rounds of one attention layer over rule slots)."""
 
     kind: str = "mlp"
     embed_dim: int = 16

@@ -7,12 +7,15 @@ from torch import nn
 from zeroforge.config import NetConfig
 from zeroforge.nets.mlp import MLPNet
 from zeroforge.nets.resnet import ResNet
+from zeroforge.nets.rules import RuleNet
 from zeroforge.nets.transformer import TransformerNet
 from zeroforge.tasks.base import Task
 
-__all__ = ["MLPNet", "ResNet", "TransformerNet", "build_net"]
+__all__ = ["MLPNet", "ResNet", "RuleNet", "TransformerNet", "build_net"]
 
-_KINDS: dict[str, type[nn.Module]] = {"mlp": MLPNet, "resnet": ResNet, "transformer": TransformerNet}
+_KINDS: dict[str, type[nn.Module]] = {
+    "mlp": MLPNet, "resnet": ResNet, "transformer": TransformerNet, "rules": RuleNet,
+}
 
 
 def build_net(config: NetConfig, task: Task) -> nn.Module:
