@@ -272,3 +272,35 @@ def test_dataset_from_extracted_episodes_works_with_a_dataloader() -> None:
     batches = list(loader)
     assert [len(b[0]) for b in batches] == [8, 6]
     assert torch.equal(batches[0][3][:5], torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0]))
+
+
+def test_self_imitation_targets_the_played_moves_of_successful_single_agent_episodes() -> None:
+    import numpy as np
+
+    from zeroforge.config import MCTSConfig
+    from zeroforge.search import UniformEvaluator
+    from zeroforge.selfplay import SelfPlayEpisodeGenerator
+    from zeroforge.tasks import make_task
+
+    task = make_task("maze")
+    gen = SelfPlayEpisodeGenerator(task, UniformEvaluator(), MCTSConfig(num_simulations=16), parallel_batch_size=8)
+    episodes = gen.generate(range(12), np.random.default_rng(0), difficulties=[1] * 12)
+    outcomes = {e.outcome for e in episodes}
+    assert "success" in outcomes and outcomes - {"success"}  # both kinds are in the sample
+    plain = TrainingDataExtractor(0.97).policy_value_arrays(episodes)
+    full = TrainingDataExtractor(0.97, self_imitation=1.0).policy_value_arrays(episodes)
+    half = TrainingDataExtractor(0.97, self_imitation=0.5).policy_value_arrays(episodes)
+    row = 0
+    for ep in episodes:
+        for a in ep.actions:
+            if ep.outcome == "success":
+                want = np.zeros(task.num_actions, np.float32)
+                want[a.action_id] = 1.0
+                np.testing.assert_array_equal(full.policies[row], want)
+                np.testing.assert_allclose(half.policies[row], 0.5 * plain.policies[row] + 0.5 * want, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(full.policies[row], plain.policies[row])
+            row += 1
+    np.testing.assert_array_equal(full.values, plain.values)
+    with pytest.raises(ValueError, match="self_imitation"):
+        TrainingDataExtractor(1.0, self_imitation=1.5)

@@ -263,7 +263,10 @@ class SelfPlayConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     """Learner: AdamW on policy cross-entropy + ``value_loss_weight`` * value MSE + ``l2_coef`` * L2.
-    ``augment_symmetries`` trains on random symmetric images of the examples (``Task.symmetries``)."""
+    ``augment_symmetries`` trains on random symmetric images of the examples (``Task.symmetries``).
+    ``self_imitation`` (single-agent tasks): in episodes that succeeded, the policy target of each move is
+    ``(1 - w) * visits + w * played action`` (self-imitation learning, Oh et al. 2018): where search alone
+    gives flat visit counts (sparse rewards, deep proofs), the agent's own successes say which move led on."""
 
     batch_size: int = 256
     steps_per_iteration: int = 300
@@ -275,6 +278,7 @@ class TrainConfig:
     replay_buffer_size: int = 50_000
     augment_symmetries: bool = True
     device: str = "cpu"
+    self_imitation: float = 0.0
 
     def __post_init__(self) -> None:
         _at_least(self, "batch_size", 1)
@@ -286,6 +290,7 @@ class TrainConfig:
         _positive(self, "grad_clip")
         _at_least(self, "replay_buffer_size", 1)
         _require(self, "device", isinstance(self.device, str) and bool(self.device.strip()), "a device name")
+        _unit_interval(self, "self_imitation")
 
 
 @dataclass(frozen=True)

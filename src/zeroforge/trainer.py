@@ -104,7 +104,7 @@ class SelfPlayTrainer:
         symmetries = self.task.symmetries() if cfg.train.augment_symmetries else None
         self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries)
         self.buffer = ReplayBuffer(cfg.train.replay_buffer_size, self.task.seq_len, self.task.num_actions)
-        self.extractor = TrainingDataExtractor(cfg.mcts.discount)
+        self.extractor = TrainingDataExtractor(cfg.mcts.discount, cfg.train.self_imitation)
         self.next_iteration = 0
         self.best_generation = 0
         self.elo_games: list[GameRecord] = []

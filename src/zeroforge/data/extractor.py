@@ -84,12 +84,31 @@ def value_targets(rewards: Sequence[float], players: Sequence[int], outcome: str
 
 
 class TrainingDataExtractor:
-    """Turns episodes into training examples; ``discount`` is the return's discount (1 for games)."""
+    """Turns episodes into training examples; ``discount`` is the return's discount (1 for games).
 
-    def __init__(self, discount: float = 1.0) -> None:
+    ``self_imitation`` (``w`` in [0, 1]): in a successful single-agent episode the policy target of each fully
+    searched move is ``(1 - w) * search target + w * one-hot(played action)`` (self-imitation learning).
+    """
+
+    def __init__(self, discount: float = 1.0, self_imitation: float = 0.0) -> None:
         if not 0.0 < discount <= 1.0:
             raise ValueError(f"discount must be in (0, 1], got {discount}")
+        if not 0.0 <= self_imitation <= 1.0:
+            raise ValueError(f"self_imitation must be in [0, 1], got {self_imitation}")
         self.discount = discount
+        self.self_imitation = self_imitation
+
+    def policy_target(self, episode: SelfPlayEpisode, t: int) -> np.ndarray:
+        """The policy target ``float32[A]`` of move ``t`` (all zeros for a move without a full search)."""
+        trace = episode.mcts_traces[t]
+        if not trace.full_search:
+            return np.zeros_like(trace.policy)
+        w = self.self_imitation
+        if w == 0.0 or episode.outcome != "success" or len(episode.initial_state.rewards) != 1:
+            return trace.policy
+        target = (1.0 - w) * trace.policy
+        target[episode.actions[t].action_id] += w
+        return target.astype(np.float32)
 
     def values(self, episode: SelfPlayEpisode) -> np.ndarray:
         """Value targets ``float32[T]`` of ``episode`` (``value_targets``)."""
@@ -104,10 +123,10 @@ class TrainingDataExtractor:
             if ep.outcome == "error" or not ep.actions:
                 continue
             z = self.values(ep)
-            for t, trace in enumerate(ep.mcts_traces):
+            for t in range(len(ep.mcts_traces)):
                 obs.append(ep.states[t].observation)
                 masks.append(ep.states[t].legal_action_mask)
-                pis.append(trace.policy if trace.full_search else np.zeros_like(trace.policy))
+                pis.append(self.policy_target(ep, t))
                 zs.append(z[t])
         if not obs:
             raise ValueError("no training positions: every episode was empty or ended in error")
@@ -131,7 +150,7 @@ class TrainingDataExtractor:
                 if trace.full_search:
                     out["policy"].append(TrainingExample(
                         "policy", ep.task_id, t, state.observation, state.legal_action_mask,
-                        policy_target=trace.policy))
+                        policy_target=self.policy_target(ep, t)))
                 out["value"].append(TrainingExample(
                     "value", ep.task_id, t, state.observation, state.legal_action_mask, value_target=float(z[t])))
                 mover = ep.actions[t].player
