@@ -69,14 +69,7 @@ class CompiledMCTS(MCTS):
         tree.num_nodes[:] = 1
         tree.to_play[:, ROOT] = [r.current_player for r in roots]
         tree.legal[:, ROOT] = np.stack([r.legal_action_mask for r in roots])
-        root_priors, values = evaluator.evaluate_states(self.task, roots)
-        priors = root_priors
-        if add_noise and self.config.dirichlet_epsilon > 0:
-            priors = self._add_dirichlet(root_priors, tree.legal[:, ROOT], rng)
-        tree.children_prior[:, ROOT] = priors
-        tree.raw_values[:, ROOT] = values
-        tree.node_values[:, ROOT] = values
-        tree.node_visits[:, ROOT] = 1
+        root_priors, _ = self._evaluate_roots(tree, roots, rng, add_noise, sims)  # PUCT here: no Gumbel data
         if self.config.leaves_per_step > 1:
             self._simulate_virtual(tree, states, sims)
             return tree, root_priors, None

@@ -42,6 +42,24 @@ def _puct_action(prior: np.ndarray, visits: np.ndarray, values: np.ndarray, lega
 
 
 @jit
+def _descend(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
+             children_values: np.ndarray, legal: np.ndarray, node_visits: np.ndarray, terminal: np.ndarray,
+             c32: np.float32, b: int) -> tuple[int, int]:
+    """PUCT descent of tree ``b`` from its root: ``(node, action)`` with ``action`` the unexpanded action
+    chosen at ``node``, or ``(terminal node, -1)`` when the descent reached an expanded terminal node."""
+    n = 0
+    while True:
+        a = _puct_action(children_prior[b, n], children_visits[b, n], children_values[b, n], legal[b, n],
+                         node_visits[b, n], c32)
+        child = children_index[b, n, a]
+        if child < 0:
+            return n, a
+        if terminal[b, child]:
+            return int(child), -1
+        n = int(child)
+
+
+@jit
 def select(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
            children_values: np.ndarray, legal: np.ndarray, node_visits: np.ndarray, terminal: np.ndarray,
            c_puct: float, node: np.ndarray, action: np.ndarray, expand: np.ndarray) -> None:
@@ -50,18 +68,9 @@ def select(children_index: np.ndarray, children_prior: np.ndarray, children_visi
     ``expand bool[B]``."""
     c32 = np.float32(c_puct)
     for b in range(node.shape[0]):
-        n = 0
-        while True:
-            a = _puct_action(children_prior[b, n], children_visits[b, n], children_values[b, n], legal[b, n],
-                             node_visits[b, n], c32)
-            child = children_index[b, n, a]
-            if child < 0:
-                node[b], action[b], expand[b] = n, a, True
-                break
-            if terminal[b, child]:
-                node[b], action[b], expand[b] = child, -1, False
-                break
-            n = child
+        n, a = _descend(children_index, children_prior, children_visits, children_values, legal, node_visits,
+                        terminal, c32, b)
+        node[b], action[b], expand[b] = n, a, a >= 0
 
 
 @jit
@@ -102,25 +111,18 @@ def select_expand(children_index: np.ndarray, children_prior: np.ndarray, childr
     full (more nodes than it was built for)."""
     c32 = np.float32(c_puct)
     for b in range(leaf.shape[0]):
-        n = 0
-        while True:
-            a = _puct_action(children_prior[b, n], children_visits[b, n], children_values[b, n], legal[b, n],
-                             node_visits[b, n], c32)
-            child = children_index[b, n, a]
-            if child < 0:
-                new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent,
-                              to_play, depth, num_nodes, states, kind, b, n, a, obs[b], masks[b])
-                if new < 0:
-                    return False
-                done = terminal[b, new]
-                leaf[b] = new
-                evaluate[b] = not done
-                break
-            if terminal[b, child]:
-                leaf[b] = child
-                evaluate[b] = False
-                break
-            n = child
+        n, a = _descend(children_index, children_prior, children_visits, children_values, legal, node_visits,
+                        terminal, c32, b)
+        if a < 0:
+            leaf[b] = n
+            evaluate[b] = False
+            continue
+        new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent, to_play,
+                      depth, num_nodes, states, kind, b, n, a, obs[b], masks[b])
+        if new < 0:
+            return False
+        leaf[b] = new
+        evaluate[b] = not terminal[b, new]
     return True
 
 

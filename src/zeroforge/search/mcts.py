@@ -103,6 +103,15 @@ class MCTS:
         tree = Tree.empty(batch, sims + 1, self.task.num_actions)
         all_trees = np.arange(batch)
         tree.add_nodes(all_trees, np.full(batch, -1, np.int32), np.full(batch, -1, np.int32), list(roots))
+        root_priors, gumbel = self._evaluate_roots(tree, roots, rng, add_noise, sims)
+        for _ in range(sims):
+            self._simulate(tree, gumbel)
+        return tree, root_priors, gumbel
+
+    def _evaluate_roots(self, tree: Tree, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
+                        sims: int) -> tuple[np.ndarray, gz.GumbelRoot | None]:
+        """Evaluate the roots (their ``legal`` rows already set) and give them their priors (with Dirichlet
+        noise, or the Gumbel root data), values and one visit; returns the priors before noise."""
         root_priors, values = self.evaluator.evaluate_states(self.task, roots)
         priors = root_priors
         gumbel = None
@@ -115,9 +124,7 @@ class MCTS:
         tree.raw_values[:, ROOT] = values
         tree.node_values[:, ROOT] = values
         tree.node_visits[:, ROOT] = 1
-        for _ in range(sims):
-            self._simulate(tree, gumbel)
-        return tree, root_priors, gumbel
+        return root_priors, gumbel
 
     def _add_dirichlet(self, priors: np.ndarray, legal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """``(1 - eps) * P + eps * Dir(alpha)`` over each root's legal actions (``float32[B, A]``).
