@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["NUMBA_AVAILABLE", "jit"]
+__all__ = ["NUMBA_AVAILABLE", "jit", "jit_inline"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,5 +29,14 @@ def jit(fn: F) -> F:
     if numba is None:
         return fn
     compiled: F = numba.njit(cache=True, nogil=True)(fn)
+    return compiled
+
+
+def jit_inline(fn: F) -> F:
+    """Like :func:`jit`, inlined into its callers at numba's IR level (``inline="always"``): for small helpers
+    of hot loops, where a call returning a tuple costs measurably (PUCT descent: 1.4 vs 2.2 us/simulation)."""
+    if numba is None:
+        return fn
+    compiled: F = numba.njit(cache=True, nogil=True, inline="always")(fn)
     return compiled
 

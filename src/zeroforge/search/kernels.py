@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zeroforge.jit import jit
+from zeroforge.jit import jit, jit_inline
 from zeroforge.tasks.array_step import array_step
 
 __all__ = ["backup", "select", "select_expand", "set_leaf"]
@@ -41,7 +41,7 @@ def _puct_action(prior: np.ndarray, visits: np.ndarray, values: np.ndarray, lega
     return best
 
 
-@jit
+@jit_inline
 def _descend(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
              children_values: np.ndarray, legal: np.ndarray, node_visits: np.ndarray, terminal: np.ndarray,
              c32: np.float32, b: int) -> tuple[int, int]:
