@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["NUMBA_AVAILABLE", "jit", "jit_inline"]
+__all__ = ["NUMBA_AVAILABLE", "jit", "jit_inline", "jit_parallel", "prange", "set_threads"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,6 +21,15 @@ except ImportError:  # pragma: no cover - the platform has no numba wheel
     numba = None
 
 NUMBA_AVAILABLE: bool = numba is not None and os.environ.get("ZEROFORGE_NUMBA", "1") != "0"
+#: ``numba.prange`` (plain ``range`` without numba)
+prange = numba.prange if numba is not None else range
+
+
+def set_threads(count: int) -> None:
+    """Threads of numba's parallel loops in this process (a worker process sharing the cores with others
+    takes 1). No-op without numba."""
+    if numba is not None:
+        numba.set_num_threads(max(1, min(int(count), numba.config.NUMBA_NUM_THREADS)))
 
 
 def jit(fn: F) -> F:
@@ -29,6 +38,15 @@ def jit(fn: F) -> F:
     if numba is None:
         return fn
     compiled: F = numba.njit(cache=True, nogil=True)(fn)
+    return compiled
+
+
+def jit_parallel(fn: F) -> F:
+    """Like :func:`jit` with ``parallel=True``: ``numba.prange`` loops run on numba's threads (the trees of a
+    batch are independent)."""
+    if numba is None:
+        return fn
+    compiled: F = numba.njit(cache=True, nogil=True, parallel=True)(fn)
     return compiled
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zeroforge.jit import jit, jit_inline
+from zeroforge.jit import jit, jit_inline, jit_parallel, prange
 from zeroforge.tasks.array_step import array_step
 
 __all__ = ["backup", "select", "select_expand", "set_leaf"]
@@ -97,7 +97,7 @@ def _expand(children_index: np.ndarray, children_rewards: np.ndarray, legal: np.
     return int(new)
 
 
-@jit
+@jit_parallel
 def select_expand(children_index: np.ndarray, children_prior: np.ndarray, children_visits: np.ndarray,
                   children_values: np.ndarray, children_rewards: np.ndarray, legal: np.ndarray,
                   node_visits: np.ndarray, terminal: np.ndarray, parents: np.ndarray,
@@ -110,20 +110,22 @@ def select_expand(children_index: np.ndarray, children_prior: np.ndarray, childr
     terminal: its tokens are in ``obs[b]`` and its mask in ``masks[b]``). Returns ``False`` when a tree is
     full (more nodes than it was built for)."""
     c32 = np.float32(c_puct)
-    for b in range(leaf.shape[0]):
+    full = np.zeros(leaf.shape[0], np.bool_)
+    for b in prange(leaf.shape[0]):  # the trees are independent: numba's threads share them
         n, a = _descend(children_index, children_prior, children_visits, children_values, legal, node_visits,
                         terminal, c32, b)
         if a < 0:
             leaf[b] = n
             evaluate[b] = False
-            continue
-        new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent, to_play,
-                      depth, num_nodes, states, kind, b, n, a, obs[b], masks[b])
-        if new < 0:
-            return False
-        leaf[b] = new
-        evaluate[b] = not terminal[b, new]
-    return True
+        else:
+            new = _expand(children_index, children_rewards, legal, terminal, parents, action_from_parent,
+                          to_play, depth, num_nodes, states, kind, b, n, a, obs[b], masks[b])
+            if new < 0:
+                full[b] = True
+            else:
+                leaf[b] = new
+                evaluate[b] = not terminal[b, new]
+    return not full.any()
 
 
 @jit
@@ -138,14 +140,14 @@ def set_leaf(children_prior: np.ndarray, raw_values: np.ndarray, trees: np.ndarr
         leaf_value[b] = values[i]
 
 
-@jit
+@jit_parallel
 def backup(node_visits: np.ndarray, node_values: np.ndarray, parents: np.ndarray, action_from_parent: np.ndarray,
            to_play: np.ndarray, children_rewards: np.ndarray, children_visits: np.ndarray,
            children_values: np.ndarray, leaf: np.ndarray, value: np.ndarray, discount: float) -> None:
     """Back ``value[b]`` (from the mover at ``leaf[b]``) up to every root: running means of visited nodes and
     of ``Q(s, a) = r + discount * v`` (``v`` negated across a change of player)."""
     gamma = np.float32(discount)
-    for b in range(leaf.shape[0]):
+    for b in prange(leaf.shape[0]):  # independent trees
         c = leaf[b]
         v = np.float32(value[b])
         while True:

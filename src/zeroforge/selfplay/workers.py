@@ -58,6 +58,7 @@ import numpy as np
 import torch
 
 from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import Evaluator, NetworkEvaluator, TokenEvaluator, priors_and_values
 from zeroforge.selfplay.episode import SelfPlayEpisode
@@ -473,6 +474,7 @@ def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, ser
     """A worker process: rebuild task and net, then play the chunks the pool sends until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
     torch.set_num_threads(1)
+    set_threads(1)  # numba's parallel tree loops: one thread per worker, the workers share the cores
     try:
         task = spec.build_task()
         net: torch.nn.Module | None = None
