@@ -20,6 +20,7 @@ from zeroforge.tasks.base import State, Task, random_legal_action
 __all__ = [
     "CachingEvaluator",
     "Evaluator",
+    "LogitsEvaluator",
     "NetworkEvaluator",
     "RolloutEvaluator",
     "TokenEvaluator",
@@ -80,11 +81,32 @@ class UniformEvaluator(TokenEvaluator):
         return masked_softmax(np.zeros(masks.shape, np.float32), masks), np.zeros(len(masks), np.float32)
 
 
-class NetworkEvaluator(TokenEvaluator):
-    """A policy-value net in ``torch.inference_mode``; one forward pass per call.
+class LogitsEvaluator(TokenEvaluator):
+    """Base of evaluators backed by a policy-value net, wherever it runs: ``_logits(observations)`` gives the
+    net's raw ``(logits float32[B, A], values float32[B])``; ``evaluate`` turns them into legal-only priors and
+    clipped values. ``calls``, ``positions`` and ``seconds`` count the calls, the positions evaluated and the
+    wall time spent here (the net's share of self-play time)."""
 
-    ``calls``, ``positions`` and ``seconds`` count the calls, the positions evaluated and the wall time
-    spent here (the net's share of self-play time).
+    def __init__(self) -> None:
+        self.calls = 0
+        self.positions = 0
+        self.seconds = 0.0
+
+    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start = time.perf_counter()
+        self.calls += 1
+        self.positions += len(observations)
+        logits, values = self._logits(np.ascontiguousarray(observations, dtype=np.int64))
+        out = priors_and_values(logits, values, masks)
+        self.seconds += time.perf_counter() - start
+        return out
+
+
+class NetworkEvaluator(LogitsEvaluator):
+    """A policy-value net in ``torch.inference_mode`` in this process; one forward pass per call.
 
     The net maps ``tokens int64[B, L]`` to ``(logits float[B, A], values float[B])``.
     ``device`` is a parameter so that the same code runs on a GPU; ``dtype`` other than float32
@@ -100,18 +122,13 @@ class NetworkEvaluator(TokenEvaluator):
         # Weights that weight decay drives towards zero become denormal floats, which make CPU matmuls
         # ~40x slower (measured on a trained connect-four ResNet); flushing them to zero costs nothing.
         torch.set_flush_denormal(True)
-        self.calls = 0
-        self.positions = 0
-        self.seconds = 0.0
+        super().__init__()
 
-    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        start = time.perf_counter()
-        self.calls += 1
-        self.positions += len(observations)
+    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         was_training = self.net.training
         self.net.eval()
         with torch.inference_mode():
-            tokens = torch.from_numpy(np.ascontiguousarray(observations, dtype=np.int64)).to(self.device)
+            tokens = torch.from_numpy(observations).to(self.device)
             if self.dtype == torch.float32:
                 logits, values = self.net(tokens)
             else:
@@ -121,9 +138,7 @@ class NetworkEvaluator(TokenEvaluator):
             values_np = values.float().cpu().numpy().reshape(-1)
         if was_training:
             self.net.train()
-        out = priors_and_values(logits_np, values_np, masks)
-        self.seconds += time.perf_counter() - start
-        return out
+        return logits_np, values_np
 
 
 def _torch_dtype(dtype: str | torch.dtype) -> torch.dtype:

@@ -20,14 +20,14 @@ import torch
 
 from zeroforge.config import NetConfig
 from zeroforge.nets import build_net
-from zeroforge.search.evaluator import TokenEvaluator, priors_and_values
+from zeroforge.search.evaluator import LogitsEvaluator
 from zeroforge.selfplay.processes import WorkerError, load_weights, reap
 from zeroforge.tasks import make_task
 
 __all__ = ["InferenceServer", "RemoteEvaluator"]
 
 
-class RemoteEvaluator(TokenEvaluator):
+class RemoteEvaluator(LogitsEvaluator):
     """The ``Evaluator`` protocol over a pipe to an ``InferenceServer``.
 
     ``evaluate(observations int64[B, L], masks bool[B, A])`` sends the observations (tagged with the weights
@@ -37,27 +37,19 @@ class RemoteEvaluator(TokenEvaluator):
     """
 
     def __init__(self, conn: Connection, version: int = 0) -> None:
+        super().__init__()
         self.conn = conn
         self.version = version
-        self.calls = 0
-        self.positions = 0
-        self.seconds = 0.0
 
-    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        start = time.perf_counter()
-        self.calls += 1
-        self.positions += len(observations)
+    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         try:
-            self.conn.send(("eval", self.version, np.ascontiguousarray(observations, dtype=np.int64)))
+            self.conn.send(("eval", self.version, observations))
             reply = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise ConnectionError(f"lost the inference server: {type(exc).__name__}") from exc
         if reply[0] != "ok":
             raise RuntimeError(f"inference server: {reply[1]}")
-        logits, values = reply[1], reply[2]
-        out = priors_and_values(logits, values, masks)
-        self.seconds += time.perf_counter() - start
-        return out
+        return reply[1], reply[2]
 
 
 @dataclass(frozen=True)
