@@ -50,10 +50,10 @@ class CompiledMCTS(MCTS):
         return node, action, expand
 
     def _backup(self, tree: Tree, leaf: np.ndarray, value: np.ndarray) -> None:
-        kernels.backup(tree.node_visits, tree.node_values, tree.parents, tree.action_from_parent, tree.to_play,
-                       tree.children_rewards, tree.children_visits, tree.children_values,
-                       np.ascontiguousarray(leaf, np.int64), np.ascontiguousarray(value, np.float32),
-                       self.config.discount)
+        backup = kernels.backup_parallel if tree.batch_size >= kernels.PARALLEL_MIN_TREES else kernels.backup
+        backup(tree.node_visits, tree.node_values, tree.parents, tree.action_from_parent, tree.to_play,
+               tree.children_rewards, tree.children_visits, tree.children_values,
+               np.ascontiguousarray(leaf, np.int64), np.ascontiguousarray(value, np.float32), self.config.discount)
 
     def _search_tree(self, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
                      sims: int) -> tuple[Tree, np.ndarray, gz.GumbelRoot | None]:
@@ -78,8 +78,9 @@ class CompiledMCTS(MCTS):
         obs = np.zeros((batch, self.task.seq_len), np.int64)
         masks = np.zeros((batch, num_actions), bool)
         leaf_value = np.zeros(batch, np.float32)
+        select_expand = kernels.select_expand_parallel if batch >= kernels.PARALLEL_MIN_TREES else kernels.select_expand
         for _ in range(sims):
-            if not kernels.select_expand(
+            if not select_expand(
                     tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,
                     tree.children_rewards, tree.legal, tree.node_visits, tree.terminal, tree.parents,
                     tree.action_from_parent, tree.to_play, tree.depth, tree.num_nodes, states, kern.kind,
