@@ -149,3 +149,23 @@ def test_virtual_loss_with_fewer_legal_moves_than_leaves() -> None:
         [s], np.random.default_rng(0))[0]
     assert tr.visit_counts.sum() == 20
     assert set(np.flatnonzero(tr.visit_counts)) == {6, 8}
+
+
+def test_virtual_loss_short_last_step_evaluates_the_right_leaves() -> None:
+    """6 simulations in steps of 4: the last step takes 2 leaves per tree. Every expanded root child's one-shot
+    value estimate must be the net's value of that child's own position (seen from the root's player)."""
+    task = make_task("connect_four")
+    evaluator = _net(task)
+    roots = [s for s in _positions(task, 12, 5) if not s.terminal][:6]
+    traces = make_mcts(task, evaluator, MCTSConfig(num_simulations=6, leaves_per_step=4)).search(
+        roots, np.random.default_rng(0))
+    checked = 0
+    for root, tr in zip(roots, traces, strict=True):
+        for a in np.flatnonzero(tr.visit_counts):
+            child = task.step(root, int(a))
+            if child.terminal:
+                continue
+            _, value = evaluator.evaluate(child.observation[None].copy(), child.legal_action_mask[None])
+            assert tr.value_estimates[a] == pytest.approx(-float(value[0]), abs=1e-5), (a, root.to_text())
+            checked += 1
+    assert checked >= 12

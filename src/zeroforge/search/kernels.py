@@ -268,13 +268,14 @@ def select_expand_virtual(children_index: np.ndarray, children_prior: np.ndarray
     """``leaves`` descents per tree under virtual loss (``virtual int32[B, N, A]``, ``node_virtual int32[B, N]``,
     zero on entry and on return), each ending in a new leaf, an expanded terminal node, or a leaf that an
     earlier descent of this step expanded (``repeat[b, k]``: its value is the one that leaf gets). Fills
-    ``leaf / evaluate / repeat [B, K]`` and rows ``b * K + k`` of ``obs`` / ``masks``; ``pending bool[B, N]``
+    ``leaf / evaluate / repeat [B, K]`` (``K = leaf.shape[1]`` >= ``leaves``) and rows ``b * K + k`` of
+    ``obs`` / ``masks``; ``pending bool[B, N]``
     marks the leaves expanded in this step (the caller clears it after evaluation). ``False``: a tree is full.
     """
     c32 = np.float32(c_puct)
     for b in range(leaf.shape[0]):
         for k in range(leaves):
-            row = b * leaves + k
+            row = b * leaf.shape[1] + k  # the row layout of the full width, also in a short last step
             evaluate[b, k] = False
             repeat[b, k] = False
             n = 0
