@@ -32,29 +32,26 @@ def set_threads(count: int) -> None:
         numba.set_num_threads(max(1, min(int(count), numba.config.NUMBA_NUM_THREADS)))
 
 
-def jit(fn: F) -> F:
-    """``numba.njit(cache=True)(fn)`` when numba is available, else ``fn`` itself (never called on the
-    numpy path, but importable)."""
+def _njit(fn: F, **options: Any) -> F:
+    """``numba.njit(cache=True, nogil=True, **options)(fn)`` when numba is available, else ``fn`` itself (never
+    called on the numpy path, but importable)."""
     if numba is None:
         return fn
-    compiled: F = numba.njit(cache=True, nogil=True)(fn)
+    compiled: F = numba.njit(cache=True, nogil=True, **options)(fn)
     return compiled
+
+
+def jit(fn: F) -> F:
+    """Compile ``fn`` with numba (cached on disk)."""
+    return _njit(fn)
 
 
 def jit_parallel(fn: F) -> F:
-    """Like :func:`jit` with ``parallel=True``: ``numba.prange`` loops run on numba's threads (the trees of a
-    batch are independent)."""
-    if numba is None:
-        return fn
-    compiled: F = numba.njit(cache=True, nogil=True, parallel=True)(fn)
-    return compiled
+    """Like :func:`jit` with ``parallel=True``: ``numba.prange`` loops run on numba's threads."""
+    return _njit(fn, parallel=True)
 
 
 def jit_inline(fn: F) -> F:
-    """Like :func:`jit`, inlined into its callers at numba's IR level (``inline="always"``): for small helpers
-    of hot loops, where a call returning a tuple costs measurably (PUCT descent: 1.4 vs 2.2 us/simulation)."""
-    if numba is None:
-        return fn
-    compiled: F = numba.njit(cache=True, nogil=True, inline="always")(fn)
-    return compiled
-
+    """Like :func:`jit`, inlined into its callers at numba's IR level (``inline="always"``): for the per-tree
+    helpers of the search's hot loops, which return tuples."""
+    return _njit(fn, inline="always")
