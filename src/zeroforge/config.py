@@ -19,7 +19,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -74,6 +74,10 @@ def _at_least(obj: object, name: str, low: float) -> None:
 def _positive(obj: object, name: str) -> None:
     value = getattr(obj, name)
     _require(obj, name, _is_number(value) and value > 0, "> 0")
+
+
+def _one_of(obj: object, name: str, choices: Collection[str]) -> None:
+    _require(obj, name, getattr(obj, name) in choices, f"one of {sorted(choices)}")
 
 
 def _unit_interval(obj: object, name: str) -> None:
@@ -185,14 +189,14 @@ class MCTSConfig:
         _at_least(self, "temperature", 0)
         _at_least(self, "temperature_threshold", 0)
         _require(self, "discount", _is_number(self.discount) and 0 < self.discount <= 1, "in (0, 1]")
-        _require(self, "root_policy", self.root_policy in ("gumbel", "puct"), "one of ['gumbel', 'puct']")
+        _one_of(self, "root_policy", ("gumbel", "puct"))
         _at_least(self, "gumbel_num_considered", 1)
         _at_least(self, "gumbel_c_visit", 0)
         _positive(self, "gumbel_c_scale")
         fraction = self.playout_cap_fraction
         _require(self, "playout_cap_fraction", _is_number(fraction) and 0 < fraction <= 1, "in (0, 1]")
         _at_least(self, "playout_cap_simulations", 1)
-        _require(self, "backend", self.backend in ("auto", "numba", "numpy"), "one of ['auto', 'numba', 'numpy']")
+        _one_of(self, "backend", ("auto", "numba", "numpy"))
         _at_least(self, "leaves_per_step", 1)
         if fraction < 1:
             _require(self, "playout_cap_simulations", self.playout_cap_simulations <= self.num_simulations,
@@ -211,7 +215,7 @@ class NetConfig:
     num_layers: int = 2
 
     def __post_init__(self) -> None:
-        _require(self, "kind", self.kind in NET_KINDS, f"one of {sorted(NET_KINDS)}")
+        _one_of(self, "kind", NET_KINDS)
         _at_least(self, "embed_dim", 1)
         _at_least(self, "hidden", 1)
         _at_least(self, "num_layers", 1)
@@ -250,12 +254,11 @@ class SelfPlayConfig:
         _at_least(self, "games_per_iteration", 1)
         _at_least(self, "parallel_batch_size", 1)
         _at_least(self, "eval_cache_size", 0)
-        _require(self, "inference_dtype", self.inference_dtype in ("bfloat16", "float16", "float32"),
-                 "one of ['bfloat16', 'float16', 'float32']")
+        _one_of(self, "inference_dtype", ("bfloat16", "float16", "float32"))
         _require(self, "save_episodes", isinstance(self.save_episodes, bool), "true or false")
         _at_least(self, "num_workers", 0)
         _at_least(self, "chunk_size", 0)
-        _require(self, "inference", self.inference in ("local", "server"), "one of ['local', 'server']")
+        _one_of(self, "inference", ("local", "server"))
         _at_least(self, "server_window_ms", 0)
         _at_least(self, "max_restarts", 0)
 
