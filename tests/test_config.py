@@ -193,3 +193,13 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_config_error_is_value_error() -> None:
     assert issubclass(ConfigError, ValueError)
+
+
+def test_in_process_only_self_play_options_are_refused_with_workers() -> None:
+    from zeroforge.config import SelfPlayConfig
+
+    with pytest.raises(ConfigError, match=r"selfplay\.eval_cache_size.*num_workers > 0"):
+        SelfPlayConfig(num_workers=2, eval_cache_size=1000)
+    with pytest.raises(ConfigError, match=r"selfplay\.inference_dtype.*num_workers > 0"):
+        SelfPlayConfig(num_workers=2, inference_dtype="bfloat16")
+    assert SelfPlayConfig(num_workers=0, eval_cache_size=1000, inference_dtype="bfloat16").num_workers == 0

@@ -227,8 +227,9 @@ class SelfPlayConfig:
 
     ``eval_cache_size`` > 0 puts an LRU cache of that many net evaluations in front of the net (hit rate in
     the metrics as ``eval_cache_hit_rate``); ``inference_dtype`` (``float32``, ``bfloat16``, ``float16``) is
-    the autocast type of self-play inference; ``save_episodes`` writes each iteration's episodes with their
-    search traces to ``episodes/iter_NNNNNN.parquet`` in the run directory.
+    the autocast type of self-play inference (both in-process only, ``num_workers: 0``); ``save_episodes``
+    writes each iteration's episodes with their search traces to ``episodes/iter_NNNNNN.parquet`` in the run
+    directory.
 
     ``num_workers`` > 0 plays self-play in that many worker processes (``SelfPlayWorkerPool``), each running
     chunks of ``chunk_size`` episodes (``0``: ``parallel_batch_size``) in lockstep with its own copy of the
@@ -261,6 +262,10 @@ class SelfPlayConfig:
         _one_of(self, "inference", ("local", "server"))
         _at_least(self, "server_window_ms", 0)
         _at_least(self, "max_restarts", 0)
+        if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
+            _require(self, "eval_cache_size", self.eval_cache_size == 0, "0 when num_workers > 0 (in-process only)")
+            _require(self, "inference_dtype", self.inference_dtype == "float32",
+                     "float32 when num_workers > 0 (in-process only)")
 
 
 @dataclass(frozen=True)
