@@ -113,6 +113,7 @@ class SelfPlayTrainer:
         self._cache: CachingEvaluator | None = None
         self._pool: SelfPlayWorkerPool | None = None
         self._pool_stats: PoolStats | None = None
+        self._pool_generation = -1  # best_generation whose weights the pool holds
         self._prepare_run_dir(resume)
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -216,10 +217,9 @@ class SelfPlayTrainer:
         if cfg.selfplay.num_workers > 0:
             return self._generate_in_workers(num_games, first_seed)
         net_evaluator = NetworkEvaluator(self.best_net, self.device, dtype=cfg.selfplay.inference_dtype)
-        evaluator: TokenEvaluator = net_evaluator
-        if cfg.selfplay.eval_cache_size > 0:
-            evaluator = CachingEvaluator(net_evaluator, cfg.selfplay.eval_cache_size)
-        self._cache = evaluator if isinstance(evaluator, CachingEvaluator) else None
+        size = cfg.selfplay.eval_cache_size
+        self._cache = CachingEvaluator(net_evaluator, size) if size > 0 else None
+        evaluator: TokenEvaluator = self._cache if self._cache is not None else net_evaluator
         task = self.task
         if self.ranked is not None and self.ranked.threshold is not None:
             task = RankedRewardTask(self.task, self.ranked.threshold)
@@ -239,6 +239,7 @@ class SelfPlayTrainer:
         """``generate_episodes`` in the worker pool (started on first use, closed by ``close``); the seeds'
         first one keys the chunks' random streams, so a resumed iteration replays the same games."""
         cfg = self.config
+        weights = None if self._pool_generation == self.best_generation else self.best_net.state_dict()
         if self._pool is None:
             spec = WorkerSpec(cfg.task.name, cfg.net, cfg.mcts, dict(cfg.task.params), cfg.selfplay.parallel_batch_size)
             self._pool = SelfPlayWorkerPool(
@@ -246,6 +247,8 @@ class SelfPlayTrainer:
                 chunk_size=cfg.selfplay.chunk_size or None, seed=cfg.seed, inference=cfg.selfplay.inference,
                 device=cfg.train.device, server_window_s=cfg.selfplay.server_window_ms / 1000,
                 max_restarts=cfg.selfplay.max_restarts)
+            weights = None  # a new pool starts with them
+        self._pool_generation = self.best_generation  # the workers get the best net only when it changed
         threshold = self.ranked.threshold if self.ranked is not None else None
         done = [0]
 
@@ -256,7 +259,7 @@ class SelfPlayTrainer:
         self._progress("self-play", 0, num_games)
         self._last_evaluator = None
         episodes = self._pool.generate(range(first_seed, first_seed + num_games), self._levels(num_games),
-                                       key=first_seed, weights=self.best_net.state_dict(), ranked_threshold=threshold,
+                                       key=first_seed, weights=weights, ranked_threshold=threshold,
                                        on_chunk=tick)
         self._pool_stats = self._pool.last_stats
         return episodes
