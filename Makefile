@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean constraints
 
-$(STAMP): pyproject.toml
+# Installs the exact versions CI tested (constraints.txt), not whatever is newest today.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +30,17 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/selfplay_speed.py
+
+# Renew constraints.txt from today's releases within pyproject's ranges (then run CI before committing it).
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install -q --upgrade pip
+	.venv-constraints/bin/python -m pip install -q '.[dev]'
+	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/python -m pip freeze --all --exclude-editable \
+	  | grep -v -i -E '^(zeroforge|setuptools|wheel)[= @]' | sed 's/+cpu$$//'; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

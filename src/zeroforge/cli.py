@@ -1,39 +1,59 @@
 """``zeroforge`` command line: ``train``, ``play`` (a game move), ``solve`` (one instance), ``evaluate``
-(held-out solve rates), ``report`` (redraw the learning curve)."""
+(held-out solve rates), ``report`` (redraw the learning curve).
+
+Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
+click our error handling imported, and every usage error crashed; the wording of usage errors is ours now.
+Every usage error and every bad input ends with one line on stderr, ``error: ...``, and exit code 2.
+Ctrl-C exits 130 and SIGTERM 143, after the trainer's ``with`` block has stopped its worker processes (the
+newest checkpoint stays resumable).
+"""
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import json
+import signal
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Any, NoReturn
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+__all__ = ["UsageError", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="zeroforge: AlphaZero-style self-play.")
-console = Console(stderr=True)
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
-@app.command()
-def train(
-    config: Annotated[Path | None, typer.Option("--config", help="YAML config file")] = None,
-    overrides: Annotated[list[str] | None, typer.Option("--set", help="override: key.sub=value")] = None,
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="where checkpoints and metrics go")] = Path(
-        "runs/default"),
-    resume: Annotated[bool, typer.Option("--resume", help="continue from the newest checkpoint")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
-) -> None:
+class UsageError(ValueError):
+    """A command line that cannot be run, said in one line (exit code 2)."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``with`` blocks close what they opened (exit code 143)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# the commands
+
+
+def train(args: argparse.Namespace) -> None:
     """Train an agent by self-play; one checkpoint, metrics line and plot per iteration."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
     from zeroforge.config import load_config
     from zeroforge.trainer import SelfPlayTrainer
 
-    if config is None and resume and (run_dir / "config.yaml").exists():
+    config: Path | None = args.config
+    run_dir: Path = args.run_dir
+    if config is None and args.resume and (run_dir / "config.yaml").exists():
         config = run_dir / "config.yaml"
-    cfg = load_config(config, overrides or [])
+    cfg = load_config(config, args.overrides)
+    console = _console()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=quiet, transient=False) as progress:
+                  TimeElapsedColumn(), console=console, disable=args.quiet, transient=False) as progress:
         bars: dict[str, TaskID] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -41,7 +61,7 @@ def train(
                 bars[stage] = progress.add_task(stage, total=total)
             progress.update(bars[stage], completed=done, total=total)
 
-        with SelfPlayTrainer(cfg, run_dir, resume=resume, on_progress=on_progress) as trainer:
+        with SelfPlayTrainer(cfg, run_dir, resume=args.resume, on_progress=on_progress) as trainer:
             start = trainer.next_iteration
             it_bar = progress.add_task("iterations", total=cfg.iterations, completed=start)
             for i in range(start, cfg.iterations):
@@ -55,7 +75,8 @@ def train(
 
 def _summary(m: dict[str, object]) -> str:
     keys = ("iteration", "loss_policy", "loss_value", "accepted", "score_vs_random", "score_vs_rollout",
-            "score_vs_perfect", "perfect_play_losses", "elo", "episodes_per_second", "iteration_seconds")
+            "score_vs_perfect", "perfect_play_losses", "elo", "heldout_solve_rate", "episodes_per_second",
+            "iteration_seconds")
     parts = []
     for k in keys:
         if k in m:
@@ -64,18 +85,18 @@ def _summary(m: dict[str, object]) -> str:
     return " ".join(parts)
 
 
-@app.command()
-def play(
-    agent: Annotated[Path, typer.Option("--agent", help="run or checkpoint directory")] = Path("runs/default"),
-    moves: Annotated[str, typer.Option("--moves", help="comma-separated actions played so far")] = "",
-) -> None:
+def play(args: argparse.Namespace) -> None:
     """Print the agent's move (and search statistics) after the given moves."""
     from zeroforge.agent import load_agent
 
-    ag = load_agent(agent)
+    ag = load_agent(args.agent)
     state = ag.task.initial_state(0)
-    for tok in filter(None, (t.strip() for t in moves.split(","))):
-        state = ag.task.step(state, int(tok))
+    for tok in filter(None, (t.strip() for t in args.moves.split(","))):
+        try:
+            action = int(tok)
+        except ValueError:
+            raise UsageError(f"--moves: {tok!r} is not an action number (e.g. --moves 4,0)") from None
+        state = ag.task.step(state, action)
     if state.terminal:
         raise ValueError("the game is already over after these moves")
     trace = ag.search([state])[0]
@@ -84,19 +105,15 @@ def play(
                       "visit_counts": trace.visit_counts.tolist()}))
 
 
-@app.command()
-def solve(
-    task: Annotated[str, typer.Option("--task", help="task name (must be the agent's)")],
-    agent: Annotated[Path, typer.Option("--agent", help="run or checkpoint directory")],
-    instance: Annotated[Path, typer.Option("--instance", help="instance file in the task's text format")],
-    simulations: Annotated[int | None, typer.Option("--simulations", help="search budget per move")] = None,
-) -> None:
+def solve(args: argparse.Namespace) -> None:
     """Solve one instance and print a JSON object: outcome, solution_path, answer, verified."""
     from zeroforge.agent import load_agent
 
-    ag = load_agent(agent, num_simulations=simulations)
+    task: str = args.task
+    instance: Path = args.instance
+    ag = load_agent(args.agent, num_simulations=args.simulations)
     if ag.task.name != task:
-        raise ValueError(f"the agent at {agent} was trained on {ag.task.name!r}, not {task!r}")
+        raise ValueError(f"the agent at {args.agent} was trained on {ag.task.name!r}, not {task!r}")
     if ag.task.num_players != 1:
         raise ValueError(f"solve is for single-agent tasks; {task!r} is a {ag.task.num_players}-player game "
                          f"(use 'zeroforge play')")
@@ -122,29 +139,22 @@ def solve(
     }))
 
 
-@app.command()
-def evaluate(
-    agent: Annotated[Path, typer.Option("--agent", help="run or checkpoint directory")],
-    episodes: Annotated[int, typer.Option("--episodes", help="held-out instances")] = 200,
-    difficulty: Annotated[int | None, typer.Option("--difficulty", help="level (default: the top)")] = None,
-    simulations: Annotated[int | None, typer.Option("--simulations", help="search budget per move")] = None,
-) -> None:
+def evaluate(args: argparse.Namespace) -> None:
     """Held-out solve rate, optimality gap and search budget of a single-agent agent, beside the same search
     with the untrained net and the raw policy (1 simulation); one JSON object."""
     from zeroforge.agent import load_agent, untrained_agent
     from zeroforge.arena.heldout import evaluate_held_out
 
-    ag = load_agent(agent, num_simulations=simulations)
+    ag = load_agent(args.agent, num_simulations=args.simulations)
     if ag.task.num_players != 1:
         raise ValueError(f"evaluate is for single-agent tasks; {ag.task.name!r} has {ag.task.num_players} players "
                          f"(its anchors are in metrics.jsonl)")
-    if episodes < 1:
-        raise ValueError(f"--episodes must be >= 1, got {episodes}")
     mcts = ag.mcts.config
     sims = ag.num_simulations
+    episodes, difficulty = args.episodes, args.difficulty
     out = {
         "task": ag.task.name,
-        "agent": str(agent),
+        "agent": str(args.agent),
         "trained": evaluate_held_out(ag.task, ag.evaluator, mcts, episodes, difficulty, sims).to_dict(),
         "untrained": evaluate_held_out(ag.task, untrained_agent(ag).evaluator, mcts, episodes, difficulty,
                                        sims).to_dict(),
@@ -153,39 +163,154 @@ def evaluate(
     print(json.dumps(out))
 
 
-@app.command()
-def report(
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="run directory with metrics.jsonl")] = Path("runs/default"),
-) -> None:
+def report(args: argparse.Namespace) -> None:
     """Redraw a run's learning curve (learning_curve.png) from its metrics.jsonl."""
     from zeroforge.report import plot_learning_curve
     from zeroforge.trainer import METRICS_FILE, PLOT_FILE
 
-    metrics = run_dir / METRICS_FILE
+    metrics = args.run_dir / METRICS_FILE
     if not metrics.is_file():
-        raise FileNotFoundError(f"no {METRICS_FILE} in {run_dir}")
-    print(plot_learning_curve(metrics, run_dir / PLOT_FILE))
+        raise FileNotFoundError(f"no {METRICS_FILE} in {args.run_dir}")
+    print(plot_learning_curve(metrics, args.run_dir / PLOT_FILE))
 
 
-def main() -> None:
+# --------------------------------------------------------------------------------------------------
+# the parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one-line ``UsageError`` s, with the closest option suggested."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments:"):
+            words = message.split(":", 1)[1].split()
+            options = [o for a in self._actions for o in a.option_strings]
+            for word in words:
+                close = difflib.get_close_matches(word.split("=", 1)[0], options, n=1, cutoff=0.6)
+                if close:
+                    message += f"; did you mean {close[0]}?"
+                    break
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
+def _count(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"int >= {low}"
+    return parse
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "train": train, "play": play, "solve": solve, "evaluate": evaluate, "report": report,
+}
+
+
+def _command_parser(name: str) -> _Parser:
+    doc = (COMMANDS[name].__doc__ or "").strip()
+    p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False)
+    agent_help = "run or checkpoint directory"
+    if name == "train":
+        p.add_argument("--config", type=_path, help="YAML config file")
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. mcts.num_simulations=32 (repeatable)")
+        p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
+                       help="where checkpoints and metrics go (default: runs/default)")
+        p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    elif name == "play":
+        p.add_argument("--agent", type=_path, default=Path("runs/default"), help=agent_help)
+        p.add_argument("--moves", default="", help="comma-separated actions played so far")
+    elif name == "solve":
+        p.add_argument("--task", required=True, help="task name (must be the agent's)")
+        p.add_argument("--agent", type=_path, required=True, help=agent_help)
+        p.add_argument("--instance", type=_path, required=True, help="instance file in the task's text format")
+        p.add_argument("--simulations", type=_count(1), help="search budget per move")
+    elif name == "evaluate":
+        p.add_argument("--agent", type=_path, required=True, help=agent_help)
+        p.add_argument("--episodes", type=_count(1), default=200, help="held-out instances (default: 200)")
+        p.add_argument("--difficulty", type=_count(1), help="level (default: the top)")
+        p.add_argument("--simulations", type=_count(1), help="search budget per move")
+    elif name == "report":
+        p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
+                       help="run directory with metrics.jsonl")
+    return p
+
+
+def _top_parser() -> _Parser:
+    lines = [f"  {name:<10} {(fn.__doc__ or '').strip().splitlines()[0]}" for name, fn in COMMANDS.items()]
+    p = _Parser(prog="zeroforge", description="zeroforge: AlphaZero-style self-play.", allow_abbrev=False,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+                epilog="commands:\n" + "\n".join(lines) + "\n\n'zeroforge COMMAND --help' lists its options.")
+    p.add_argument("command", metavar="COMMAND", help="one of: " + ", ".join(COMMANDS))
+    p.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return p
+
+
+def parse_args(argv: Sequence[str]) -> tuple[Callable[[argparse.Namespace], None], argparse.Namespace]:
+    """The command's function and its parsed options; ``UsageError`` for a command line that cannot run."""
+    top = _top_parser()
+    if not argv:
+        top.print_help()
+        raise SystemExit(0)
+    if argv[0] in ("-h", "--help"):
+        top.print_help()
+        raise SystemExit(0)
+    if argv[0] not in COMMANDS:
+        close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; one of: {', '.join(COMMANDS)}"
+        raise UsageError(f"zeroforge: unknown command {argv[0]!r}{hint}")
+    return COMMANDS[argv[0]], _command_parser(argv[0]).parse_args(list(argv[1:]))
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: bad input ends with one line on stderr and exit code 2, not a traceback."""
     from zeroforge.checkpoint import CheckpointError
     from zeroforge.config import ConfigError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(standalone_mode=False)
-    except (ConfigError, CheckpointError, ValueError, FileNotFoundError, FileExistsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors
-        import click
+        command, args = parse_args(argv)
+        command(args)
+    except (UsageError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        print("interrupted: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        print("terminated: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
+        sys.exit(EXIT_TERMINATED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 if __name__ == "__main__":
