@@ -22,6 +22,7 @@ import torch
 
 import zeroforge
 from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.search.compiled import CompiledMCTS
 from zeroforge.search.evaluator import NetworkEvaluator, masked_softmax
@@ -138,8 +139,11 @@ def main() -> None:
     ap.add_argument("--simulations", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads (the machine's cores)")
+    ap.add_argument("--search-threads", type=int, default=1,
+                    help="numba threads of the compiled search (mcts.search_threads; 1 as in training)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    set_threads(args.search_threads)
     torch.manual_seed(0)
     task = zeroforge.make_task("connect_four")
     net = build_net(NetConfig(kind="mlp", embed_dim=16, hidden=128, num_layers=2), task).eval()
@@ -154,7 +158,8 @@ def main() -> None:
     spiel = openspiel_rate(net, args.simulations, args.seconds)
     emit("c4_mlp_parameters", params, "parameters")
     emit("c4_search_sims_per_s_compiled", ours, "simulations/s", spiel,
-         note=f"{args.roots} roots x {args.simulations} simulations; reference: OpenSpiel MCTSBot, same MLP")
+         note=f"{args.roots} roots x {args.simulations} simulations, {args.search_threads} search thread(s); "
+              f"reference: OpenSpiel MCTSBot, same MLP")
     emit("c4_search_sims_per_s_numpy_path", numpy_path, "simulations/s", spiel)
     emit("c4_search_compiled_vs_numpy", ours, "simulations/s", numpy_path)
     emit("c4_search_net_time_share", share, "fraction of search wall time in the net")

@@ -19,6 +19,7 @@ import torch
 
 import zeroforge
 from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
@@ -52,8 +53,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--reference-episodes", type=int, default=40)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    ap.add_argument("--search-threads", type=int, default=1,
+                    help="numba threads of the compiled search (mcts.search_threads; 1 as in training)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    set_threads(args.search_threads)
     torch.manual_seed(0)
     task = zeroforge.make_task(args.task)
     net = build_net(NetConfig(), task)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["NUMBA_AVAILABLE", "jit", "jit_inline", "jit_parallel", "prange", "set_threads"]
+__all__ = ["NUMBA_AVAILABLE", "get_threads", "jit", "jit_inline", "jit_parallel", "prange", "set_threads"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +30,11 @@ def set_threads(count: int) -> None:
     takes 1). No-op without numba."""
     if numba is not None:
         numba.set_num_threads(max(1, min(int(count), numba.config.NUMBA_NUM_THREADS)))
+
+
+def get_threads() -> int:
+    """Threads numba's parallel loops run on in this process (1 without numba)."""
+    return int(numba.get_num_threads()) if numba is not None else 1
 
 
 def _njit(fn: F, **options: Any) -> F:

@@ -53,6 +53,7 @@ from zeroforge.selfplay.workers import PoolStats, SelfPlayWorkerPool, WorkerSpec
 from zeroforge.tasks.base import Task, make_task
 from zeroforge.tasks.generators import Curriculum
 from zeroforge.tasks.ranked import RankedReward, RankedRewardTask
+from zeroforge.threads import configure_threads
 from zeroforge.train.learner import Learner, optimizer_from_checkpoint, optimizer_to_checkpoint
 
 __all__ = ["SelfPlayTrainer"]
@@ -97,7 +98,7 @@ class SelfPlayTrainer:
                                   f"(Task.score); {cfg.task.name!r} does not")
             self.ranked = RankedReward(cfg.task.ranked_reward_alpha, cfg.task.ranked_reward_window)
         torch.manual_seed(cfg.seed)
-        torch.set_num_threads(cfg.torch_threads)
+        self.threads = configure_threads(cfg.threads, cfg.torch_threads, cfg.mcts.search_threads)
         self.rng = np.random.default_rng(cfg.seed)
         self.device = torch.device(cfg.train.device)
         self.best_net = build_net(cfg.net, self.task).to(self.device)
@@ -200,6 +201,7 @@ class SelfPlayTrainer:
             # CPU time of this process (all its threads): the compute an iteration costs, unlike wall time
             # not inflated when other jobs share the machine
             "iteration_cpu_seconds": time.process_time() - cpu0,
+            "threads": self.threads.threads,
         }
         self._append_metrics(metrics)
         self.next_iteration = i + 1

@@ -50,7 +50,7 @@ class CompiledMCTS(MCTS):
         return node, action, expand
 
     def _backup(self, tree: Tree, leaf: np.ndarray, value: np.ndarray) -> None:
-        backup = kernels.backup_parallel if tree.batch_size >= kernels.PARALLEL_MIN_TREES else kernels.backup
+        backup = kernels.backup_parallel if kernels.use_parallel(tree.batch_size) else kernels.backup
         backup(tree.node_visits, tree.node_values, tree.parents, tree.action_from_parent, tree.to_play,
                tree.children_rewards, tree.children_visits, tree.children_values,
                np.ascontiguousarray(leaf, np.int64), np.ascontiguousarray(value, np.float32), self.config.discount)
@@ -78,7 +78,7 @@ class CompiledMCTS(MCTS):
         obs = np.zeros((batch, self.task.seq_len), np.int64)
         masks = np.zeros((batch, num_actions), bool)
         leaf_value = np.zeros(batch, np.float32)
-        select_expand = kernels.select_expand_parallel if batch >= kernels.PARALLEL_MIN_TREES else kernels.select_expand
+        select_expand = kernels.select_expand_parallel if kernels.use_parallel(batch) else kernels.select_expand
         for _ in range(sims):
             if not select_expand(
                     tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,

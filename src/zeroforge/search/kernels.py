@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zeroforge.jit import jit, jit_inline, jit_parallel, prange
+from zeroforge.jit import get_threads, jit, jit_inline, jit_parallel, prange
 from zeroforge.tasks.array_step import array_step
 
 __all__ = [
@@ -29,12 +29,19 @@ __all__ = [
     "select_expand_parallel",
     "select_expand_virtual",
     "set_leaf",
+    "use_parallel",
 ]
 
 #: batches of at least this many trees take the ``*_parallel`` kernels: below it, waking numba's threads costs
 #: more than it saves (measured: one root, 800 simulations, 27 ms parallel vs 18-22 ms on one thread; 1024
 #: roots: 1.0 vs 1.3 us per simulation)
 PARALLEL_MIN_TREES = 32
+
+
+def use_parallel(num_trees: int) -> bool:
+    """Whether a batch of ``num_trees`` trees takes the ``*_parallel`` kernels: numba has more than one thread
+    in this process (``mcts.search_threads``; see ``zeroforge.threads``) and the batch is big enough."""
+    return num_trees >= PARALLEL_MIN_TREES and get_threads() > 1
 
 
 @jit
