@@ -22,7 +22,7 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
 USAGE_ERRORS = [
     (["trian"], "unknown command 'trian'; did you mean 'train'?"),
     (["solvee"], "did you mean 'solve'?"),
-    (["frobnicate"], "unknown command 'frobnicate'; one of: train, play, solve, evaluate, report"),
+    (["frobnicate"], "unknown command 'frobnicate'; one of: train, play, solve, evaluate, report, doctor"),
     (["train", "--cnofig", "x.yaml"], "unrecognized arguments: --cnofig x.yaml; did you mean --config?"),
     (["train", "--run_dir", "x"], "did you mean --run-dir?"),
     (["train", "--set"], "argument --set: expected one argument"),

@@ -14,7 +14,7 @@ from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "load_agent", "untrained_agent"]
+__all__ = ["Agent", "load_agent", "load_state", "untrained_agent"]
 
 
 class Agent:
@@ -69,27 +69,43 @@ class Agent:
 
 def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu") -> Agent:
     """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
-    from zeroforge.checkpoint import latest_checkpoint, load_checkpoint
-    from zeroforge.config import config_from_dict
+    from zeroforge.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
+    from zeroforge.config import ConfigError, config_from_dict
     from zeroforge.nets import build_net
     from zeroforge.tasks.base import make_task
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"no run or checkpoint directory at {p}")
-    if not (p / "manifest.json").exists():
+    if not ((p / "manifest.json").exists() or p.name.startswith("iter_")):  # a run directory
         found = latest_checkpoint(p)
         if found is None:
             raise FileNotFoundError(f"no complete checkpoint under {p}")
         p = found
     ckpt = load_checkpoint(p)
-    cfg = config_from_dict(ZeroforgeConfig, ckpt.state["config"])
+    try:
+        cfg = config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
+    except ConfigError as exc:
+        raise CheckpointError(f"{p / 'state.json'}: its config is not valid here ({exc})") from None
     task = make_task(cfg.task.name, **cfg.task.params)
     net = build_net(cfg.net, task)
-    net.load_state_dict(ckpt.tensors["best"])
+    load_state(net, ckpt.entry("best"), f"{p / 'best.safetensors'}")
     net.to(device)
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
+
+
+def load_state(net: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
+    """``net.load_state_dict(state)``; weights of another shape or with other names are a one-line
+    ``CheckpointError`` naming ``where`` (torch's own message spans many lines)."""
+    from zeroforge.checkpoint import CheckpointError
+
+    try:
+        net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(first[1].split()) if len(first) > 1 else (first[0] if first else "mismatch")
+        raise CheckpointError(f"{where}: the weights do not fit the configured net ({detail})") from None
 
 
 def untrained_agent(agent: Agent) -> Agent:

@@ -74,6 +74,29 @@ class Checkpoint:
     numpy: dict[str, dict[str, np.ndarray]]
     state: dict[str, Any]
 
+    def entry(self, name: str) -> dict[str, torch.Tensor]:
+        """The torch entry ``name`` (``name.safetensors``); a checkpoint without it is a ``CheckpointError``."""
+        if name not in self.tensors:
+            raise CheckpointError(f"checkpoint {self.path}: has no {name}{_SUFFIX} (found: "
+                                  f"{', '.join(sorted(self.tensors)) or 'none'}); not a zeroforge run checkpoint?")
+        return self.tensors[name]
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """The numpy entry ``name``; a checkpoint without it is a ``CheckpointError``."""
+        if name not in self.numpy:
+            raise CheckpointError(f"checkpoint {self.path}: has no numpy entry {name}{_SUFFIX}")
+        return self.numpy[name]
+
+    def field(self, key: str, kind: type | tuple[type, ...]) -> Any:
+        """``state[key]``, which must be of type ``kind``; otherwise a ``CheckpointError`` naming state.json."""
+        if key not in self.state:
+            raise CheckpointError(f"{self.path / STATE}: has no {key!r} (not a zeroforge run checkpoint?)")
+        value = self.state[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, (int,))):
+            raise CheckpointError(f"{self.path / STATE}: {key!r} is a {type(value).__name__}, not what a run "
+                                  f"checkpoint holds")
+        return value
+
 
 def checkpoint_dir(run_dir: str | Path, iteration: int) -> Path:
     """Where ``save_checkpoint(run_dir, iteration, ...)`` puts its directory."""

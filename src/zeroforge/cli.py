@@ -1,5 +1,5 @@
 """``zeroforge`` command line: ``train``, ``play`` (a game move), ``solve`` (one instance), ``evaluate``
-(held-out solve rates), ``report`` (redraw the learning curve).
+(held-out solve rates), ``report`` (redraw the learning curve), ``doctor`` (check a run directory).
 
 Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
 click our error handling imported, and every usage error crashed; the wording of usage errors is ours now.
@@ -174,6 +174,17 @@ def report(args: argparse.Namespace) -> None:
     print(plot_learning_curve(metrics, args.run_dir / PLOT_FILE))
 
 
+def doctor(args: argparse.Namespace) -> None:
+    """Check a run directory: config, checkpoints, metrics, episode files; exit 1 if it found errors."""
+    from zeroforge.doctor import check_run
+
+    report = check_run(args.run)
+    for line in report.lines():
+        print(line)
+    if report.errors:
+        raise SystemExit(1)
+
+
 # --------------------------------------------------------------------------------------------------
 # the parser
 
@@ -214,7 +225,7 @@ def _count(low: int) -> Callable[[str], int]:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
-    "train": train, "play": play, "solve": solve, "evaluate": evaluate, "report": report,
+    "train": train, "play": play, "solve": solve, "evaluate": evaluate, "report": report, "doctor": doctor,
 }
 
 
@@ -246,6 +257,8 @@ def _command_parser(name: str) -> _Parser:
     elif name == "report":
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
                        help="run directory with metrics.jsonl")
+    elif name == "doctor":
+        p.add_argument("run", type=_path, metavar="RUN", help="the run directory to check")
     return p
 
 

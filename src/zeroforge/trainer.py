@@ -17,6 +17,7 @@ import copy
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -25,11 +26,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from zeroforge.agent import load_state
 from zeroforge.arena.elo import GameRecord, fit_elo
 from zeroforge.arena.evaluation import perfect_play_check
 from zeroforge.arena.heldout import evaluate_held_out, training_seed
 from zeroforge.arena.match import MatchResult, PerfectPlayer, Player, RandomPlayer, SearchPlayer, play_match
 from zeroforge.checkpoint import (
+    Checkpoint,
+    CheckpointError,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
@@ -459,18 +463,28 @@ class SelfPlayTrainer:
         """Keep the metrics lines of iterations before ``next_iteration`` (a crash may have left later ones,
         or half a line, that the resumed run will write again)."""
         path = self.run_dir / METRICS_FILE
-        kept: list[str] = []
+        kept: dict[int, str] = {}  # iteration -> its line (the first one, should a line be repeated)
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, start=1):
                 try:
                     rec = json.loads(line)
                 except json.JSONDecodeError:
+                    if line.strip():
+                        torn = "a half-written last line (cut by a crash)" if number == len(lines) else "a corrupt line"
+                        warnings.warn(f"{path}:{number}: dropping {torn}", RuntimeWarning, stacklevel=2)
                     continue
-                if isinstance(rec, dict) and rec.get("iteration", next_iteration) < next_iteration:
-                    kept.append(line)
+                iteration = rec.get("iteration") if isinstance(rec, dict) else None
+                if isinstance(iteration, int) and 0 <= iteration < next_iteration and iteration not in kept:
+                    kept[iteration] = line
                     self.history.append(rec)
+        missing = sorted(set(range(next_iteration)) - set(kept))
+        if missing:
+            warnings.warn(f"{path}: no readable line for iterations {missing[:10]}{' ...' if len(missing) > 10 else ''}"
+                          f" (the checkpoint goes on from iteration {next_iteration})", RuntimeWarning, stacklevel=2)
+        self.history.sort(key=lambda h: h["iteration"])
         tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+        tmp.write_text("".join(kept[k] + "\n" for k in sorted(kept)), encoding="utf-8")
         os.replace(tmp, path)
 
     def _save_episodes(self, i: int, episodes: list[SelfPlayEpisode]) -> None:
@@ -511,18 +525,31 @@ class SelfPlayTrainer:
 
     def _restore(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
-        st = ckpt.state
-        saved = config_from_dict(ZeroforgeConfig, st["config"])
+        try:
+            saved = config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
+        except ConfigError as exc:
+            raise CheckpointError(f"{path / 'state.json'}: its config is not valid here ({exc})") from None
         if replace(saved, iterations=self.config.iterations) != self.config:
             diff = _config_diff(config_to_dict(saved), config_to_dict(self.config))
             raise ConfigError(f"--resume with a config that differs from the checkpoint's in: {', '.join(diff)} "
                               f"(only 'iterations' may change)")
-        self.best_net.load_state_dict(ckpt.tensors["best"])
-        self.learner.net.load_state_dict(ckpt.tensors["candidate"])
+        try:
+            self._restore_state(ckpt)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            if isinstance(exc, CheckpointError):
+                raise
+            what = f"missing {exc}" if isinstance(exc, KeyError) else " ".join(str(exc).split())[:200]
+            raise CheckpointError(f"checkpoint {path} cannot be restored ({type(exc).__name__}: {what}); resume "
+                                  f"from an older one by moving this one out of {path.parent}") from None
+
+    def _restore_state(self, ckpt: Checkpoint) -> None:
+        st = ckpt.state
+        load_state(self.best_net, ckpt.entry("best"), f"{ckpt.path / 'best.safetensors'}")
+        load_state(self.learner.net, ckpt.entry("candidate"), f"{ckpt.path / 'candidate.safetensors'}")
         optimizer_from_checkpoint(self.learner.optimizer, ckpt.tensors.get("optimizer", {}), st["optimizer"])
         self.learner.steps_done = int(st["learner_steps"])
         self.learner.generator.set_state(torch.tensor(st["learner_generator"], dtype=torch.uint8))
-        self.buffer.load_state_arrays(ckpt.numpy["buffer"])
+        self.buffer.load_state_arrays(ckpt.arrays("buffer"))
         self.rng = restore_numpy_rng(st["rng"])
         restore_torch_rng(st["torch_rng"])
         self.next_iteration = int(st["next_iteration"])
