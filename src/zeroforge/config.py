@@ -241,7 +241,8 @@ class SelfPlayConfig:
     chunks of ``chunk_size`` episodes (``0``: ``parallel_batch_size``) in lockstep with its own copy of the
     best net (``inference: local``) or sending its leaves to one inference server process (``server``, the
     GPU layout), which batches the requests arriving within ``server_window_ms``. A dead worker is restarted
-    (at most ``max_restarts`` times per chunk) and its chunk replayed. Each chunk has its own random stream,
+    (at most ``max_restarts`` times per chunk) and its chunk replayed; so is a hung one, which sent no sign of
+    life for ``heartbeat_timeout_s`` while playing. Each chunk has its own random stream,
     so results do not depend on the number of workers, but they differ from the in-process path
     (``num_workers: 0``).
     """
@@ -256,6 +257,7 @@ class SelfPlayConfig:
     inference: str = "local"
     server_window_ms: float = 2.0
     max_restarts: int = 3
+    heartbeat_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         _at_least(self, "games_per_iteration", 1)
@@ -268,6 +270,8 @@ class SelfPlayConfig:
         _one_of(self, "inference", ("local", "server"))
         _at_least(self, "server_window_ms", 0)
         _at_least(self, "max_restarts", 0)
+        _require(self, "heartbeat_timeout_s", _is_number(self.heartbeat_timeout_s) and self.heartbeat_timeout_s > 1,
+                 "> 1 (seconds)")
         if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
             _require(self, "eval_cache_size", self.eval_cache_size == 0, "0 when num_workers > 0 (in-process only)")
             _require(self, "inference_dtype", self.inference_dtype == "float32",

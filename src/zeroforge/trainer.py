@@ -252,7 +252,7 @@ class SelfPlayTrainer:
                 spec, self.best_net.state_dict(), cfg.selfplay.num_workers,
                 chunk_size=cfg.selfplay.chunk_size or None, seed=cfg.seed, inference=cfg.selfplay.inference,
                 device=cfg.train.device, server_window_s=cfg.selfplay.server_window_ms / 1000,
-                max_restarts=cfg.selfplay.max_restarts)
+                max_restarts=cfg.selfplay.max_restarts, heartbeat_timeout_s=cfg.selfplay.heartbeat_timeout_s)
             weights = None  # a new pool starts with them
         self._pool_generation = self.best_generation  # the workers get the best net only when it changed
         threshold = self.ranked.threshold if self.ranked is not None else None

@@ -21,7 +21,7 @@ import torch
 from zeroforge.config import NetConfig
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import LogitsEvaluator
-from zeroforge.selfplay.processes import WorkerError, load_weights, reap
+from zeroforge.selfplay.processes import WorkerError, load_weights, reap, signals_deferred
 from zeroforge.tasks import make_task
 
 __all__ = ["InferenceServer", "RemoteEvaluator"]
@@ -245,8 +245,9 @@ class InferenceServer:
 
     def close(self) -> None:
         """Stop the server process (terminated if it does not stop by itself)."""
-        if self.process.is_alive():
-            with contextlib.suppress(OSError):
-                self._control.send(("stop",))
-        reap(self.process)
-        self._control.close()
+        with signals_deferred():
+            if self.process.is_alive():
+                with contextlib.suppress(OSError):
+                    self._control.send(("stop",))
+            reap(self.process)
+            self._control.close()

@@ -3,14 +3,18 @@ picklable numpy arrays, and stopping a child process for sure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["JOIN_TIMEOUT_S", "WorkerError", "load_weights", "reap", "weights_to_numpy"]
+__all__ = ["JOIN_TIMEOUT_S", "WorkerError", "load_weights", "reap", "signals_deferred", "weights_to_numpy"]
 
 JOIN_TIMEOUT_S = 5.0
 
@@ -42,12 +46,32 @@ def load_weights(net: torch.nn.Module, arrays: Mapping[str, np.ndarray]) -> None
     net.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in arrays.items()})
 
 
-def reap(process: BaseProcess) -> None:
-    """Wait for ``process`` to end; terminate it, then kill it, when it does not within ``JOIN_TIMEOUT_S``."""
-    process.join(JOIN_TIMEOUT_S)
-    if process.is_alive():
-        process.terminate()
-        process.join(JOIN_TIMEOUT_S)
-    if process.is_alive():
-        process.kill()
-        process.join()
+def reap(*processes: BaseProcess, timeout: float = JOIN_TIMEOUT_S) -> None:
+    """Wait for ``processes`` to end, all within one ``timeout``; then terminate those left, and kill those
+    that outlive a second ``timeout``. A process that was asked to stop gets the time to do so; a busy or
+    hung one (stopped by SIGSTOP, say) does not hold up the others."""
+    for stop in (None, BaseProcess.terminate, BaseProcess.kill):
+        alive = [p for p in processes if p.is_alive()]
+        if not alive:
+            return
+        if stop is not None:
+            for p in alive:
+                stop(p)
+        deadline = time.monotonic() + timeout
+        for p in alive:
+            p.join(max(0.0, deadline - time.monotonic()) if stop is not BaseProcess.kill else None)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while shutting processes down (a second Ctrl-C would otherwise break off
+    the clean-up half way); they are delivered when the block ends. A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -17,7 +17,8 @@ server) is sent the weights before its first chunk of a newer version; a mismatc
 silently stale game.
 
 Fault tolerance. A worker process that dies (killed, segfault, out of memory) is detected through its
-process sentinel or the end of its pipe; the chunk it was playing goes back to the front of the queue and a
+process sentinel or the end of its pipe, one that hangs (stopped by SIGSTOP, deadlocked) by the silence of its
+heartbeat for ``heartbeat_timeout_s``; the chunk it was playing goes back to the front of the queue and a
 new process takes its slot. Chunks are replayed from scratch with their own RNG, so the result holds exactly
 one episode per seed, identical to a run without the crash. A chunk that kills ``max_restarts + 1`` workers
 raises ``WorkerError``; so does a Python exception inside a worker (replaying it would fail again).
@@ -64,7 +65,7 @@ from zeroforge.search.evaluator import Evaluator, NetworkEvaluator
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.selfplay.inference_server import InferenceServer, RemoteEvaluator
-from zeroforge.selfplay.processes import WorkerError, load_weights, reap, weights_to_numpy
+from zeroforge.selfplay.processes import WorkerError, load_weights, reap, signals_deferred, weights_to_numpy
 from zeroforge.tasks import make_task
 from zeroforge.tasks.base import Task
 from zeroforge.tasks.ranked import RankedRewardTask
@@ -87,6 +88,8 @@ INFERENCE_MODES = ("local", "server")
 _EXIT_SERVER_LOST = 75
 #: exit status of a worker killed by the ``fault_injection`` test hook
 _EXIT_INJECTED = 70
+#: seconds between a busy worker's signs of life
+HEARTBEAT_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,15 @@ def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, ser
     outbox = _Outbox(conn)
     outbox.put(("ready", os.getpid()))
     version = -1
+    busy = threading.Event()
+
+    def beat() -> None:  # a sign of life while a chunk is played (a stopped or hung process sends none)
+        while True:
+            time.sleep(HEARTBEAT_S)
+            if busy.is_set():
+                outbox.put(("beat",))
+
+    threading.Thread(target=beat, name="zeroforge-heartbeat", daemon=True).start()
 
     def maybe_die(_: SelfPlayEpisode) -> None:
         if die_after_first_episode:
@@ -251,6 +263,7 @@ def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, ser
         chunk: _Chunk = msg[1]
         if isinstance(evaluator, RemoteEvaluator):
             evaluator.version = version = chunk.version
+        busy.set()
         try:
             if chunk.version != version:
                 raise RuntimeError(f"chunk {chunk.index} needs weights version {chunk.version}, worker holds "
@@ -261,6 +274,8 @@ def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, ser
         except Exception:
             outbox.put(("error", chunk.call, chunk.index, traceback.format_exc()))
             continue
+        finally:
+            busy.clear()
         outbox.put(("done", result))
 
 
@@ -290,6 +305,7 @@ class _Slot:
     version: int = -1
     in_flight: list[_Chunk] = field(default_factory=list)  # the chunk being played first, then one queued
     ready: bool = False
+    last_seen: float = field(default_factory=time.monotonic)  # when it last sent something (or got a chunk)
 
 
 @dataclass
@@ -315,7 +331,9 @@ class SelfPlayWorkerPool:
     seeds per chunk (default ``spec.parallel_batch_size``). ``seed``: base of the chunk RNGs.
     ``inference``: ``"local"`` or ``"server"``; ``device`` is where the net runs (the server's in server mode).
     ``server_window_s``: how long the server waits to merge requests. ``max_restarts``: crashes tolerated
-    per chunk. ``start_method``: ``multiprocessing`` start method (default ``forkserver``, else ``spawn``).
+    per chunk. ``heartbeat_timeout_s``: a worker that holds a chunk and sends no sign of life (it beats every
+    ``HEARTBEAT_S`` while playing) for that long is taken for hung, killed and replaced like a dead one.
+    ``start_method``: ``multiprocessing`` start method (default ``forkserver``, else ``spawn``).
     ``fault_injection``: testing hook, the worker slots whose first process dies (``os._exit``) right after
     its first finished episode.
 
@@ -325,7 +343,7 @@ class SelfPlayWorkerPool:
     def __init__(self, spec: WorkerSpec, weights: Mapping[str, Any], num_workers: int = 2, *,
                  chunk_size: int | None = None, seed: int = 0, inference: str = "local", device: str = "cpu",
                  server_window_s: float = 0.002, max_restarts: int = 3, start_method: str | None = None,
-                 fault_injection: Sequence[int] = ()) -> None:
+                 heartbeat_timeout_s: float = 30.0, fault_injection: Sequence[int] = ()) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
             raise ValueError(f"num_workers must be an integer >= 1, got {num_workers!r}")
         if inference not in INFERENCE_MODES:
@@ -339,6 +357,8 @@ class SelfPlayWorkerPool:
             raise ValueError(f"max_restarts must be >= 0, got {max_restarts}")
         if server_window_s < 0:
             raise ValueError(f"server_window_s must be >= 0, got {server_window_s}")
+        if not heartbeat_timeout_s > 2 * HEARTBEAT_S:
+            raise ValueError(f"heartbeat_timeout_s must be > {2 * HEARTBEAT_S}, got {heartbeat_timeout_s}")
         if start_method is None:
             start_method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         self.spec = spec
@@ -349,6 +369,9 @@ class SelfPlayWorkerPool:
         self.device = device
         self.max_restarts = max_restarts
         self.server_window_s = server_window_s
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+        #: workers replaced because they held a chunk without a sign of life for ``heartbeat_timeout_s``
+        self.hung_workers = 0
         self._task = spec.build_task()  # the task, the net and the weights are checked in this process
         self._template = build_net(spec.net, self._task)
         self._arrays: dict[str, np.ndarray] = {}
@@ -453,19 +476,25 @@ class SelfPlayWorkerPool:
         return episodes
 
     def close(self) -> None:
-        """Stop all worker processes and the server; the pool cannot be used afterwards."""
+        """Stop all worker processes and the server; the pool cannot be used afterwards. Idle workers stop
+        when asked; busy ones (an interrupted ``generate``) are terminated after ``JOIN_TIMEOUT_S`` together.
+        Ctrl-C and SIGTERM wait until this is done."""
         self._closed = True
-        for slot in self._slots:
-            if slot.process.is_alive():
-                with contextlib.suppress(OSError):
-                    slot.conn.send(("stop",))
-        for slot in self._slots:
-            reap(slot.process)
-            slot.conn.close()
-        self._slots = []
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        with signals_deferred():
+            busy = [s for s in self._slots if s.in_flight]
+            for slot in self._slots:
+                if slot.process.is_alive() and not slot.in_flight:
+                    with contextlib.suppress(OSError):
+                        slot.conn.send(("stop",))
+            for slot in busy:  # a worker in the middle of a chunk would finish it first: no need to wait
+                slot.process.terminate()
+            reap(*(s.process for s in self._slots))
+            for slot in self._slots:
+                slot.conn.close()
+            self._slots = []
+            if self.server is not None:
+                self.server.close()
+                self.server = None
 
     def __enter__(self) -> SelfPlayWorkerPool:
         return self
@@ -581,6 +610,8 @@ class SelfPlayWorkerPool:
                 if len(slot.in_flight) >= depth or not enough or self._slots[slot.index] is not slot:
                     continue
                 chunk = call.pending.popleft()
+                if not slot.in_flight:
+                    slot.last_seen = time.monotonic()  # the silence of an idle worker is not a hang
                 slot.in_flight.append(chunk)
                 try:
                     if self.server is None and slot.version != chunk.version:
@@ -598,7 +629,7 @@ class SelfPlayWorkerPool:
             events[slot.process.sentinel] = ("death", slot)
         if self.server is not None:
             events[self.server.sentinel] = ("server", None)
-        ready = wait(list(events))
+        ready = wait(list(events), timeout=self.heartbeat_timeout_s / 4)
         for obj in sorted(ready, key=lambda o: events[o][0] != "answer"):  # answers before deaths
             kind, owner = events[obj]
             if kind == "server":
@@ -619,6 +650,12 @@ class SelfPlayWorkerPool:
             else:
                 self._drain(slot, call, on_chunk)
                 self._replace_worker(slot, call)
+        now = time.monotonic()
+        for slot in list(self._slots):
+            if slot.in_flight and now - slot.last_seen > self.heartbeat_timeout_s:
+                # stopped (SIGSTOP), deadlocked or swapped out: no sign of life while it holds a chunk
+                self.hung_workers += 1
+                self._replace_worker(slot, call)
 
     def _drain(self, slot: _Slot, call: _Call, on_chunk: ChunkCallback | None) -> None:
         """Read what a dead worker managed to send in full before it died."""
@@ -632,6 +669,9 @@ class SelfPlayWorkerPool:
             self._handle(slot, msg, call, on_chunk)
 
     def _handle(self, slot: _Slot, msg: tuple[Any, ...], call: _Call, on_chunk: ChunkCallback | None) -> None:
+        slot.last_seen = time.monotonic()
+        if msg[0] == "beat":
+            return
         if msg[0] == "ready":
             slot.ready = True
             call.startup_failures = 0
