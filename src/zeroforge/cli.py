@@ -69,8 +69,10 @@ def train(args: argparse.Namespace) -> None:
                     progress.remove_task(bars.pop(stage))
                 m = trainer.run_iteration(i)
                 progress.update(it_bar, completed=i + 1)
-                progress.console.print(_summary(m))
-    console.print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
+                if not args.quiet:
+                    progress.console.print(_summary(m))
+    if not args.quiet:
+        console.print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
 
 
 def _summary(m: dict[str, object]) -> str:
@@ -240,7 +242,7 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
                        help="where checkpoints and metrics go (default: runs/default)")
         p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
-        p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--quiet", action="store_true", help="no progress bar, no per-iteration summary")
     elif name == "play":
         p.add_argument("--agent", type=_path, default=Path("runs/default"), help=agent_help)
         p.add_argument("--moves", default="", help="comma-separated actions played so far")

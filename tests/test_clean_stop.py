@@ -1,0 +1,98 @@
+"""Ctrl-C (SIGINT) and SIGTERM stop ``zeroforge train`` cleanly in any phase: within 10 s, with exit code 130 /
+143 and one line on stderr, every worker process and the inference server gone (the run is started in a
+process group of its own, which must be empty afterwards), and a run that ``--resume`` finishes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from zeroforge.checkpoint import list_checkpoints
+
+SETS = ["selfplay.games_per_iteration=32", "selfplay.parallel_batch_size=16", "mcts.num_simulations=16",
+        "train.steps_per_iteration=60", "train.batch_size=64", "arena.anchors=[random]", "arena.anchor_games=4",
+        "arena.num_simulations=4", "agent_simulations=4"]
+
+
+def _train(run: Path, *extra: str) -> list[str]:
+    sets = [*SETS, *extra]
+    return [sys.executable, "-m", "zeroforge", "train", "--run-dir", str(run), "--quiet",
+            *[x for s in sets for x in ("--set", s)]]
+
+
+def _group_empty(pgid: int) -> bool:
+    """No process left in the group but zombies (which the test's own wait reaps)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return False
+    return True
+
+
+def _wait_for(predicate: object, limit: float) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(("sig", "code", "workers", "phase"), [
+    (signal.SIGINT, 130, 0, "self-play"),
+    (signal.SIGTERM, 143, 0, "training"),
+    (signal.SIGINT, 130, 2, "self-play"),
+    (signal.SIGTERM, 143, 2, "self-play"),
+    (signal.SIGTERM, 143, 2, "training"),
+])
+def test_signal_stops_cleanly_and_the_run_resumes(tmp_path: Path, sig: int, code: int, workers: int,
+                                                  phase: str) -> None:
+    run = tmp_path / "run"
+    extra = [f"selfplay.num_workers={workers}", "iterations=40"]
+    if workers:
+        extra.append("selfplay.inference=server" if sig == signal.SIGTERM and phase == "training" else
+                     "selfplay.chunk_size=8")
+    proc = subprocess.Popen(_train(run, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group: workers and servers included
+    try:
+        assert _wait_for(lambda: len(list_checkpoints(run)) >= 1 or proc.poll() is not None, 120)
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        if phase == "self-play":  # just after a checkpoint: the next iteration's self-play has begun
+            time.sleep(0.3)
+        else:  # training comes after the iteration's episodes are written
+            n = int(list_checkpoints(run)[-1].name.split("_")[1]) + 1
+            assert _wait_for(lambda: (run / "episodes" / f"iter_{n:06d}.parquet").exists(), 60)
+            time.sleep(0.05)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    err = proc.stderr.read() if proc.stderr else ""
+    assert proc.returncode == code, err
+    assert took < 10.0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "continue with --resume" in lines[0], err
+    assert _wait_for(lambda: _group_empty(proc.pid), 5.0), "processes left behind"
+    done = int(list_checkpoints(run)[-1].name.split("_")[1]) + 1  # iterations finished before the signal
+    same = [e for e in extra if not e.startswith("iterations=")]
+    res = subprocess.run([*_train(run, *same, f"iterations={done + 1}"), "--resume"], capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    its = [json.loads(x)["iteration"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert its == list(range(done + 1))
