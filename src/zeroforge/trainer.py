@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+import errno
 import json
 import os
+import shutil
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ from zeroforge.arena.match import MatchResult, PerfectPlayer, Player, RandomPlay
 from zeroforge.checkpoint import (
     Checkpoint,
     CheckpointError,
+    checkpoint_dir,
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
@@ -119,6 +123,7 @@ class SelfPlayTrainer:
         self._pool: SelfPlayWorkerPool | None = None
         self._pool_stats: PoolStats | None = None
         self._pool_generation = -1  # best_generation whose weights the pool holds
+        self._bytes_per_iteration = 0  # what the last iteration wrote (0: none yet)
         self._prepare_run_dir(resume)
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -164,13 +169,15 @@ class SelfPlayTrainer:
         if i != self.next_iteration:
             raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
         cfg = self.config
+        self._check_space()
         t0, cpu0 = time.perf_counter(), time.process_time()
         level = self.curriculum.level if self.curriculum is not None else self.task.difficulty_levels
         threshold = self.ranked.threshold if self.ranked is not None else None
         episodes = self.generate_episodes(cfg.selfplay.games_per_iteration, first_seed=training_seed(i, 0))
         t_selfplay = time.perf_counter() - t0
         if cfg.selfplay.save_episodes:
-            self._save_episodes(i, episodes)
+            with self._writing("episode file"):
+                self._save_episodes(i, episodes)
         progression = self._progression(episodes, level, threshold)
         data = self.extractor.policy_value_arrays(episodes)
         self.buffer.add(data)
@@ -207,11 +214,18 @@ class SelfPlayTrainer:
             "iteration_cpu_seconds": time.process_time() - cpu0,
             "threads": self.threads.threads,
         }
-        self._append_metrics(metrics)
+        with self._writing("metrics line"):
+            self._append_metrics(metrics)
         self.next_iteration = i + 1
-        self._save(i)
+        try:
+            with self._writing("checkpoint"):
+                self._save(i)
+        except OSError:
+            self.next_iteration = i
+            raise
         self.history.append(metrics)
-        plot_learning_curve(self.run_dir / METRICS_FILE, self.run_dir / PLOT_FILE)
+        with self._writing("learning curve"):
+            plot_learning_curve(self.run_dir / METRICS_FILE, self.run_dir / PLOT_FILE)
         return metrics
 
     # -- steps ---------------------------------------------------------------------------------------
@@ -438,20 +452,55 @@ class SelfPlayTrainer:
         if self.on_progress is not None:
             self.on_progress(stage, done, total)
 
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """Turn a failed write (disk full, file too large, read-only) into one line that says what could not be
+        written and from which checkpoint the run resumes; what was written before stays intact."""
+        try:
+            yield
+        except OSError as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                newest = latest_checkpoint(self.run_dir) if self.run_dir.is_dir() else None
+            resume = f"the run resumes from {newest.name}" if newest is not None else "no checkpoint yet"
+            raise OSError(exc.errno, f"cannot write the {what} in {self.run_dir} ({exc.strerror or exc}); {resume}: "
+                                     f"free space or fix the directory, then run again with --resume") from None
+
+    def _check_space(self) -> None:
+        """Refuse to start an iteration whose output (about what the last one wrote) would not fit on the disk:
+        better than losing its work to a full disk at the end."""
+        need = 2 * self._bytes_per_iteration
+        free = shutil.disk_usage(self.run_dir).free
+        if need and free < need:
+            raise OSError(errno.ENOSPC, f"only {free / 1e6:.1f} MB free in {self.run_dir}, and an iteration writes "
+                                        f"about {need / 2e6:.1f} MB: free space, then run again with --resume")
+
+    def _measure_output(self, i: int) -> None:
+        """Bytes the iteration ``i`` left on disk (checkpoint and episode file): the next one's estimate."""
+        files = [*checkpoint_dir(self.run_dir, i).iterdir(), self.run_dir / EPISODES_DIR / f"iter_{i:06d}.parquet"]
+        self._bytes_per_iteration = sum(f.stat().st_size for f in files if f.is_file())
+
     def _prepare_run_dir(self, resume: bool) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with self._writing("run directory"):
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.run_dir / f".write-probe-{os.getpid()}"
+            probe.write_bytes(b"")  # a read-only directory is refused now, not after the first iteration's work
+            probe.unlink()
         metrics = self.run_dir / METRICS_FILE
         if resume:
             found = latest_checkpoint(self.run_dir)
             if found is not None:
                 self._restore(found)
-                self._truncate_metrics(self.next_iteration)
+                with self._writing("metrics file"):
+                    self._truncate_metrics(self.next_iteration)
+                self._measure_output(self.next_iteration - 1)
                 return
         elif list_checkpoints(self.run_dir):
             raise FileExistsError(f"{self.run_dir} already holds checkpoints: pass --resume to continue it, "
                                   f"or choose another --run-dir")
-        metrics.write_text("")
-        save_config(self.config, self.run_dir / "config.yaml")
+        with self._writing("metrics file and config"):
+            metrics.write_text("")
+            save_config(self.config, self.run_dir / "config.yaml")
 
     def _append_metrics(self, metrics: dict[str, Any]) -> None:
         with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as f:
@@ -522,6 +571,7 @@ class SelfPlayTrainer:
             tensors["optimizer"] = opt_tensors
         save_checkpoint(self.run_dir, i, tensors, state)
         prune_checkpoints(self.run_dir, keep=self.config.keep_checkpoints)
+        self._measure_output(i)
 
     def _restore(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
