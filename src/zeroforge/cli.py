@@ -304,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: bad input ends with one line on stderr and exit code 2, not a traceback."""
     from zeroforge.checkpoint import CheckpointError
     from zeroforge.config import ConfigError
+    from zeroforge.selfplay.processes import WorkerError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -313,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (UsageError, ConfigError, CheckpointError, ValueError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+    except WorkerError as exc:  # not the input's fault: exit 1, still one line (the worker's traceback is logged)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
