@@ -71,6 +71,7 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
     from zeroforge.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
     from zeroforge.config import ConfigError, config_from_dict
+    from zeroforge.device import resolve_device
     from zeroforge.nets import build_net
     from zeroforge.tasks.base import make_task
 
@@ -90,7 +91,7 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     task = make_task(cfg.task.name, **cfg.task.params)
     net = build_net(cfg.net, task)
     load_state(net, ckpt.entry("best"), f"{p / 'best.safetensors'}")
-    net.to(device)
+    net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
 

@@ -66,14 +66,17 @@ def _require(obj: object, name: str, ok: bool, requirement: str) -> None:
         raise ConfigError(f"config key {_key(obj, name)!r} must be {requirement}, got {_short(value)}")
 
 
-def _at_least(obj: object, name: str, low: float) -> None:
+def _at_least(obj: object, name: str, low: float, high: float | None = None) -> None:
+    """``low <= value`` (and ``<= high``: a count so big it would exhaust the machine is a typo, not a plan)."""
     value = getattr(obj, name)
     _require(obj, name, _is_number(value) and value >= low, f">= {low}")
+    if high is not None:
+        _require(obj, name, value <= high, f"<= {high:,}")
 
 
 def _positive(obj: object, name: str) -> None:
     value = getattr(obj, name)
-    _require(obj, name, _is_number(value) and value > 0, "> 0")
+    _require(obj, name, _is_number(value) and value > 0, "> 0 (and finite)")
 
 
 def _one_of(obj: object, name: str, choices: Collection[str]) -> None:
@@ -87,7 +90,7 @@ def _unit_interval(obj: object, name: str) -> None:
 
 def _is_number(value: object) -> bool:
     if isinstance(value, float):
-        return not math.isnan(value)
+        return math.isfinite(value)
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -109,7 +112,7 @@ class TaskConfig:
     def __post_init__(self) -> None:
         _require(self, "name", isinstance(self.name, str) and bool(self.name.strip()), "a non-empty name")
         _unit_interval(self, "ranked_reward_alpha")
-        _at_least(self, "ranked_reward_window", 1)
+        _at_least(self, "ranked_reward_window", 1, 10**8)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class CurriculumConfig:
     review_fraction: float = 0.2
 
     def __post_init__(self) -> None:
-        _at_least(self, "start_level", 1)
+        _at_least(self, "start_level", 1, 1000)
         _unit_interval(self, "raise_at")
         _unit_interval(self, "lower_at")
         _require(self, "lower_at", self.lower_at < self.raise_at, f"below curriculum.raise_at ({self.raise_at})")
@@ -187,23 +190,23 @@ class MCTSConfig:
     search_threads: int = 1
 
     def __post_init__(self) -> None:
-        _at_least(self, "num_simulations", 1)
+        _at_least(self, "num_simulations", 1, 10**6)
         _positive(self, "c_puct")
         _unit_interval(self, "dirichlet_epsilon")
         _positive(self, "dirichlet_alpha")
         _at_least(self, "temperature", 0)
-        _at_least(self, "temperature_threshold", 0)
+        _at_least(self, "temperature_threshold", 0, 10**6)
         _require(self, "discount", _is_number(self.discount) and 0 < self.discount <= 1, "in (0, 1]")
         _one_of(self, "root_policy", ("gumbel", "puct"))
-        _at_least(self, "gumbel_num_considered", 1)
-        _at_least(self, "gumbel_c_visit", 0)
+        _at_least(self, "gumbel_num_considered", 1, 10**4)
+        _at_least(self, "gumbel_c_visit", 0, 10**6)
         _positive(self, "gumbel_c_scale")
         fraction = self.playout_cap_fraction
         _require(self, "playout_cap_fraction", _is_number(fraction) and 0 < fraction <= 1, "in (0, 1]")
-        _at_least(self, "playout_cap_simulations", 1)
+        _at_least(self, "playout_cap_simulations", 1, 10**6)
         _one_of(self, "backend", ("auto", "numba", "numpy"))
-        _at_least(self, "leaves_per_step", 1)
-        _at_least(self, "search_threads", 1)
+        _at_least(self, "leaves_per_step", 1, 1024)
+        _at_least(self, "search_threads", 1, 4096)
         if fraction < 1:
             _require(self, "playout_cap_simulations", self.playout_cap_simulations <= self.num_simulations,
                      f"<= num_simulations ({self.num_simulations}) when playout_cap_fraction < 1")
@@ -222,9 +225,9 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         _one_of(self, "kind", NET_KINDS)
-        _at_least(self, "embed_dim", 1)
-        _at_least(self, "hidden", 1)
-        _at_least(self, "num_layers", 1)
+        _at_least(self, "embed_dim", 1, 65536)
+        _at_least(self, "hidden", 1, 65536)
+        _at_least(self, "num_layers", 1, 1024)
 
 
 @dataclass(frozen=True)
@@ -260,16 +263,16 @@ class SelfPlayConfig:
     heartbeat_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        _at_least(self, "games_per_iteration", 1)
-        _at_least(self, "parallel_batch_size", 1)
-        _at_least(self, "eval_cache_size", 0)
+        _at_least(self, "games_per_iteration", 1, 10**7)
+        _at_least(self, "parallel_batch_size", 1, 10**6)
+        _at_least(self, "eval_cache_size", 0, 10**9)
         _one_of(self, "inference_dtype", ("bfloat16", "float16", "float32"))
         _require(self, "save_episodes", isinstance(self.save_episodes, bool), "true or false")
-        _at_least(self, "num_workers", 0)
-        _at_least(self, "chunk_size", 0)
+        _at_least(self, "num_workers", 0, 1024)
+        _at_least(self, "chunk_size", 0, 10**7)
         _one_of(self, "inference", ("local", "server"))
-        _at_least(self, "server_window_ms", 0)
-        _at_least(self, "max_restarts", 0)
+        _at_least(self, "server_window_ms", 0, 60_000)
+        _at_least(self, "max_restarts", 0, 1000)
         _require(self, "heartbeat_timeout_s", _is_number(self.heartbeat_timeout_s) and self.heartbeat_timeout_s > 1,
                  "> 1 (seconds)")
         if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
@@ -299,14 +302,15 @@ class TrainConfig:
     self_imitation: float = 0.0
 
     def __post_init__(self) -> None:
-        _at_least(self, "batch_size", 1)
-        _at_least(self, "steps_per_iteration", 0)
+        _at_least(self, "batch_size", 1, 10**6)
+        _at_least(self, "steps_per_iteration", 0, 10**8)
         _positive(self, "learning_rate")
+        _require(self, "learning_rate", self.learning_rate <= 10, "<= 10")
         _at_least(self, "weight_decay", 0)
         _at_least(self, "l2_coef", 0)
         _at_least(self, "value_loss_weight", 0)
         _positive(self, "grad_clip")
-        _at_least(self, "replay_buffer_size", 1)
+        _at_least(self, "replay_buffer_size", 1, 10**9)
         _require(self, "device", isinstance(self.device, str) and bool(self.device.strip()), "a device name")
         _unit_interval(self, "self_imitation")
 
@@ -335,17 +339,17 @@ class ArenaConfig:
     heldout_episodes: int = 64
 
     def __post_init__(self) -> None:
-        _at_least(self, "games", 1 if self.gating else 0)
+        _at_least(self, "games", 1 if self.gating else 0, 10**6)
         _unit_interval(self, "win_threshold")
-        _at_least(self, "num_simulations", 1)
-        _at_least(self, "opening_random_moves", 0)
+        _at_least(self, "num_simulations", 1, 10**6)
+        _at_least(self, "opening_random_moves", 0, 1000)
         unknown = sorted(set(self.anchors) - ANCHORS)
         _require(self, "anchors", not unknown, f"a subset of {sorted(ANCHORS)} (unknown: {unknown})")
         _require(self, "anchors", len(set(self.anchors)) == len(self.anchors), "without duplicates")
-        _at_least(self, "anchor_games", 0)
-        _at_least(self, "rollout_simulations", 1)
-        _at_least(self, "eval_every", 1)
-        _at_least(self, "heldout_episodes", 0)
+        _at_least(self, "anchor_games", 0, 10**6)
+        _at_least(self, "rollout_simulations", 1, 10**6)
+        _at_least(self, "eval_every", 1, 10**7)
+        _at_least(self, "heldout_episodes", 0, 10**7)
 
 
 @dataclass(frozen=True)
@@ -371,12 +375,12 @@ class ZeroforgeConfig:
     arena: ArenaConfig = field(default_factory=ArenaConfig)
 
     def __post_init__(self) -> None:
-        _at_least(self, "seed", 0)
-        _at_least(self, "iterations", 0)
-        _at_least(self, "agent_simulations", 1)
-        _at_least(self, "keep_checkpoints", 1)
-        _at_least(self, "threads", 0)
-        _at_least(self, "torch_threads", 1)
+        _at_least(self, "seed", 0, 2**63 - 1)
+        _at_least(self, "iterations", 0, 10**7)
+        _at_least(self, "agent_simulations", 1, 10**6)
+        _at_least(self, "keep_checkpoints", 1, 10**4)
+        _at_least(self, "threads", 0, 4096)
+        _at_least(self, "torch_threads", 1, 4096)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, con
 from zeroforge.data.buffer import ReplayBuffer
 from zeroforge.data.episodes import EpisodeBuffer
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
+from zeroforge.device import resolve_device
 from zeroforge.nets import build_net
 from zeroforge.report import plot_learning_curve
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator, RolloutEvaluator, TokenEvaluator
@@ -108,7 +109,7 @@ class SelfPlayTrainer:
         torch.manual_seed(cfg.seed)
         self.threads = configure_threads(cfg.threads, cfg.torch_threads, cfg.mcts.search_threads)
         self.rng = np.random.default_rng(cfg.seed)
-        self.device = torch.device(cfg.train.device)
+        self.device = resolve_device(cfg.train.device)
         self.best_net = build_net(cfg.net, self.task).to(self.device)
         symmetries = self.task.symmetries() if cfg.train.augment_symmetries else None
         self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries)
