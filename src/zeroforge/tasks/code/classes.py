@@ -326,8 +326,11 @@ def _sequence_passes(bodies: dict[str, Program], fields: tuple[Value, ...], seq:
 class CodeClass(Task):
     """Write the methods of a counter / stack / bounded queue from call sequences (module docstring).
 
-    ``num_sequences`` (1..4) visible call sequences of ``calls_per_sequence`` (2..8) calls,
-    ``num_heldout`` (0..16) held-out sequences, budget slack ``slack`` (0..4) over the reference length.
+    ``num_sequences`` (1..4) visible call sequences of ``calls_per_sequence`` (2..8) calls, ``num_heldout`` (0..16)
+    held-out sequences, budget slack ``slack`` (0..4) over the reference length. An instance read by ``parse`` (a
+    JSON text of at most 1,000,000 characters) names a known class and 1..4 of its methods, has 1..num_sequences
+    visible sequences of 1..calls_per_sequence calls and at most 16 held-out sequences of at most 16 calls, integers
+    with ``|v| <= 10**6`` and a budget in 1..max_episode_steps.
     """
 
     name: ClassVar[str] = "code_class"

@@ -56,6 +56,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from zeroforge.tasks.base import short_repr
+
 __all__ = [
     "ALL_INSTRUCTIONS",
     "BINARY_INT_OPS",
@@ -141,7 +143,7 @@ def instr(text: str) -> Instr:
     """The instruction written as ``text`` (``"PUSH 3"``); raises ``ValueError`` if it is not one."""
     found = _BY_TEXT.get(" ".join(text.split()))
     if found is None:
-        raise ValueError(f"unknown instruction {text!r}")
+        raise ValueError(f"unknown instruction {short_repr(text)}")
     return found
 
 
@@ -191,7 +193,7 @@ def parse_program(text: str, allowed: Sequence[Instr] | None = None) -> Program:
             continue
         ins = instr(p)
         if allowed is not None and ins not in allowed:
-            raise ValueError(f"instruction {p!r} is not available here")
+            raise ValueError(f"instruction {short_repr(p)} is not available here")
         out.append(ins)
     return Program(tuple(out))
 

@@ -14,11 +14,48 @@ when empty). On every run that the interpreter finishes ``ok`` it computes the s
 interpreter rejects it may raise or return something else (e.g. the ``TAIL`` of an empty list is ``[]``
 in Python, and Python integers do not overflow).
 
-Sandbox: :func:`run_exported` runs source ONLY in a child process (``sys.executable -I``) with
-``RLIMIT_AS`` / ``RLIMIT_CPU`` / ``RLIMIT_FSIZE`` / ``RLIMIT_NPROC`` set before it starts, a wall-clock
-timeout, an empty environment and a fresh temporary working directory; source and data go over stdin,
-results come back over stdout as JSON. It returns an :class:`ExportResult` and never raises on the
-child's misbehaviour (POSIX only: it needs :mod:`resource`).
+Sandbox: :func:`run_exported` runs source ONLY in a child process, never in this one. It returns an
+:class:`ExportResult` and never raises on the child's misbehaviour (POSIX only: it needs :mod:`resource` and
+process groups). What it contains, layer by layer (``tests/test_untrusted_code.py`` fuzzes it):
+
+- a fresh interpreter ``sys.executable -I -S -B`` (no environment variables, user site, ``site`` or ``.pyc``
+  writes) with an empty environment, in a fresh temporary working directory deleted afterwards; source and data
+  come in on stdin (a file in that directory), results go out as JSON on stdout;
+- resource limits set before it starts: ``RLIMIT_AS`` (``memory_mb``: huge allocations raise ``MemoryError``),
+  ``RLIMIT_CPU`` (``ceil(timeout_s)`` s, then ``SIGKILL`` a second later even if the program ignores
+  ``SIGXCPU``), ``RLIMIT_FSIZE`` 0 (no byte written to any file), ``RLIMIT_CORE`` 0, ``RLIMIT_NOFILE`` 64 and
+  ``RLIMIT_NPROC`` 0 (no new process or thread - not enforced for root);
+- inside the child, before the program is compiled, a deny-by-default audit hook (PEP 578): every audited
+  event but ``compile`` / ``exec`` raises ``PermissionError("sandbox: <event> is not allowed")`` in the
+  program - opening any file (to read or write), ``os.system`` / ``exec`` / ``spawn`` / ``fork`` /
+  ``posix_spawn`` / ``kill``, removing, renaming or creating files and directories, ``chmod`` / ``chown`` /
+  ``utime`` / links, ``chdir``, ``listdir``, sockets, importing any module that is not loaded yet (so no
+  ``os``, ``socket``, ``subprocess``, ``ctypes``, ``importlib``, ``gc``, ``signal``, ``threading``),
+  ``sys._getframe``, tracing, reading code objects or traceback frames, ``breakpoint``. Posix functions with
+  an effect outside that raise no event (``mkfifo``, ``mknod``, ``chroot``, ``setpriority``, ``setsid``, the
+  ``set*id`` family, ...) and ``_imp``'s module constructors (a fresh ``posix`` would have them back) are
+  deleted first;
+- in the parent: one wall-clock limit ``timeout_s`` for the whole run (start-up included), at most
+  :data:`MAX_CHILD_OUTPUT` bytes read from the child's pipes (a flood of output is an ``error``, not memory
+  here), and after every run, timeout or not, ``SIGKILL`` to the child's whole process group (it starts its own
+  session), sent before the child is reaped so that its id cannot have been reused.
+
+What it does NOT contain - it is not a security boundary, only defence in depth against buggy or mildly
+hostile programs:
+
+- no kernel isolation (namespaces, seccomp, chroot, another user): the child runs as the same user with the
+  same file system and network. CPython's audit hooks are documented as not a sandbox: a determined program can
+  still use an interpreter bug (memory corruption from pure Python is possible), introspection that raises no
+  event (``object.__subclasses__``, ``sys.modules``) and any unaudited C function left over. Run as root,
+  ``RLIMIT_NPROC`` does not apply and file permissions protect nothing, so then the audit hook is all that stands
+  between such a program and the system;
+- metadata reads that raise no event (``posix.stat``, ``posix.access``: whether a file exists);
+- a process that left the process group (only through a bypass of the above) would survive the kill;
+- the result is only as trustworthy as the program: it runs in the same interpreter as the harness and can
+  forge its outputs (write JSON to file descriptor 1 and exit, patch ``json``). ``run_exported`` shows what an
+  exported program computes; verdicts come from the interpreter (:mod:`zeroforge.tasks.code.interpreter`);
+- the limits themselves are spent: up to ``memory_mb`` of memory, one core for ``timeout_s``, 16 MiB of pipe
+  output per run; threads (``_thread.start_new_thread`` raises no event in 3.11) share the CPU limit.
 """
 
 from __future__ import annotations
@@ -26,17 +63,28 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from zeroforge.tasks.code.dsl import Instr, Program, Value
 
-__all__ = ["ExportResult", "class_to_python", "network_to_python", "run_exported", "to_python"]
+__all__ = [
+    "CHILD_MARKER",
+    "MAX_CHILD_OUTPUT",
+    "ExportResult",
+    "class_to_python",
+    "network_to_python",
+    "run_exported",
+    "to_python",
+]
 
 _BINARY = {
     "ADD": "{a} + {b}",
@@ -273,13 +321,44 @@ class ExportResult:
         return self.status == "ok" and all(e is None for e in self.errors)
 
 
+#: marks the sandbox's child processes (tests look for leftovers by it)
+CHILD_MARKER = "zeroforge-sandbox-child"
+
+#: functions the child deletes before it runs the program: posix functions with an effect beyond the child that
+#: raise no audit event (CPython 3.11; ``os`` re-exports them), and those of ``_imp`` that build a fresh module
+#: (a new ``posix`` would have them back)
+_UNAUDITED = {
+    "posix": [
+        "mkfifo", "mknod", "chroot", "chflags", "lchflags", "setpriority", "sched_setaffinity", "sched_setscheduler",
+        "sched_setparam", "setsid", "setpgid", "setpgrp", "setuid", "setgid", "seteuid", "setegid", "setreuid",
+        "setregid", "setresuid", "setresgid", "setgroups", "initgroups", "memfd_create", "pidfd_open", "eventfd",
+        "unshare", "setns",
+    ],
+    "_imp": ["create_builtin", "exec_builtin", "create_dynamic", "exec_dynamic", "get_frozen_object", "init_frozen"],
+}
+
 _CHILD = r"""
+# MARKER
 import io, json, sys
+def seal(unaudited):
+    # Past this point every audit event but compile / exec is refused: open (read or write), os.* file and
+    # process calls, socket, import of a module not yet loaded, frames, gc, code objects, ...
+    unaudited["os"] = unaudited["posix"]
+    for module_name, names in unaudited.items():
+        module = sys.modules.get(module_name)
+        for name in names:
+            if module is not None and hasattr(module, name):
+                delattr(module, name)
+    def hook(event, args, allowed=frozenset(("compile", "exec")), refuse=PermissionError):
+        if event not in allowed:
+            raise refuse("sandbox: " + event + " is not allowed")
+    sys.addaudithook(hook)
 def main():
     data = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     out = sys.stdout
     sys.stdout = io.StringIO()
     sys.stderr = io.StringIO()
+    seal(data["unaudited"])
     ns = {"__name__": "exported", "__builtins__": __builtins__}
     try:
         exec(compile(data["source"], "<exported>", "exec"), ns)
@@ -304,7 +383,12 @@ def main():
     out.write(json.dumps({"outputs": outputs, "errors": errors}))
     out.flush()
 main()
-"""
+""".replace("MARKER", CHILD_MARKER)
+
+#: the most bytes the parent reads from the child (stdout and stderr together) before it stops it
+MAX_CHILD_OUTPUT = 16 * 1024 * 1024
+#: open file descriptors the child may hold (the interpreter needs a few to start)
+_MAX_FILES = 64
 
 
 def _limiter(timeout_s: float, memory_mb: int) -> Callable[[], None]:
@@ -317,10 +401,92 @@ def _limiter(timeout_s: float, memory_mb: int) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (_MAX_FILES, _MAX_FILES))
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no forking (not enforced for root)
 
     return preexec
+
+
+def _exited(pid: int, deadline: float) -> bool:
+    """Wait until child ``pid`` has exited or ``deadline`` (``time.monotonic``) passes; ``True`` if it exited.
+    The child is NOT reaped, so its pid (the id of its process group) cannot be reused before the group is
+    killed."""
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+
+
+def _collect(proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytes, bytes, str]:
+    """The child's stdout and the tail of its stderr, read until both pipes close, ``deadline`` passes
+    (``"timeout"``) or it wrote more than :data:`MAX_CHILD_OUTPUT` bytes in all (``"flood"``)."""
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = bytearray(), bytearray()
+    total = 0
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return bytes(out), bytes(err), "timeout"
+            for key, _ in sel.select(left):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fileobj)
+                    continue
+                total += len(chunk)
+                if total > MAX_CHILD_OUTPUT:
+                    return bytes(out), bytes(err), "flood"
+                if key.fileobj is proc.stdout:
+                    out += chunk
+                else:
+                    err = (err + chunk)[-4096:]
+    return bytes(out), bytes(err), ""
+
+
+def _run_child(payload: bytes, timeout_s: float, memory_mb: int) -> tuple[bytes, bytes, str, int]:
+    """Run the harness on ``payload`` in a fresh temporary directory: ``(stdout, stderr tail, "" | "timeout" |
+    "flood", returncode)``. Whatever happens, the child's whole process group is killed before this returns."""
+    deadline = time.monotonic() + timeout_s
+    with tempfile.TemporaryDirectory(prefix="zeroforge-sandbox-") as cwd:
+        request = os.path.join(cwd, "request.json")
+        with open(request, "wb") as f:
+            f.write(payload)
+        with open(request, "rb") as stdin:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-B", "-c", _CHILD],
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                preexec_fn=_limiter(timeout_s, memory_mb),
+                env={},
+                cwd=cwd,
+                start_new_session=True,  # its own process group, killed as a whole below
+            )
+        try:
+            out, err, why = _collect(proc, deadline)
+            if not why and hasattr(os, "waitid"):
+                why = "" if _exited(proc.pid, deadline) else "timeout"  # closed its pipes but kept running
+            elif not why:  # no waitid (not Linux): reap first; a reused group id is then unlikely, not impossible
+                try:
+                    proc.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    why = "timeout"
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the child and anything it started (unless it left the group)
+            returncode = proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+    return out, err, why, returncode
 
 
 def run_exported(
@@ -329,37 +495,32 @@ def run_exported(
     """Run exported ``source`` in a sandboxed child: ``call`` names a function (each input is a list of
     positional arguments; the output is its return value) or a class (each input is a call sequence
     ``[[method, *args], ...]`` on a fresh object; the output is the list of return values). All cases
-    share ``timeout_s`` seconds (wall clock and CPU) and ``memory_mb`` MiB of address space."""
+    share ``timeout_s`` seconds (wall clock and CPU) and ``memory_mb`` MiB of address space. An effect the
+    sandbox refuses (opening a file, a process, a socket, an import) raises ``PermissionError: sandbox: ...``
+    in the program: ``status`` ``error`` when that happens as the source loads, else that case's ``errors``
+    entry (so ``ok`` is ``False``). What the sandbox contains and what it does not: the module docstring."""
     if not isinstance(call, str) or not call.isidentifier():
         return ExportResult("error", reason=f"not a Python name: {call!r}")
     try:
-        payload = json.dumps({"source": source, "call": call, "inputs": list(inputs)}).encode("utf-8")
+        request = {"source": source, "call": call, "inputs": list(inputs), "unaudited": _UNAUDITED}
+        payload = json.dumps(request).encode("utf-8")
     except (TypeError, ValueError) as exc:
         return ExportResult("error", reason=f"inputs are not JSON data: {exc}")
     try:
-        with tempfile.TemporaryDirectory(prefix="zeroforge-sandbox-") as cwd:
-            proc = subprocess.run(
-                [sys.executable, "-I", "-S", "-c", _CHILD],
-                input=payload,
-                capture_output=True,
-                timeout=timeout_s,
-                preexec_fn=_limiter(timeout_s, memory_mb),
-                env={},
-                cwd=cwd,
-                start_new_session=True,
-                check=False,
-            )
-    except subprocess.TimeoutExpired:
-        return ExportResult("timeout", reason=f"no answer within {timeout_s} s")
+        stdout, stderr, why, returncode = _run_child(payload, timeout_s, memory_mb)
     except (OSError, subprocess.SubprocessError) as exc:
         return ExportResult("error", reason=f"could not start the sandbox: {exc}")
-    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return ExportResult("timeout", reason=f"CPU limit ({proc.returncode})")
+    if why == "timeout":
+        return ExportResult("timeout", reason=f"no answer within {timeout_s} s")
+    if why == "flood":
+        return ExportResult("error", reason=f"the child wrote more than {MAX_CHILD_OUTPUT} bytes")
+    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return ExportResult("timeout", reason=f"CPU limit ({returncode})")
     try:
-        answer = json.loads(proc.stdout.decode("utf-8", "replace"))
+        answer = json.loads(stdout.decode("utf-8", "replace"))
     except (ValueError, RecursionError):
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        return ExportResult("error", reason=f"child exited with {proc.returncode}: {tail[0][:200]}")
+        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        return ExportResult("error", reason=f"child exited with {returncode}: {tail[0][:200]}")
     if not isinstance(answer, dict):
         return ExportResult("error", reason="child answered garbage")
     if "fatal" in answer:

@@ -50,7 +50,9 @@ Text: ``CodeFunction.parse`` reads JSON ``{"kind": "function", "examples": [{"in
 objects with exactly the keys ``input`` / ``output``, values ints with ``|v| <= 10**6`` or lists of at most
 6 of them; optional ``heldout`` (0..32 examples, default none), ``budget`` (1..8, default 8) and
 ``solution`` (a reference program of this task's instructions within the budget that must pass every
-example); ``instance_text`` writes all present keys. ``to_text`` shows the visible examples, the program
+example); two examples (visible or held out) with the same input and different outputs are refused (no
+function passes both); ``instance_text`` writes all present keys. A consistent instance that no program of the
+budget solves is read, and its episodes fail. ``to_text`` shows the visible examples, the program
 and the current top of stack per example.
 """
 
@@ -231,7 +233,10 @@ class FunctionState(State):
 class CodeFunction(Task):
     """Program synthesis from input-output examples in the stack language (see the module docstring).
 
-    ``num_examples`` (1..8) visible examples per instance, ``num_heldout`` (0..32) held-out ones.
+    ``num_examples`` (1..8) visible examples per instance, ``num_heldout`` (0..32) held-out ones. An instance read by
+    ``parse`` (a JSON text of at most 1,000,000 characters) has 1..num_examples visible and at most 32 held-out
+    examples, values ints with ``|v| <= 10**6`` or lists of at most 6 of them, a budget in 1..8, and no input with
+    two outputs.
     """
 
     name: ClassVar[str] = "code_function"
@@ -433,6 +438,15 @@ class CodeFunction(Task):
         check_kind(self.name, data, "function")
         examples = self._examples("examples", data["examples"], 1, self.num_examples)
         heldout = self._examples("heldout", data.get("heldout", []), 0, MAX_HELDOUT)
+        first: dict[Value, tuple[str, Value]] = {}  # input -> (where it first appears, its output)
+        for where, items in (("examples", examples), ("heldout", heldout)):
+            for k, (x, y) in enumerate(items):
+                seen, want = first.setdefault(x, (f"{where}[{k}]", y))
+                if want != y:  # no function maps one input to two outputs: unsolvable
+                    raise ValueError(
+                        f"{self.name}: {seen} and {where}[{k}] have the same input {value_text(x)} but different "
+                        f"outputs ({value_text(want)} and {value_text(y)})"
+                    )
         solution = None
         if "solution" in data:
             if not isinstance(data["solution"], str):

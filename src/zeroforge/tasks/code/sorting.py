@@ -147,7 +147,9 @@ class SortState(State):
 @register_task("code_sort")
 class CodeSort(Task):
     """Sorting-network synthesis for arrays of up to ``length`` (2..6) elements, ``num_examples`` (1..16)
-    visible arrays, budget ``optimal + slack`` (``slack`` 0..8). See the module docstring."""
+    visible arrays, budget ``optimal + slack`` (``slack`` 0..8). An instance read by ``parse`` (a JSON text of at
+    most 1,000,000 characters) sorts ``2..length`` elements, with 1..num_examples visible arrays of digits 0..9 (one
+    at least unsorted) and at most 64 held-out ones. See the module docstring."""
 
     name: ClassVar[str] = "code_sort"
     num_players = 1

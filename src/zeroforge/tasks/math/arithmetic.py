@@ -243,8 +243,9 @@ class ArithmeticState(State):
 class Arithmetic(Task):
     """Evaluate an expression one operator at a time, respecting precedence and parentheses.
 
-    ``max_operands`` (2..9) fixes the shapes; ``max_value`` (1..999) bounds the top level's integers.
-    See the module docstring.
+    ``max_operands`` (2..9) fixes the shapes; ``max_value`` (1..999) bounds the top level's integers. An
+    instance read by ``parse`` is one line of at most 1000 characters with 2..max_operands integers of at most 9
+    digits, at most 9 parentheses at one number and no division by zero. See the module docstring.
     """
 
     name: ClassVar[str] = "arithmetic"

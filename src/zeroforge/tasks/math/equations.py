@@ -831,7 +831,10 @@ def _split_sides(rng: np.random.Generator, terms: list[Term], p_move: float) -> 
 class LinearEquation(_EquationTask):
     """Solve ``a*x + b = c*x + d``-like equations by moves, combines, LCD and division, or declare that
     there is no / every solution. ``max_terms`` (3..8) slots a side; ``step_budget_factor`` (>= 1) scales the
-    BFS horizon into the budget. See the module docstring."""
+    BFS horizon into the budget. An instance read by ``parse`` is one line of at most 1000 characters a side:
+    integers of at most 9 digits, ``x`` to the first power, nesting at most 32 deep, at most ``max_terms`` terms
+    a side once collected, not already solved; "no solution" / "infinitely many" instances are valid. See the
+    module docstring."""
 
     name: ClassVar[str] = "linear_equation"
     degree: ClassVar[int] = 1
@@ -945,7 +948,10 @@ def _shuffle_some(rng: np.random.Generator, terms: list[Term]) -> list[Term]:
 class Quadratic(_EquationTask):
     """Solve degree-2 equations: collect into standard form, then factor / quadratic formula / square root,
     or declare that there is no real solution. ``max_terms`` (3..8) slots a side; ``step_budget_factor``
-    (>= 1) scales the BFS horizon into the budget. See the module docstring."""
+    (>= 1) scales the BFS horizon into the budget. An instance read by ``parse`` is one line of at most 1000
+    characters a side: integers of at most 9 digits, powers of ``x`` up to 2 after expansion, nesting at most 32
+    deep, at most ``max_terms`` terms a side, an ``x**2`` term after collecting; instances without real roots are
+    valid. See the module docstring."""
 
     name: ClassVar[str] = "quadratic"
     degree: ClassVar[int] = 2

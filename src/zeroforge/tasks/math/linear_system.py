@@ -310,7 +310,9 @@ class LinearSystemState(State):
 class LinearSystem(Task):
     """Solve ``n x n`` linear systems by elimination and normalisation, or declare that there is no / no
     unique solution. ``max_vars`` (2 or 3) fixes the shapes; ``step_budget_factor`` (>= 1) scales ``n^2``
-    into the budget. See the module docstring."""
+    into the budget. An instance read by ``parse`` is ``2..max_vars`` lines, one linear equation each (at most
+    1000 characters a side, integers of at most 9 digits) in the first ``n`` of ``x, y, z`` for ``n`` lines, not
+    already solved; inconsistent and dependent systems are valid. See the module docstring."""
 
     name: ClassVar[str] = "linear_system"
     num_players = 1

@@ -74,6 +74,7 @@ from zeroforge.tasks.base import (
     path_score,
     read_json_instance,
     register_task,
+    short_repr,
 )
 
 __all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
@@ -216,8 +217,10 @@ def optimal_plan_length(state: BlocksworldState) -> int:
 class Blocksworld(Task):
     """Blocksworld: ``num_blocks`` blocks (2..8), ``num_blocks * (num_blocks + 1)`` move actions, one player.
 
-    ``step_budget_factor`` (>= 1) sets the budget as a multiple of the optimal plan length.
-    ``difficulty_levels = num_blocks - 1``: level ``k`` has ``k + 1`` blocks.
+    ``step_budget_factor`` (>= 1) sets the budget as a multiple of the optimal plan length. ``difficulty_levels =
+    num_blocks - 1``: level ``k`` has ``k + 1`` blocks. An instance read by ``parse`` (a JSON text of at most
+    1,000,000 characters) has ``m`` blocks, ``2 <= m <= num_blocks``, named by the single letters ``A`` .. the
+    ``m``-th, each exactly once in ``initial`` and in ``goal``, which differ (so every instance read is solvable).
     """
 
     name: ClassVar[str] = "blocksworld"
@@ -368,10 +371,9 @@ class Blocksworld(Task):
                 raise ValueError(f"blocksworld: {field!r} stack {i + 1} must be a non-empty list of block names")
             below: int | None = None
             for name in stack:
-                if not isinstance(name, str) or name not in self.blocks:
-                    raise ValueError(
-                        f"blocksworld: {field!r} has unknown block {name!r} (blocks are {', '.join(self.blocks)})"
-                    )
+                if not isinstance(name, str) or len(name) != 1 or name not in self.blocks:  # "AB" in "ABCD" too
+                    got, known = short_repr(name), ", ".join(self.blocks)
+                    raise ValueError(f"blocksworld: {field!r} has unknown block {got} (blocks are {known})")
                 x = self.blocks.index(name)
                 if x in below_of:
                     raise ValueError(f"blocksworld: {field!r} has block {name!r} more than once")

@@ -65,7 +65,9 @@ Text: ``to_text`` renders the rules, the facts, the query, what has been derived
 order) and the step count in ProntoQA-like English. ``Logic.parse`` reads the JSON instance format
 ``{"facts": ["wumpus"], "rules": [["wumpus", "yumpus"], ["yumpus", "not zumpus"]], "query": "zumpus"}``
 (literals are concept names made of letters with an optional ``"not "`` prefix); ``instance_text`` writes
-it. A query that is already a fact is rejected (the episode would be over before it starts).
+it. A query that is already a fact is rejected (the episode would be over before it starts), and so are
+instances generation never makes: a rule relating a concept to itself, facts and rules deriving a literal and
+its negation.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ from zeroforge.tasks.base import (
     path_score,
     read_json_instance,
     register_task,
+    short_repr,
 )
 
 __all__ = ["CONCEPT_NAMES", "Logic", "LogicState", "forward_chain", "proof_depths", "shortest_proof"]
@@ -108,6 +111,8 @@ CONCEPT_NAMES: tuple[str, ...] = (
 ENTITY = "Max"
 MIN_CONCEPTS, MAX_CONCEPTS = 3, len(CONCEPT_NAMES)
 MAX_RULES = 64
+#: the longest concept name ``parse`` reads (letters)
+MAX_NAME_LETTERS = 64
 _NAME_RE = re.compile(r"[A-Za-z]+")
 _DISTRACTOR_TRIES = 30
 
@@ -273,7 +278,9 @@ class Logic(Task):
     chain of a generated instance (one difficulty level per depth); ``distractors`` the number of extra
     rules; ``step_budget_factor`` (>= 1) the budget as a multiple of the chaining horizon. A
     generated instance needs ``max_depth + distractors <= max_rules`` and ``max_depth + distractors + 2 <=
-    num_concepts``.
+    num_concepts``. An instance read by ``parse`` (a JSON text of at most 1,000,000 characters) has at most
+    ``num_concepts`` concepts and ``max_rules`` rules, at least one fact, concept names of at most 64 letters,
+    no rule relating a concept to itself and no derivable contradiction; an unprovable query is valid.
     """
 
     name: ClassVar[str] = "logic"
@@ -564,20 +571,30 @@ class Logic(Task):
 
         Literals are concept names (letters only) with an optional ``"not "`` prefix; concepts are numbered
         in order of first appearance (facts, rules, query). At most ``num_concepts`` concepts and
-        ``max_rules`` rules; at least one fact; no repeated fact or rule; no fact contradicting another;
-        the query must not be a fact. Anything else raises a one-line ``ValueError``.
+        ``max_rules`` rules; concept names of at most 64 letters; at least one fact; no repeated fact or rule;
+        no rule relating a concept to itself; no contradiction (a literal and its negation) among the facts or
+        anything they derive; the query must not be a fact. A query that is not entailed (about a concept no
+        rule concludes, say) is a valid instance whose answer is "not provable". Anything else raises a one-line
+        ``ValueError``.
         """
         data = read_json_instance("logic", text, ("facts", "rules", "query"))
         index: dict[str, int] = {}
 
         def literal(where: str, value: Any) -> int:
             if not isinstance(value, str):
-                raise ValueError(f"logic: {where} must be a string like 'wumpus' or 'not wumpus', got {value!r}")
+                raise ValueError(
+                    f"logic: {where} must be a string like 'wumpus' or 'not wumpus', got {short_repr(value)}"
+                )
             words = value.split()
             negative = len(words) == 2 and words[0] == "not"
             if not (len(words) == 1 or negative) or not _NAME_RE.fullmatch(words[-1]) or words[-1] == "not":
                 raise ValueError(
-                    f"logic: {where} {value!r} is not a literal (a concept name of letters, optionally after 'not ')"
+                    f"logic: {where} {short_repr(value)} is not a literal (a concept name of letters, optionally "
+                    f"after 'not ')"
+                )
+            if len(words[-1]) > MAX_NAME_LETTERS:
+                raise ValueError(
+                    f"logic: {where} has a concept name of {len(words[-1])} letters, at most {MAX_NAME_LETTERS}"
                 )
             concept = index.setdefault(words[-1], len(index))
             if len(index) > self.num_concepts:
@@ -588,7 +605,8 @@ class Logic(Task):
         if not isinstance(facts_in, list) or not facts_in:
             raise ValueError("logic: 'facts' must be a non-empty list of literals")
         if not isinstance(rules_in, list):
-            raise ValueError(f"logic: 'rules' must be a list of [premise, conclusion] pairs, got {rules_in!r}")
+            got = short_repr(rules_in)
+            raise ValueError(f"logic: 'rules' must be a list of [premise, conclusion] pairs, got {got}")
         if len(rules_in) > self.max_rules:
             raise ValueError(f"logic: instance has {len(rules_in)} rules, at most max_rules = {self.max_rules}")
         facts = [literal(f"fact {i + 1}", f) for i, f in enumerate(facts_in)]
@@ -599,14 +617,24 @@ class Logic(Task):
         rules: list[Rule] = []
         for i, rule in enumerate(rules_in):
             if not isinstance(rule, list) or len(rule) != 2:
-                raise ValueError(f"logic: rule {i + 1} must be a [premise, conclusion] pair, got {rule!r}")
-            rules.append((literal(f"rule {i + 1} premise", rule[0]), literal(f"rule {i + 1} conclusion", rule[1])))
+                raise ValueError(f"logic: rule {i + 1} must be a [premise, conclusion] pair, got {short_repr(rule)}")
+            premise = literal(f"rule {i + 1} premise", rule[0])
+            conclusion = literal(f"rule {i + 1} conclusion", rule[1])
+            if premise // 2 == conclusion // 2:
+                raise ValueError(f"logic: rule {i + 1} relates {rule[1].split()[-1]!r} to itself")
+            rules.append((premise, conclusion))
         if len(set(rules)) < len(rules):
             raise ValueError("logic: a rule is listed twice")
         query = literal("query", data["query"])
         names = [""] * len(index)
         for word, concept in index.items():
             names[concept] = word
+        closure = forward_chain(facts, rules)
+        clash = min((lit for lit in closure if lit % 2 == 0 and lit + 1 in closure), default=None)
+        if clash is not None:
+            raise ValueError(
+                f"logic: the facts and rules derive both {names[clash // 2]!r} and 'not {names[clash // 2]}'"
+            )
         return self.make_state(names, facts, rules, query)
 
     def __repr__(self) -> str:

@@ -39,7 +39,8 @@ the values are carried along (for ``to_text`` / ``answer``) but do not distingui
 reaching the same numbers are the same MDP state.
 
 Instances as text (``Countdown.parse``): JSON ``{"numbers": [4, 7, 8, 8], "target": 24}`` with ``2..num_numbers``
-numbers. A solved
+numbers in ``1..999`` and a target in ``1..9999``. An instance without a solution (``[1, 1, 1, 1]`` for 24) is
+read: telling takes the exhaustive :func:`solve`, so its episodes simply fail. A solved
 terminal state's :meth:`Countdown.answer` is an expression that :func:`verify_expression` accepts.
 """
 
@@ -63,6 +64,7 @@ from zeroforge.tasks.base import (
     frozen_array,
     read_json_instance,
     register_task,
+    short_repr,
 )
 
 __all__ = ["Countdown", "CountdownState", "solve", "verify_expression"]
@@ -142,7 +144,9 @@ class Countdown(Task):
     ``target`` fixed (default 24, at most 9999) or ``None``: drawn per seed by combining the numbers
     randomly, so every such instance is solvable. With a fixed target some draws have no solution
     (``[1, 1, 1, 1]`` for 24); their episodes always fail. ``difficulty_levels = num_numbers - 1``: level
-    ``k`` has ``k + 1`` numbers.
+    ``k`` has ``k + 1`` numbers. An instance read by ``parse`` (a JSON text of at most 1,000,000 characters)
+    has ``2..num_numbers`` numbers in 1..999 and a target in 1..9999; one without a solution is read too (its
+    episodes fail).
     """
 
     name: ClassVar[str] = "countdown"
@@ -218,8 +222,9 @@ class Countdown(Task):
                 f"countdown: expected 2..{self.num_numbers} numbers (num_numbers={self.num_numbers}), got {len(nums)}"
             )
         for x in nums:
-            if isinstance(x, bool) or not isinstance(x, int) or x < 1:
-                raise ValueError(f"countdown: numbers must be positive integers, got {x!r}")
+            if isinstance(x, bool) or not isinstance(x, int) or not 1 <= x <= MAX_NUMBER:
+                got = short_repr(x)
+                raise ValueError(f"countdown: numbers must be positive integers at most {MAX_NUMBER}, got {got}")
         if isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= MAX_TARGET:
             raise ValueError(f"countdown: target must be an integer in 1..{MAX_TARGET}, got {target!r}")
         values = tuple(Fraction(x) for x in nums) + (None,) * (self.num_numbers - len(nums))
@@ -302,7 +307,7 @@ class Countdown(Task):
     def parse(self, text: str) -> CountdownState:
         """The initial state of a JSON instance ``{"numbers": [...], "target": N}``.
 
-        ``numbers`` must be ``2..num_numbers`` positive integers (fewer than ``num_numbers`` is an easier
+        ``numbers`` must be ``2..num_numbers`` integers in 1..999 (fewer than ``num_numbers`` is an easier
         instance, as a lower difficulty level draws), ``target`` an integer in 1..9999; anything else
         (malformed JSON, missing or unknown keys, wrong types or counts) raises a one-line ``ValueError``.
         """

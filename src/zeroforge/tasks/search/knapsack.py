@@ -53,6 +53,7 @@ from zeroforge.tasks.base import (
     frozen_array,
     read_json_instance,
     register_task,
+    short_repr,
 )
 
 __all__ = ["Knapsack", "KnapsackState", "optimum"]
@@ -152,7 +153,7 @@ class KnapsackState(State):
 
 def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
     if isinstance(x, bool) or not isinstance(x, int) or not lo <= x <= hi:
-        raise ValueError(f"knapsack: {name} must be an integer in {lo}..{hi}, got {x!r}")
+        raise ValueError(f"knapsack: {name} must be an integer in {lo}..{hi}, got {short_repr(x)}")
     return x
 
 
@@ -160,9 +161,11 @@ def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
 class Knapsack(Task):
     """0/1 knapsack: decide items in order (skip / take) to reach the DP optimum value.
 
-    ``num_items`` in 1..64; weights drawn uniformly from ``1..max_weight`` (1..1000), values from
-    ``1..max_value`` (1..1000); capacity ``max(1, floor(capacity_ratio * total weight))`` with
-    ``capacity_ratio`` in (0, 1]. ``difficulty_levels = num_items``: level ``k`` has ``k`` items.
+    ``num_items`` in 1..64; weights drawn uniformly from ``1..max_weight`` (1..1000), values from ``1..max_value``
+    (1..1000); capacity ``max(1, floor(capacity_ratio * total weight))`` with ``capacity_ratio`` in (0, 1].
+    ``difficulty_levels = num_items``: level ``k`` has ``k`` items. An instance read by ``parse`` (a JSON text of at
+    most 1,000,000 characters) has ``1..num_items`` items, weights in 1..1000, values in 1..10**9 and a capacity in
+    1..10**9; one where no item fits is valid (its optimum is 0, every play is optimal).
     """
 
     name: ClassVar[str] = "knapsack"
@@ -221,7 +224,7 @@ class Knapsack(Task):
                 )
             for x in items:
                 if isinstance(x, bool) or not isinstance(x, int) or not 1 <= x <= hi:
-                    raise ValueError(f"knapsack: {key} must be positive integers at most {hi}, got {x!r}")
+                    raise ValueError(f"knapsack: {key} must be positive integers at most {hi}, got {short_repr(x)}")
         if len(weights) != len(values):
             raise ValueError(
                 f"knapsack: weights and values must have the same length, got {len(weights)} and {len(values)}"

@@ -65,6 +65,7 @@ FREE, WALL, AGENT, GOAL = 0, 1, 2, 3
 _BUDGET_TOKEN0 = 4
 _ACTION_NAMES = ("up", "down", "left", "right")
 _CHARS = {"#": WALL, ".": FREE, "S": FREE, "G": FREE}
+_CHAR_SET = frozenset(_CHARS)
 
 _NO_ACTIONS = frozen_array([False] * 4, np.bool_)
 
@@ -157,7 +158,9 @@ class Maze(Task):
     walls removed after carving a perfect maze, ``step_budget_factor`` the budget as a multiple of the
     optimal path length. ``max_episode_steps = ceil(step_budget_factor * (2 * size + 1) ** 2)`` bounds
     every instance's budget (generated or parsed, any level). ``difficulty_levels = size - 1``: level ``k``
-    is a ``(k + 1) x (k + 1)``-cell maze walled in at the top-left of the grid.
+    is a ``(k + 1) x (k + 1)``-cell maze walled in at the top-left of the grid. An instance read by ``parse``
+    is exactly ``2 * size + 1`` rows of ``2 * size + 1`` squares of ``#.SG`` with one ``S`` and one ``G``
+    reachable from it (an unreachable goal is refused, not played).
     """
 
     name: ClassVar[str] = "maze"
@@ -324,6 +327,12 @@ class Maze(Task):
         The grid must be ``W x W`` with ``W = 2 * size + 1`` of this task, hold only ``#.SG``, exactly one
         ``S`` and one ``G``, and ``G`` must be reachable from ``S``; otherwise a one-line ``ValueError``.
         """
+        if not isinstance(text, str):
+            raise ValueError(f"maze: an instance must be a string, got {type(text).__name__}")
+        w = self.width
+        if len(text) > 4 * w * (w + 2) + 1024:  # far more than W rows of W squares, whatever the line ends
+            raise ValueError(f"maze: text has {len(text)} characters, but this task (size={self.size}) reads "
+                             f"{w} rows of {w} squares")
         rows = text.strip().splitlines()
         if not rows or not rows[0]:
             raise ValueError("maze: empty text")
@@ -331,12 +340,11 @@ class Maze(Task):
         for r, row in enumerate(rows):
             if len(row) != expected:
                 raise ValueError(f"maze: row {r + 1} has {len(row)} characters, expected {expected}")
-            for c, ch in enumerate(row):
-                if ch not in _CHARS:
-                    raise ValueError(
-                        f"maze: row {r + 1} column {c + 1} has unknown character {ch!r} (allowed: '#', '.', 'S', 'G')"
-                    )
-        w = self.width
+            if not _CHAR_SET.issuperset(row):
+                c, ch = next((c, ch) for c, ch in enumerate(row) if ch not in _CHARS)
+                raise ValueError(
+                    f"maze: row {r + 1} column {c + 1} has unknown character {ch!r} (allowed: '#', '.', 'S', 'G')"
+                )
         if len(rows) != w or expected != w:
             raise ValueError(f"maze: grid is {len(rows)}x{expected}, but this task (size={self.size}) needs {w}x{w}")
         flat = "".join(rows)

@@ -63,6 +63,7 @@ from zeroforge.tasks.base import (
     frozen_array,
     read_json_instance,
     register_task,
+    short_repr,
 )
 
 __all__ = ["TSP", "TSPState", "optimal_tour", "tour_length"]
@@ -182,7 +183,7 @@ def _check_int(name: str, x: Any, lo: int, hi: int) -> int:
 def _coordinate(x: Any, i: int) -> float:
     """A validated coordinate of city ``i``; integral floats become ints (one canonical form per point)."""
     if isinstance(x, bool) or not isinstance(x, int | float):
-        raise ValueError(f"tsp: city {i} coordinates must be numbers, got {x!r}")
+        raise ValueError(f"tsp: city {i} coordinates must be numbers, got {short_repr(x)}")
     if not math.isfinite(x) or abs(x) > MAX_ABS_COORD:
         raise ValueError(f"tsp: city {i} coordinates must be finite with absolute value at most 1e6, got {x!r}")
     if isinstance(x, float) and x.is_integer():
@@ -200,7 +201,9 @@ def _buckets(values: Sequence[float], buckets: int) -> list[int]:
 @register_task("tsp")
 class TSP(Task):
     """Euclidean TSP on ``3..num_cities`` cities (``num_cities`` in 3..12): visit every city once from
-    city 0 and reach the Held–Karp optimum; ``coord_buckets`` (2..64) quantisation levels per axis."""
+    city 0 and reach the Held–Karp optimum; ``coord_buckets`` (2..64) quantisation levels per axis. An instance
+    read by ``parse`` (a JSON text of at most 1,000,000 characters) has ``3..num_cities`` distinct points whose
+    coordinates are finite numbers of absolute value at most 1e6."""
 
     name: ClassVar[str] = "tsp"
     num_players = 1
@@ -240,7 +243,7 @@ class TSP(Task):
         seen: dict[Point, int] = {}
         for i, pair in enumerate(coords):
             if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise ValueError(f"tsp: city {i} must be an [x, y] pair, got {pair!r}")
+                raise ValueError(f"tsp: city {i} must be an [x, y] pair, got {short_repr(pair)}")
             point = (_coordinate(pair[0], i), _coordinate(pair[1], i))
             if point in seen:
                 raise ValueError(f"tsp: cities {seen[point]} and {i} are the same point {list(point)}")
