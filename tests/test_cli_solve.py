@@ -9,9 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from zeroforge import load_agent
+from zeroforge.arena.heldout import evaluate_held_out, held_out_seeds
 from zeroforge.config import load_config
-from zeroforge.tasks import make_task
+from zeroforge.search import NetworkEvaluator
+from zeroforge.tasks import State, Task, make_task
 from zeroforge.trainer import SelfPlayTrainer
 
 # 7 x 7 grid of a size-3 maze: a corridor where the goal is two moves right of the start
@@ -52,12 +56,23 @@ def test_solve_path_replays_to_the_reported_outcome(maze_run: Path, tmp_path: Pa
                      "--simulations", "16")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    state = maze.parse(inst.read_text())
-    names = ["up", "down", "left", "right"]
-    for text in out["solution_path"]:
-        state = maze.step(state, names.index(text))
-    assert maze.outcome(state) == out["outcome"] and out["verified"] == (out["outcome"] == "success")
+    state = _replay(maze, inst.read_text(), out["solution_path"])
+    assert state.terminal and out["outcome"] == maze.outcome(state)
+    assert out["verified"] is (maze.outcome(state) == "success")
+    assert out["steps"] == state.step_count == len(out["solution_path"]) and out["score"] == maze.score(state)
     assert out["simulations_per_move"] == 16
+
+
+def _replay(task: Task, instance: str, path: list[str]) -> State:
+    """The state after the path's actions, each found by its text among the legal actions, from the parsed
+    instance."""
+    state = task.parse(instance)
+    for text in path:
+        legal = np.flatnonzero(state.legal_action_mask)
+        matches = [int(a) for a in legal if task.action_to_text(state, int(a)) == text]
+        assert len(matches) == 1, (text, state.to_text())
+        state = task.step(state, matches[0])
+    return state
 
 
 @pytest.mark.parametrize(
@@ -81,17 +96,46 @@ def test_solve_bad_input_is_one_line(maze_run: Path, tmp_path: Path, args: list[
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], res.stderr
 
 
-def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path) -> None:
+def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path, tmp_path: Path) -> None:
+    """The raw policy is the trained net's top legal move, one simulation a move (replayed here by hand); the
+    trained and untrained rows are the held-out evaluation of the run's net and of the net the run started
+    from (its seed), with the agent's 8 simulations."""
     res = _zeroforge("evaluate", "--agent", str(maze_run), "--episodes", "6", "--difficulty", "1")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["task"] == "maze"
-    for key, sims in (("trained", 8), ("untrained", 8), ("raw_policy", 1)):
-        rep = out[key]
-        assert rep["episodes"] == 6 and rep["difficulty"] == 1 and rep["num_simulations"] == sims
-        assert 0.0 <= rep["solve_rate"] <= 1.0 and sum(rep["outcomes"].values()) == 6
+    agent = load_agent(maze_run)
+    seeds = held_out_seeds(6, 1)
+    finals = []
+    for seed in seeds:
+        state = agent.task.initial_state(seed, 1)
+        while not state.terminal:
+            priors, _ = agent.evaluator.evaluate(np.stack([state.observation]), np.stack([state.legal_action_mask]))
+            state = agent.task.step(state, int(np.argmax(priors[0])))  # priors are zero off the legal moves
+        finals.append(state)
+    raw = out["raw_policy"]
+    moves = sum(f.step_count for f in finals)
+    assert raw["num_simulations"] == 1 and raw["simulations_total"] == moves
+    assert raw["mean_moves"] == pytest.approx(moves / 6)
+    assert raw["outcomes"]["success"] == sum(agent.task.outcome(f) == "success" for f in finals)
+    expected = {
+        "trained": evaluate_held_out(agent.task, agent.evaluator, agent.mcts.config, 6, 1, 8),
+        "untrained": evaluate_held_out(agent.task, _fresh_net_evaluator(maze_run, tmp_path / "fresh"),
+                                       agent.mcts.config, 6, 1, 8),
+    }
+    for key, report in expected.items():
+        assert out[key] == report.to_dict(), key
+        assert out[key]["simulations_total"] == 8 * round(6 * out[key]["mean_moves"])
     bad = _zeroforge("evaluate", "--agent", str(maze_run), "--difficulty", "7")
-    assert bad.returncode == 2 and "difficulty 7 is out of range 1..2" in bad.stderr
+    lines = bad.stderr.strip().splitlines()
+    assert bad.returncode == 2 and len(lines) == 1, bad.stderr
+    assert lines[0].startswith("error: ") and "difficulty 7 is out of range 1..2" in lines[0], bad.stderr
+
+
+def _fresh_net_evaluator(run: Path, scratch: Path) -> NetworkEvaluator:
+    """The net a run started from: the best net of a trainer just built from the run's config."""
+    with torch.random.fork_rng(devices=[]):
+        return NetworkEvaluator(SelfPlayTrainer(load_config(run / "config.yaml"), scratch).best_net)
 
 
 def test_report_redraws_the_learning_curve(maze_run: Path) -> None:
@@ -138,11 +182,8 @@ def test_solve_math_instances_from_text(tmp_path: Path, task: str, instance: str
     out = json.loads(res.stdout)
     assert out["outcome"] == "success" and out["verified"] is True and out["answer"] == answer
     t = make_task(task)
-    state = t.parse(instance)
-    for text in out["solution_path"]:
-        state = t.step(state, next(int(a) for a in np.flatnonzero(state.legal_action_mask)
-                                   if t.action_to_text(state, int(a)) == text))
-    assert t.outcome(state) == "success" and t.answer(state) == answer
+    state = _replay(t, instance, out["solution_path"])
+    assert state.terminal and t.outcome(state) == "success" and t.answer(state) == answer
 
 
 def test_solve_code_instance_answers_python_source(tmp_path: Path) -> None:
@@ -163,9 +204,12 @@ def test_solve_code_instance_answers_python_source(tmp_path: Path) -> None:
 
 
 def test_solve_malformed_math_and_code_instances_are_one_line(tmp_path: Path) -> None:
-    for task, text, message in [("linear_equation", "2*x + = 7", "linear_equation: "),
-                                ("code_function", '{"kind": "class"}', "code_function: ")]:
+    for task, text, message in [("linear_equation", "2*x + = 7", "linear_equation: unexpected end of expression"),
+                                ("code_function", '{"kind": "class"}',
+                                 "code_function: instance is missing the key 'examples'")]:
         inst = tmp_path / "bad.txt"
         inst.write_text(text)
         res = _zeroforge("solve", "--task", task, "--agent", str(_tiny_run(tmp_path, task)), "--instance", str(inst))
-        assert res.returncode != 0 and message in res.stderr and "Traceback" not in res.stderr, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 2 and len(lines) == 1, res.stderr
+        assert lines[0].startswith("error: ") and message in lines[0], res.stderr

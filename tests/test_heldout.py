@@ -51,15 +51,63 @@ def test_oracle_solves_every_maze_on_a_shortest_path() -> None:
     assert report.simulations_total == sum(optimal) and report.num_simulations == 1
 
 
-def test_uniform_search_report_is_consistent_at_a_lower_level() -> None:
+class PreferenceEvaluator:
+    """Priors: all mass on the first legal action in ``order``; value 0 (a policy whose play is known)."""
+
+    def __init__(self, order: Sequence[int]) -> None:
+        self.order = tuple(order)
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        priors = np.zeros((len(states), task.num_actions), np.float32)
+        for b, s in enumerate(states):
+            priors[b, next(a for a in self.order if s.legal_action_mask[a])] = 1.0
+        return priors, np.zeros(len(states), np.float32)
+
+
+def _play_first_legal(task: Task, state: State, order: Sequence[int]) -> State:
+    while not state.terminal:
+        state = task.step(state, next(a for a in order if state.legal_action_mask[a]))
+    return state
+
+
+def test_raw_policy_plays_the_top_prior_move_with_one_simulation() -> None:
+    """With 1 simulation a move the report is that of the prior's top move, played here by hand: the solve
+    rate is the share of held-out mazes that "right, else down, else left, else up" gets through."""
     maze = make_task("maze", size=4)
-    report = evaluate_held_out(maze, UniformEvaluator(), MCTSConfig(), 10, difficulty=1, num_simulations=8)
-    assert report.difficulty == 1 and report.episodes == 10
-    assert report.solve_rate == report.outcomes["success"] / 10
-    assert report.simulations_total == pytest.approx(8 * 10 * report.mean_moves)
-    # a level-1 maze (2 x 2 cells) is 4 moves from start to goal: every success scores 4 / moves
-    assert report.mean_score is not None and 0.0 <= report.mean_score <= 1.0
-    assert report.to_dict()["task"] == "maze"
+    order = (3, 1, 2, 0)
+    n = 40
+    finals = [_play_first_legal(maze, maze.initial_state(seed), order)
+              for seed in held_out_seeds(n, maze.difficulty_levels)]
+    solved = [f for f in finals if maze.outcome(f) == "success"]
+    assert 5 <= len(solved) <= n - 5, len(solved)  # a share strictly between none and all
+    report = evaluate_held_out(maze, PreferenceEvaluator(order), MCTSConfig(), n, num_simulations=1)
+    assert report.solve_rate == len(solved) / n
+    assert report.outcomes == {"success": len(solved), "failure": n - len(solved), "timeout": 0, "error": 0}
+    moves = [f.step_count for f in finals]
+    assert report.mean_moves == pytest.approx(np.mean(moves))
+    assert report.simulations_total == sum(moves) and report.num_simulations == 1  # one simulation a move
+    assert report.mean_score == pytest.approx(np.mean([maze.score(f) for f in finals]))
+    assert report.optimality_gap == pytest.approx(np.mean([1.0 - maze.score(f) for f in solved]))  # type: ignore[operator]
+
+
+def test_oracle_at_a_lower_level_solves_that_level() -> None:
+    """Level 1 is a 2 x 2-cell maze, 4 moves from start to goal: the oracle takes exactly 4 on each."""
+    maze = make_task("maze", size=4)
+    report = evaluate_held_out(maze, ShortestPathOracle(), MCTSConfig(), 10, difficulty=1, num_simulations=2)
+    assert report.difficulty == 1 and report.episodes == 10 and report.to_dict()["task"] == "maze"
+    assert report.solve_rate == 1.0 and report.mean_moves == 4.0 and report.mean_score == 1.0
+    assert report.simulations_total == 2 * 4 * 10
+
+
+def test_uniform_search_report_fields_agree_with_each_other() -> None:
+    maze = make_task("maze", size=4)
+    report = evaluate_held_out(maze, UniformEvaluator(), MCTSConfig(), 10, num_simulations=8)
+    assert report.solve_rate == report.outcomes["success"] / 10 and sum(report.outcomes.values()) == 10
+    assert report.simulations_total == 8 * round(10 * report.mean_moves)
+    assert report.simulations_per_episode == report.simulations_total / 10
+    # failures score 0, so the mean score is the solve rate times the mean score of the solved ones
+    gap = 0.0 if report.optimality_gap is None else report.optimality_gap
+    assert report.mean_score == pytest.approx(report.solve_rate * (1.0 - gap))
 
 
 def test_held_out_evaluation_rejects_bad_requests() -> None:

@@ -223,14 +223,61 @@ def test_goal_one_step_away_is_worth_the_reward() -> None:
     assert trace.q_values[1] == pytest.approx(1.0)
 
 
-def test_network_evaluator_flushes_denormals() -> None:
-    """Denormal weights (weight decay drives dead weights there) slow CPU matmuls ~40x; the evaluator
-    turns on flush-to-zero, so a denormal operand acts as zero."""
+def test_network_evaluator_and_learner_flush_denormals_only_inside_their_calls() -> None:
+    """Denormal weights (weight decay drives dead weights there) slow CPU matmuls ~40x, so the evaluator's
+    and the learner's torch work runs with flush-to-zero; around their calls the mode stays what it was, so
+    that unrelated code (Python floats, numpy, the code tasks' interpreter) sees subnormals whatever ran
+    before it. The mode is read here with a torch operation on a denormal (the implementation uses numpy)."""
     import torch
 
+    from zeroforge.config import TrainConfig
+    from zeroforge.data import PolicyValueArrays, ReplayBuffer
     from zeroforge.search import NetworkEvaluator
+    from zeroforge.train import Learner
 
-    torch.set_flush_denormal(False)
-    assert float(torch.tensor([1e-40]) * 1.0) != 0.0
-    NetworkEvaluator(torch.nn.Linear(1, 1))
-    assert float(torch.tensor([1e-40]) * 1.0) == 0.0
+    def flushing() -> bool:
+        return float(torch.tensor([1e-40]) * 1.0) == 0.0
+
+    class Probe(torch.nn.Module):
+        """A net that records whether denormals flush while it runs (and can be told to fail)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(TTT.seq_len, TTT.num_actions + 1)
+            self.seen: list[bool] = []
+            self.fail = False
+
+        def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            self.seen.append(flushing())
+            if self.fail:
+                raise RuntimeError("probe failure")
+            out = self.linear(tokens.float())
+            return out[:, :-1], torch.tanh(out[:, -1])
+
+    states = [play(TTT, moves) for moves in ([], [4], [4, 0], [0, 1, 2])]
+    obs = np.stack([s.observation for s in states])
+    masks = np.stack([s.legal_action_mask for s in states])
+    buffer = ReplayBuffer(len(states), TTT.seq_len, TTT.num_actions)
+    buffer.add(PolicyValueArrays(obs, masks, masks / masks.sum(1, keepdims=True).astype(np.float32),
+                                 np.zeros(len(states), np.float32)))
+    initial = flushing()
+    try:
+        for before in (False, True):
+            torch.set_flush_denormal(before)
+            assert flushing() == before
+            probe = Probe()
+            evaluator = NetworkEvaluator(probe)
+            learner = Learner(probe, TrainConfig(batch_size=4), seed=0)
+            assert flushing() == before  # building them changes nothing
+            evaluator.evaluate(obs, masks)
+            assert probe.seen == [True] and flushing() == before
+            learner.train(buffer, steps=2)
+            assert probe.seen == [True, True, True] and flushing() == before
+            probe.fail = True
+            with pytest.raises(RuntimeError, match="probe failure"):
+                evaluator.evaluate(obs, masks)
+            with pytest.raises(RuntimeError, match="probe failure"):
+                learner.train(buffer, steps=1)
+            assert probe.seen == [True] * 5 and flushing() == before  # restored on the way out of an error
+    finally:
+        torch.set_flush_denormal(initial)

@@ -197,6 +197,40 @@ def test_async_facade_runs_iterations_in_order(tmp_path: Path) -> None:
         trainer.run_iteration(5)
 
 
+def test_gating_rejection_keeps_the_best_net_and_its_generation(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With gating on, a candidate that loses the arena leaves the best net's weights (in memory, in the
+    checkpoint, in what load_agent reads) and best_generation as they were; one that wins replaces them."""
+    import torch
+
+    from zeroforge import trainer as trainer_module
+    from zeroforge.arena.match import MatchResult
+
+    verdict = {"wins": 0, "losses": 2}
+    monkeypatch.setattr(trainer_module, "play_match",
+                        lambda task, a, b, games, *args: MatchResult(a.name, b.name, verdict["wins"], 0,
+                                                                       verdict["losses"]))
+    trainer = SelfPlayTrainer(tiny_config("arena.gating=true", "arena.anchors=[]"), tmp_path)
+    try:
+        before = {k: v.clone() for k, v in trainer.best_net.state_dict().items()}
+        m = trainer.run_iteration(0)
+        assert m["accepted"] is False and m["arena_score"] == 0.0
+        assert m["best_generation"] == 0 and trainer.best_generation == 0
+        best = trainer.best_net.state_dict()
+        assert all(torch.equal(best[k], v) for k, v in before.items())
+        candidate = trainer.learner.net.state_dict()
+        assert not all(torch.equal(candidate[k], v) for k, v in before.items()), "the candidate did train"
+        saved = zeroforge.load_agent(list_checkpoints(tmp_path)[-1]).net.state_dict()
+        assert all(torch.equal(saved[k], v) for k, v in before.items())
+        verdict.update(wins=2, losses=0)
+        m = trainer.run_iteration(1)
+        assert m["accepted"] is True and m["best_generation"] == 1 == trainer.best_generation
+        candidate = trainer.learner.net.state_dict()
+        assert all(torch.equal(v, candidate[k]) for k, v in trainer.best_net.state_dict().items())
+    finally:
+        trainer.close()
+
+
 def test_cli_play_prints_the_agents_move(tmp_path: Path) -> None:
     SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
     # x: 0, 1 and o: 3, 4 with x to move: the immediate win at 2 is found with the agent's 8 simulations

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from zeroforge.arena.heldout import evaluate_held_out
 from zeroforge.config import ConfigError, load_config
+from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.trainer import SelfPlayTrainer
 
 TINY = [
@@ -71,6 +75,29 @@ def test_ranked_reward_threshold_follows_recent_scores(tmp_path: Path) -> None:
     assert 0.0 < ms[0]["mean_score"] <= 1.0 and "heldout_mean_score" in ms[1]
     resumed = SelfPlayTrainer(load_config(None, [*TINY, *over]), tmp_path, resume=True)
     assert resumed.ranked is not None and list(resumed.ranked.scores) == list(trainer.ranked.scores)
+
+
+LEARN = ["task.name=maze", "task.params.size=3", "iterations=4", "net.kind=mlp", "net.embed_dim=8", "net.hidden=64",
+         "mcts.num_simulations=16", "selfplay.games_per_iteration=64", "selfplay.parallel_batch_size=64",
+         "train.steps_per_iteration=40", "train.batch_size=64", "train.augment_symmetries=false", "arena.anchors=[]",
+         "arena.heldout_episodes=0", "agent_simulations=8"]
+
+
+def test_short_maze_run_solves_more_held_out_mazes_than_its_untrained_net(tmp_path: Path) -> None:
+    """It learns a single-agent family: after 4 short iterations on 3 x 3-cell mazes, 8-simulation search
+    with the trained net solves clearly more of 100 held-out mazes than the same search with the net the run
+    started from. Measured on seeds 0-5: trained 54-76 %, untrained 0-21 %, the gap 0.33 or more on every
+    seed; the test asks for a gain on each of three seeds and a mean gain of 0.25."""
+    rates: dict[int, tuple[float, float]] = {}
+    for seed in (0, 1, 2):
+        trainer = SelfPlayTrainer(load_config(None, [f"seed={seed}", *LEARN]), tmp_path / str(seed))
+        start = copy.deepcopy(trainer.best_net)
+        trainer.run()
+        before, after = (evaluate_held_out(trainer.task, NetworkEvaluator(net), trainer.config.mcts, 100,
+                                           num_simulations=8).solve_rate for net in (start, trainer.best_net))
+        rates[seed] = (before, after)
+    assert all(after > before for before, after in rates.values()), rates
+    assert np.mean([after - before for before, after in rates.values()]) >= 0.25, rates
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from zeroforge.config import MCTSConfig, NetConfig
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.selfplay import SelfPlayEpisode, SelfPlayEpisodeGenerator
-from zeroforge.selfplay.workers import SelfPlayWorkerPool, WorkerError, WorkerSpec, chunk_rng
+from zeroforge.selfplay.workers import _EXIT_INJECTED, SelfPlayWorkerPool, WorkerError, WorkerSpec, chunk_rng
 from zeroforge.tasks import available_tasks, make_task
 from zeroforge.tasks.base import random_legal_action
 
@@ -191,6 +191,28 @@ def test_workers_killed_from_outside_mid_run() -> None:
         assert p.last_stats is not None and p.last_stats.restarts >= 1
         assert not set(killed) & set(p.worker_pids)
     assert_same(got, reference(NET_A, range(24)))
+
+
+class _EveryProcess(set[int]):
+    """The fault-injection slots, armed for every process: each replacement dies during its first chunk too."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def discard(self, item: int) -> None:
+        pass
+
+
+def test_a_chunk_that_keeps_killing_its_workers_gives_up_after_max_restarts() -> None:
+    """A chunk whose worker dies is replayed up to ``max_restarts`` times; the next death is one clear
+    WorkerError naming the chunk, its seeds and the exit code, not an endless cycle of restarts, and
+    the pool still closes every process it started."""
+    with pool(2, max_restarts=2, fault_injection=(0, 1)) as p:
+        p._faults = _EveryProcess()
+        with pytest.raises(WorkerError, match=rf"^chunk [01] \(seeds \d+\.\.\d+\) killed its worker 3 times "
+                                              rf"\(last exit code {_EXIT_INJECTED}\); giving up$"):
+            p.generate(SEEDS, key=KEY)
+    assert not [c for c in mp.active_children() if c.name.startswith("zeroforge-selfplay")]
 
 
 def test_an_exception_in_a_worker_is_reported_and_the_pool_goes_on() -> None:

@@ -11,6 +11,7 @@ import torch
 from zeroforge.config import TrainConfig
 from zeroforge.data.buffer import ReplayBuffer
 from zeroforge.data.dataset import PolicyValueDataset
+from zeroforge.nets.denormal import flush_denormals
 from zeroforge.train.losses import alphazero_loss
 
 __all__ = ["Learner", "TrainMetrics", "optimizer_from_checkpoint", "optimizer_to_checkpoint"]
@@ -44,7 +45,6 @@ class Learner:
         self.net = net
         self.config = config
         self.device = torch.device(config.device)
-        torch.set_flush_denormal(True)  # see NetworkEvaluator: denormal weights stall CPU matmuls
         self.net.to(self.device)
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -60,6 +60,10 @@ class Learner:
         n_steps = self.config.steps_per_iteration if steps is None else steps
         if len(buffer) == 0:
             raise ValueError("cannot train on an empty replay buffer")
+        with flush_denormals():  # denormal weights stall CPU matmuls ~40x (zeroforge.nets.denormal)
+            return self._train(buffer, n_steps)
+
+    def _train(self, buffer: ReplayBuffer, n_steps: int) -> TrainMetrics:
         data = PolicyValueDataset(buffer.contents(), self.device)
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
