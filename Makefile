@@ -23,9 +23,10 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 
-# pytest exits 5 when it collected no test: that is a broken suite here, and says so.
+# pytest exits 5 when it collected no test: that is a broken suite here, and says so. Two pytest-xdist workers:
+# the machines this runs on have two cores (each test runs torch and numba on one thread).
 test: lint
-	$(BIN)/python -m pytest; rc=$$?; \
+	$(BIN)/python -m pytest -n 2; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
 bench: install

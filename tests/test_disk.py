@@ -16,7 +16,7 @@ import pytest
 from zeroforge.checkpoint import latest_checkpoint, list_checkpoints, verify_checkpoint
 from zeroforge.doctor import check_run
 
-SETS = ["selfplay.games_per_iteration=64", "selfplay.parallel_batch_size=64", "mcts.num_simulations=4",
+SETS = ["net.hidden=32", "selfplay.games_per_iteration=64", "selfplay.parallel_batch_size=64", "mcts.num_simulations=4",
         "train.steps_per_iteration=2", "train.batch_size=16", "arena.anchors=[random]", "arena.anchor_games=2",
         "arena.num_simulations=2", "agent_simulations=2"]
 
@@ -50,7 +50,7 @@ def test_file_size_limit_mid_run(tmp_path: Path) -> None:
     run = tmp_path / "run"
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (500_000, 500_000))  # the optimizer file takes 426 kB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))  # the buffer grows ~53 kB an iteration
 
     res = subprocess.run(_train(run, 30), capture_output=True, text=True, timeout=300, preexec_fn=limit)
     line = _one_line(res.stderr)
@@ -65,10 +65,10 @@ def test_file_size_limit_mid_run(tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_tmpfs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A tmpfs of ``size`` (parametrised indirectly; 3 MB: a checkpoint of these settings takes ~1.1 MB)."""
+    """A tmpfs of ``size`` (parametrised indirectly; 1 MB: a checkpoint of these settings takes ~0.3 MB)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    size = getattr(request, "param", "3m")
+    size = getattr(request, "param", "1m")
     res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
     if res.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs CAP_SYS_ADMIN)")
