@@ -7,6 +7,7 @@ line on stderr naming what is wrong. Run in-process through ``zeroforge.cli.main
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +15,14 @@ import pytest
 import yaml
 
 from zeroforge.cli import main
-from zeroforge.config import load_config
-from zeroforge.trainer import SelfPlayTrainer
 
 HERE = Path(__file__).resolve().parent
 CASES: list[dict[str, Any]] = yaml.safe_load((HERE / "bad_inputs" / "cli_cases.yaml").read_text())
-TINY = ["iterations=1", "selfplay.games_per_iteration=8", "selfplay.parallel_batch_size=8", "mcts.num_simulations=4",
-        "train.steps_per_iteration=2", "train.batch_size=16", "arena.anchors=[random]", "arena.anchor_games=2",
-        "arena.num_simulations=2", "arena.heldout_episodes=2", "agent_simulations=4"]
 
 
-@pytest.fixture(scope="module")
-def agents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("agents")
-    SelfPlayTrainer(load_config(None, TINY), root / "ttt").run()
-    SelfPlayTrainer(load_config(None, [*TINY, "task.name=maze", "task.params.size=3"]), root / "maze").run()
-    return {"ttt": root / "ttt", "maze": root / "maze"}
+@pytest.fixture
+def agents(tiny_run: Callable[..., Path]) -> dict[str, Path]:
+    return {"ttt": tiny_run(), "maze": tiny_run("task.name=maze", "task.params.size=3")}
 
 
 def _argv(case: dict[str, Any], tmp: Path, agents: dict[str, Path]) -> tuple[list[str], dict[str, str]]:

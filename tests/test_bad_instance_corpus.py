@@ -249,18 +249,10 @@ def test_well_formed_instances_without_a_solution(name: str, text: str, verdict:
 
 
 # --------------------------------------------------------------------------------------- through the real CLI
-@pytest.fixture(scope="module")
-def maze_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A barely trained size-3 maze agent (the corpus's maze files are size 3), built once for this module."""
-    from zeroforge.config import load_config
-    from zeroforge.trainer import SelfPlayTrainer
-
-    run = tmp_path_factory.mktemp("maze_run")
-    cfg = load_config(None, ["task.name=maze", "task.params.size=3", "iterations=1", "selfplay.games_per_iteration=4",
-                             "mcts.num_simulations=4", "train.steps_per_iteration=1", "train.batch_size=8",
-                             "arena.heldout_episodes=1", "arena.num_simulations=2", "agent_simulations=4"])
-    SelfPlayTrainer(cfg, run).run()
-    return run
+@pytest.fixture
+def maze_run(tiny_run: Callable[..., Path]) -> Path:
+    """A barely trained size-3 maze agent (the corpus's maze files are size 3)."""
+    return tiny_run("task.name=maze", "task.params.size=3")
 
 
 @pytest.mark.parametrize(
