@@ -39,6 +39,9 @@ def _argv(case: dict[str, Any], tmp: Path, agents: dict[str, Path]) -> tuple[lis
         (tmp / "input.bin").write_text(case["file_text"], encoding="utf-8")
     if "file_bytes" in case:
         (tmp / "input.bin").write_bytes(bytes.fromhex(case["file_bytes"]))
+    if "file_size" in case:  # a sparse file: its size on paper, no disk used
+        with open(tmp / "input.bin", "r+b") as f:
+            f.truncate(case["file_size"])
     return [a.format(**subs) for a in argv], subs
 
 

@@ -262,13 +262,13 @@ def maze_run(tiny_run: Callable[..., Path]) -> Path:
         ("maze/empty.txt", "maze: empty text"),
         ("maze/two_starts.txt", "maze: expected exactly one 'S', found 2"),
         ("maze/unreachable_goal.txt", "maze: 'G' is not reachable from 'S'"),
-        ("HUGE", "maze: text has 9009002 characters"),
+        ("HUGE", "9,009,002 bytes; an instance file holds at most 4,194,304"),
     ],
 )
 def test_cli_solve_refuses_a_bad_instance_in_one_line(maze_run: Path, tmp_path: Path, file: str, expect: str) -> None:
     if file == "HUGE":
         path = tmp_path / "huge.txt"
-        path.write_text(("." * 3001 + "\n") * 3001)
+        path.write_text(("." * 3001 + "\n") * 3001)  # refused by its size before it is read
     else:
         path = CORPUS / file
     res = subprocess.run([sys.executable, "-m", "zeroforge", "solve", "--task", "maze", "--agent", str(maze_run),

@@ -22,6 +22,8 @@ from typing import Any, NoReturn
 
 __all__ = ["UsageError", "main"]
 
+#: the largest instance file ``solve`` reads (every task's largest valid instance is a few kilobytes)
+MAX_INSTANCE_BYTES = 4 * 1024 * 1024
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -121,6 +123,9 @@ def solve(args: argparse.Namespace) -> None:
                          f"(use 'zeroforge play')")
     if not instance.is_file():
         raise FileNotFoundError(f"no instance file at {instance}")
+    size = instance.stat().st_size
+    if size > MAX_INSTANCE_BYTES:  # every task's largest valid instance is kilobytes: do not read gigabytes
+        raise ValueError(f"{instance}: {size:,} bytes; an instance file holds at most {MAX_INSTANCE_BYTES:,}")
     try:
         text = instance.read_text(encoding="utf-8")
     except UnicodeDecodeError:
