@@ -41,6 +41,15 @@ def _group_empty(pgid: int) -> bool:
     return True
 
 
+def _signals(pid: int) -> str:
+    """The signal masks of ``pid`` (blocked, ignored, caught), for a failure message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return "gone"
+    return " ".join(ln.replace("\t", "") for ln in lines if ln.startswith(("State", "SigBlk", "SigIgn", "SigCgt")))
+
+
 def _wait_for(predicate: object, limit: float) -> bool:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -76,7 +85,11 @@ def test_signal_stops_cleanly_and_the_run_resumes(tmp_path: Path, sig: int, code
             time.sleep(0.05)
         sent = time.monotonic()
         proc.send_signal(sig)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running 30 s after the signal: child {_signals(proc.pid)}, "
+                                 f"test process {_signals(os.getpid())}") from None
         took = time.monotonic() - sent
     finally:
         if proc.poll() is None:

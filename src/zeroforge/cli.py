@@ -37,6 +37,25 @@ class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that ``with`` blocks close what they opened (exit code 143)."""
 
 
+class _StopRequest:
+    """Ctrl-C and SIGTERM: the handler raises at once, and also remembers the signal, because an exception
+    raised while Python runs a finaliser or a weakref callback (matplotlib's plotting triggers them) is printed
+    and dropped. ``check()``, called at every progress tick (each episode, each training step), raises again
+    what was dropped, so a stop never gets lost, only delayed to the next tick."""
+
+    signum: int | None = None
+
+    @classmethod
+    def handler(cls, signum: int, frame: FrameType | None) -> None:
+        cls.signum = signum
+        raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.signum is not None:
+            cls.handler(cls.signum, None)
+
+
 # --------------------------------------------------------------------------------------------------
 # the commands
 
@@ -59,6 +78,7 @@ def train(args: argparse.Namespace) -> None:
         bars: dict[str, TaskID] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
+            _StopRequest.check()
             if stage not in bars:
                 bars[stage] = progress.add_task(stage, total=total)
             progress.update(bars[stage], completed=done, total=total)
@@ -70,6 +90,7 @@ def train(args: argparse.Namespace) -> None:
                 for stage in list(bars):
                     progress.remove_task(bars.pop(stage))
                 m = trainer.run_iteration(i)
+                _StopRequest.check()  # one dropped while the iteration ended (its plot): stop before the next
                 progress.update(it_bar, completed=i + 1)
                 if not args.quiet:
                     progress.console.print(_summary(m))
@@ -301,27 +322,26 @@ def _console() -> Any:
     return Console(stderr=True)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: bad input ends with one line on stderr and exit code 2, not a traceback."""
-    from zeroforge.checkpoint import CheckpointError
-    from zeroforge.config import ConfigError
-    from zeroforge.selfplay.processes import WorkerError
-
+    """Entry point: bad input ends with one line on stderr and exit code 2, not a traceback. The stop handlers
+    go in first, so that a Ctrl-C while torch is still being imported is a clean stop too."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    _StopRequest.signum = None
+    previous = {s: signal.signal(s, _StopRequest.handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        command, args = parse_args(argv)
-        command(args)
-    except (UsageError, ConfigError, CheckpointError, ValueError, OSError) as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
-    except WorkerError as exc:  # not the input's fault: exit 1, still one line (the worker's traceback is logged)
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        sys.exit(1)
+        from zeroforge.checkpoint import CheckpointError
+        from zeroforge.config import ConfigError
+        from zeroforge.selfplay.processes import WorkerError
+
+        try:
+            command, args = parse_args(argv)
+            command(args)
+        except (UsageError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
+        except WorkerError as exc:  # not the input's fault: exit 1, one line (the worker's traceback is logged)
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            sys.exit(1)
     except KeyboardInterrupt:
         print("interrupted: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
@@ -329,7 +349,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("terminated: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
         sys.exit(EXIT_TERMINATED)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -184,7 +184,7 @@ class SelfPlayTrainer:
         self.buffer.add(data)
         self._progress("train", 0, 1)
         t1 = time.perf_counter()
-        train = self.learner.train(self.buffer)
+        train = self.learner.train(self.buffer, on_step=lambda done, total: self._progress("train", done, total))
         t_train = time.perf_counter() - t1
         self._progress("train", 1, 1)
         t2 = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,20 +56,22 @@ class Learner:
             self.symmetries = (torch.as_tensor(symmetries[0], dtype=torch.int64, device=self.device),
                                torch.as_tensor(symmetries[1], dtype=torch.int64, device=self.device))
 
-    def train(self, buffer: ReplayBuffer, steps: int | None = None) -> TrainMetrics:
-        """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps."""
+    def train(self, buffer: ReplayBuffer, steps: int | None = None,
+              on_step: Callable[[int, int], None] | None = None) -> TrainMetrics:
+        """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps; ``on_step(done, total)`` after
+        each (progress, and a point where a stop request can end the run)."""
         n_steps = self.config.steps_per_iteration if steps is None else steps
         if len(buffer) == 0:
             raise ValueError("cannot train on an empty replay buffer")
         with flush_denormals():  # denormal weights stall CPU matmuls ~40x (zeroforge.nets.denormal)
-            return self._train(buffer, n_steps)
+            return self._train(buffer, n_steps, on_step)
 
-    def _train(self, buffer: ReplayBuffer, n_steps: int) -> TrainMetrics:
+    def _train(self, buffer: ReplayBuffer, n_steps: int, on_step: Callable[[int, int], None] | None) -> TrainMetrics:
         data = PolicyValueDataset(buffer.contents(), self.device)
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
         self.net.train()
-        for _ in range(n_steps):
+        for step in range(n_steps):
             idx = torch.randint(len(data), (self.config.batch_size,), generator=self.generator)
             tokens, masks, pis, zs = data.batch(idx)
             if self.symmetries is not None:
@@ -85,6 +88,8 @@ class Learner:
             sums["value"] += terms.value
             sums["l2"] += terms.l2
             sums["total"] += float(terms.total.detach())
+            if on_step is not None:
+                on_step(step + 1, n_steps)
         self.steps_done += n_steps
         k = max(1, n_steps)
         return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, self.config.l2_coef * sums["l2"] / k,
