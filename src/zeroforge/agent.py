@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zeroforge.config import MCTSConfig, ZeroforgeConfig
+from zeroforge.checkpoint import Checkpoint, CheckpointError
+from zeroforge.config import ConfigError, MCTSConfig, ZeroforgeConfig, config_from_dict
 from zeroforge.search.compiled import make_mcts
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "load_agent", "load_state", "untrained_agent"]
+__all__ = ["Agent", "load_agent", "load_state", "run_config", "untrained_agent"]
 
 
 class Agent:
@@ -69,8 +70,7 @@ class Agent:
 
 def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu") -> Agent:
     """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
-    from zeroforge.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint
-    from zeroforge.config import ConfigError, config_from_dict
+    from zeroforge.checkpoint import latest_checkpoint, load_checkpoint
     from zeroforge.device import resolve_device
     from zeroforge.nets import build_net
     from zeroforge.tasks.base import make_task
@@ -84,10 +84,7 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
             raise FileNotFoundError(f"no complete checkpoint under {p}")
         p = found
     ckpt = load_checkpoint(p)
-    try:
-        cfg = config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
-    except ConfigError as exc:
-        raise CheckpointError(f"{p / 'state.json'}: its config is not valid here ({exc})") from None
+    cfg = run_config(ckpt)
     task = make_task(cfg.task.name, **cfg.task.params)
     net = build_net(cfg.net, task)
     load_state(net, ckpt.entry("best"), f"{p / 'best.safetensors'}")
@@ -96,11 +93,17 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
 
 
+def run_config(ckpt: Checkpoint) -> ZeroforgeConfig:
+    """The run config a checkpoint's state.json holds; missing or invalid, a one-line ``CheckpointError``."""
+    try:
+        return config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
+    except ConfigError as exc:
+        raise CheckpointError(f"{ckpt.path / 'state.json'}: its config is not valid here ({exc})") from None
+
+
 def load_state(net: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
     """``net.load_state_dict(state)``; weights of another shape or with other names are a one-line
     ``CheckpointError`` naming ``where`` (torch's own message spans many lines)."""
-    from zeroforge.checkpoint import CheckpointError
-
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:

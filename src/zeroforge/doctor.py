@@ -88,6 +88,7 @@ def _check_config(report: DoctorReport) -> None:
 
 def _check_checkpoints(report: DoctorReport) -> int:
     """Verify every checkpoint; load the newest good one. Returns its next iteration (0 without one)."""
+    from zeroforge.agent import run_config
     from zeroforge.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, verify_checkpoint
 
     root = report.run_dir / "checkpoints"
@@ -111,7 +112,7 @@ def _check_checkpoints(report: DoctorReport) -> int:
         for name in ("best", "candidate"):
             ckpt.entry(name)
         ckpt.arrays("buffer")
-        ckpt.field("config", dict)
+        run_config(ckpt)
         next_iteration = int(ckpt.field("next_iteration", int))
     except CheckpointError as exc:
         report.add("error", newest, f"verifies but cannot be restored: {exc}")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zeroforge.agent import load_state
+from zeroforge.agent import load_state, run_config
 from zeroforge.arena.elo import GameRecord, fit_elo
 from zeroforge.arena.evaluation import perfect_play_check
 from zeroforge.arena.heldout import evaluate_held_out, training_seed
@@ -576,10 +576,7 @@ class SelfPlayTrainer:
 
     def _restore(self, path: Path) -> None:
         ckpt = load_checkpoint(path)
-        try:
-            saved = config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
-        except ConfigError as exc:
-            raise CheckpointError(f"{path / 'state.json'}: its config is not valid here ({exc})") from None
+        saved = run_config(ckpt)
         if replace(saved, iterations=self.config.iterations) != self.config:
             diff = _config_diff(config_to_dict(saved), config_to_dict(self.config))
             raise ConfigError(f"--resume with a config that differs from the checkpoint's in: {', '.join(diff)} "
