@@ -35,7 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from zeroforge.config import MCTSConfig
-from zeroforge.data.episodes import EpisodeBuffer, EpisodeTable
+from zeroforge.data.buffer import EpisodeBuffer
+from zeroforge.data.parquet import save_parquet
+from zeroforge.data.table import EpisodeTable
 from zeroforge.search.evaluator import UniformEvaluator
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
@@ -52,12 +54,12 @@ def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
-from zeroforge.data.episodes import EpisodeBuffer
+from zeroforge.data.parquet import load_parquet
 if sys.argv[1] == "buffer":  # warm up: pyarrow's lazily loaded code belongs to the baseline, not the buffer
-    EpisodeBuffer.load_parquet(sys.argv[4], int(sys.argv[3]))
+    load_parquet(sys.argv[4], int(sys.argv[3]))
 base = status("VmRSS")
 if sys.argv[1] == "buffer":
-    held = EpisodeBuffer.load_parquet(sys.argv[2], int(sys.argv[3]))
+    held = load_parquet(sys.argv[2], int(sys.argv[3]))
     extra = {"episodes": len(held), "nbytes": held.nbytes}
 else:
     data = open(sys.argv[2], "rb").read()
@@ -100,7 +102,7 @@ def bytes_per_episode(short: str, eps: list[SelfPlayEpisode], table: EpisodeTabl
     buf = EpisodeBuffer(10 * table.nbytes)
     buf.add(table)
     path = workdir / f"{short}_{n}.parquet"
-    buf.save_parquet(path)
+    save_parquet(buf, path)
     emit(f"{short}_bytes_per_episode_parquet", path.stat().st_size / n, "bytes/episode", pickled,
          higher_is_better=False, target=TARGET_BYTES_PER_EPISODE)
 
@@ -128,7 +130,7 @@ def big_buffer(short: str, eps: list[SelfPlayEpisode], table: EpisodeTable, coun
     emit(f"{short}_evicting_buffer_max_nbytes", peak / MB, "MB", bound=round(evicting.max_bytes / MB, 3),
          under_bound=peak <= evicting.max_bytes, episodes_held=len(evicting), episodes_evicted=evicting.total_evicted)
     path = workdir / f"{short}_{count}.parquet"
-    buf.save_parquet(path)
+    save_parquet(buf, path)
     emit(f"{short}_buffer_{count}_parquet_file", path.stat().st_size / MB, "MB")
     ours = hold_in_fresh_process("buffer", path, bound, warm=workdir / f"{short}_{len(eps)}.parquet")
     pickled = workdir / f"{short}.pkl"

@@ -107,15 +107,15 @@ DRIVER = textwrap.dedent('''
                     die()
             pq.ParquetWriter.write_table = write_then_die
         elif point == "metrics":
-            import zeroforge.trainer as tr
+            import zeroforge.runstate as rs
             import json
 
             def torn(self, metrics):
-                with open(self.run_dir / tr.METRICS_FILE, "a", encoding="utf-8") as f:
+                with open(self.run_dir / rs.METRICS_FILE, "a", encoding="utf-8") as f:
                     line = json.dumps(metrics, sort_keys=True)
                     f.write(line[: len(line) // 2])
                     f.flush()
-            wrap(tr.SelfPlayTrainer, "_append_metrics", torn)
+            wrap(rs.RunState, "append_metrics", torn)
         from zeroforge.cli import main
         main(sys.argv[3:])
 

@@ -3,8 +3,9 @@
 Both searches use the same net, the same simulation count per move and PUCT. zeroforge searches ``--roots``
 positions at once (its compiled path: one net call per simulation step for all trees); ``MCTSBot`` searches
 one position at a time and evaluates one leaf per simulation (its evaluator runs the net once per leaf and
-answers ``prior`` and ``evaluate`` from that one call). Also measured in the same run: the numpy path of
-zeroforge (no numba) and the net alone at the same batch size (the ceiling).
+answers ``prior`` and ``evaluate`` from that one call). Also measured in the same run: the same search with its
+kernels uncompiled (``mcts.backend: numpy``, what runs without numba; reported as ``numpy_path``) and the net
+alone at the same batch size (the ceiling).
 
 Prints one JSON object per figure (``name``, ``value``, ``unit``; ``reference`` and ``ratio`` = ours /
 reference where a reference was measured in this run).
@@ -24,7 +25,6 @@ import zeroforge
 from zeroforge.config import MCTSConfig, NetConfig
 from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
-from zeroforge.search.compiled import CompiledMCTS
 from zeroforge.search.evaluator import NetworkEvaluator, masked_softmax
 from zeroforge.search.mcts import MCTS
 from zeroforge.tasks.base import State, Task
@@ -150,17 +150,17 @@ def main() -> None:
     params = sum(p.numel() for p in net.parameters())
     roots = openings(task, args.roots, seed=0)
     config = MCTSConfig(num_simulations=args.simulations)
-    ours, share = zeroforge_rate(CompiledMCTS(task, NetworkEvaluator(net), config), roots, args.simulations,
-                                 args.seconds)
-    numpy_path, _ = zeroforge_rate(MCTS(task, NetworkEvaluator(net), config), roots, args.simulations,
-                                   args.seconds)
+    ours, share = zeroforge_rate(MCTS(task, NetworkEvaluator(net), config), roots, args.simulations, args.seconds)
+    numpy_path, _ = zeroforge_rate(MCTS(task, NetworkEvaluator(net), config, compiled=False), roots,
+                                   args.simulations, args.seconds)
     ceiling = net_rate(net, task, args.roots, args.seconds)
     spiel = openspiel_rate(net, args.simulations, args.seconds)
     emit("c4_mlp_parameters", params, "parameters")
     emit("c4_search_sims_per_s_compiled", ours, "simulations/s", spiel,
          note=f"{args.roots} roots x {args.simulations} simulations, {args.search_threads} search thread(s); "
               f"reference: OpenSpiel MCTSBot, same MLP")
-    emit("c4_search_sims_per_s_numpy_path", numpy_path, "simulations/s", spiel)
+    emit("c4_search_sims_per_s_numpy_path", numpy_path, "simulations/s", spiel,
+         note="the same kernels uncompiled (mcts.backend: numpy; what runs without numba)")
     emit("c4_search_compiled_vs_numpy", ours, "simulations/s", numpy_path)
     emit("c4_search_net_time_share", share, "fraction of search wall time in the net")
     emit("c4_net_alone_positions_per_s", ceiling, "positions/s", note=f"batch {args.roots}: the ceiling")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import time
@@ -69,12 +70,12 @@ class Totals:
 
     def play(self, pool: SelfPlayWorkerPool, seeds: range) -> None:
         before = [cpu_wait_seconds(pid) for pid in pool.worker_pids]
-        eps = pool.generate(seeds, key=0)
+        table = pool.generate(seeds, key=0)
         after = [cpu_wait_seconds(pid) for pid in pool.worker_pids]
         s = pool.last_stats
         assert s is not None
         self.episodes += s.episodes
-        self.moves += sum(e.episode_length for e in eps)
+        self.moves += table.num_moves
         self.wall += s.wall_seconds
         self.worker_cpu += s.worker_cpu_seconds
         self.worker_busy += s.worker_seconds
@@ -83,7 +84,8 @@ class Totals:
         self.server_positions += s.server_positions
         self.net_calls += s.net_calls
         self.net_positions += s.net_positions
-        self.actions += [[a.action_id for a in e.actions] for e in eps]
+        offsets = table.episode_offsets.tolist()
+        self.actions += [table.actions[lo:hi].tolist() for lo, hi in itertools.pairwise(offsets)]
 
     @property
     def eps(self) -> float:

@@ -12,8 +12,9 @@ from zeroforge.arena.evaluation import perfect_play_check
 from zeroforge.arena.match import MatchResult, PerfectPlayer, RandomPlayer, SearchPlayer, play_match
 from zeroforge.config import MCTSConfig
 from zeroforge.search import UniformEvaluator
-from zeroforge.tasks.base import State, Task, frozen_array, make_task
+from zeroforge.tasks.base import State, Task, frozen_array
 from zeroforge.tasks.games.solver import NegamaxSolver
+from zeroforge.tasks.registry import make_task
 
 TTT = make_task("tictactoe")
 

@@ -29,7 +29,8 @@ import numpy as np
 import pytest
 
 from zeroforge.tasks import available_tasks, make_task
-from zeroforge.tasks.base import MAX_JSON_CHARS, State, Task
+from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.instances import MAX_JSON_CHARS
 
 CORPUS = Path(__file__).parent / "bad_inputs" / "instances"
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())

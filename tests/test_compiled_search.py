@@ -1,4 +1,5 @@
-"""The compiled search (numba) and the numpy search give identical results for a fixed seed."""
+"""The compiled kernels (numba) and the same kernels run uncompiled give identical results for a fixed seed, on
+both strategies (task states stepped in Python; the fully compiled array-kernel loop)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from zeroforge.config import MCTSConfig, NetConfig
 from zeroforge.jit import NUMBA_AVAILABLE
 from zeroforge.nets import build_net
-from zeroforge.search import CompiledMCTS, make_mcts
+from zeroforge.search import make_mcts
 from zeroforge.search.evaluator import (
     CachingEvaluator,
     Evaluator,
@@ -20,7 +21,8 @@ from zeroforge.search.evaluator import (
 from zeroforge.search.mcts import MCTS
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
-from zeroforge.tasks.base import State, Task, make_task
+from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.registry import make_task
 
 pytestmark = pytest.mark.skipif(not NUMBA_AVAILABLE, reason="numba is not installed")
 
@@ -56,18 +58,18 @@ def _assert_same(a: list[MCTSTrace], b: list[MCTSTrace]) -> None:
 def _both(task: Task, evaluator: Evaluator, config: MCTSConfig, roots: list[State],
           reset: object = None) -> tuple[list[MCTSTrace], list[MCTSTrace]]:
     out = []
-    for cls in (MCTS, CompiledMCTS):
+    for compiled in (False, True):
         if isinstance(evaluator, RolloutEvaluator):
             evaluator.rng = np.random.default_rng(11)
-        out.append(cls(task, evaluator, config).search(roots, np.random.default_rng(5), add_noise=True,
-                                                        temperatures=1.0))
+        out.append(MCTS(task, evaluator, config, compiled).search(roots, np.random.default_rng(5), add_noise=True,
+                                                                  temperatures=1.0))
     return out[0], out[1]
 
 
 @pytest.mark.parametrize("name", ["tictactoe", "connect_four"])
 def test_array_path_equals_numpy_path_with_a_net_and_noise(name: str) -> None:
     task = make_task(name)
-    search = CompiledMCTS(task, _net(task), MCTSConfig())
+    search = MCTS(task, _net(task), MCTSConfig())
     assert search.array_kernels is not None  # the fully compiled path is the one under test
     ours, theirs = _both(task, _net(task), MCTSConfig(num_simulations=48), _positions(task, 24, 1))
     _assert_same(ours, theirs)
@@ -85,9 +87,23 @@ def test_generic_path_equals_numpy_path(name: str) -> None:
     """Tasks without array kernels (and any evaluator that needs states) use compiled select and backup."""
     task = make_task(name)
     evaluator = RolloutEvaluator(np.random.default_rng(11))
-    assert CompiledMCTS(task, evaluator, MCTSConfig()).array_kernels is None
+    assert MCTS(task, evaluator, MCTSConfig()).array_kernels is None
     ours, theirs = _both(task, evaluator, MCTSConfig(num_simulations=40, discount=0.97), _positions(task, 6, 3))
     _assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["tictactoe", "connect_four"])
+def test_gumbel_search_is_the_same_compiled_and_uncompiled(name: str) -> None:
+    """Gumbel's numpy selection functions plug into the same descent loop and backup kernels, compiled or not
+    (and a Gumbel search of a task with array kernels takes the task-state strategy)."""
+    task = make_task(name)
+    config = MCTSConfig(num_simulations=24, root_policy="gumbel", gumbel_num_considered=4)
+    assert MCTS(task, _net(task), config).array_kernels is None
+    ours, theirs = _both(task, _net(task), config, _positions(task, 8, 6))
+    _assert_same(ours, theirs)
+    for x, y in zip(ours, theirs, strict=True):
+        assert x.policy_target is not None and y.policy_target is not None
+        np.testing.assert_array_equal(x.policy_target, y.policy_target)
 
 
 def test_cached_evaluator_on_the_array_path() -> None:
@@ -112,8 +128,8 @@ def test_selfplay_episodes_are_the_same_on_both_backends() -> None:
 
 def test_backend_choice() -> None:
     task = make_task("tictactoe")
-    assert type(make_mcts(task, UniformEvaluator(), MCTSConfig(backend="numpy"))) is MCTS
-    assert type(make_mcts(task, UniformEvaluator(), MCTSConfig(backend="auto"))) is CompiledMCTS
+    assert not make_mcts(task, UniformEvaluator(), MCTSConfig(backend="numpy")).kernels.compiled
+    assert make_mcts(task, UniformEvaluator(), MCTSConfig(backend="auto")).kernels.compiled
     with pytest.raises(ValueError, match="backend"):
         MCTSConfig(backend="cuda")
 

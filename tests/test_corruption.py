@@ -18,7 +18,7 @@ import zeroforge
 from zeroforge.checkpoint import CheckpointError, latest_checkpoint, list_checkpoints, load_checkpoint
 from zeroforge.cli import main
 from zeroforge.config import load_config
-from zeroforge.data.episodes import EpisodeBuffer
+from zeroforge.data.parquet import load_parquet
 from zeroforge.doctor import check_run
 from zeroforge.trainer import SelfPlayTrainer
 
@@ -183,7 +183,7 @@ def test_truncated_episode_file(run: Path) -> None:
     file = run / "episodes" / "iter_000001.parquet"
     _truncate(file)
     with pytest.raises(ValueError, match=r"iter_000001\.parquet") as info:
-        EpisodeBuffer.load_parquet(file, max_bytes=1 << 30)
+        load_parquet(file, max_bytes=1 << 30)
     assert "\n" not in str(info.value)
     report = check_run(run)
     assert any(f.where == "episodes/iter_000001.parquet" and "unreadable" in f.message for f in report.warnings)

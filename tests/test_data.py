@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from zeroforge.data import PolicyValueArrays, PolicyValueDataset, ReplayBuffer, TrainingDataExtractor
+from zeroforge.data import PolicyValueArrays, PolicyValueDataset, TrainingDataExtractor
 from zeroforge.search import MCTSTrace
 from zeroforge.selfplay import Action, SelfPlayEpisode
-from zeroforge.tasks.base import State, make_task
+from zeroforge.tasks.base import State
+from zeroforge.tasks.registry import make_task
 
 TTT = make_task("tictactoe")
 X_WINS = [0, 3, 1, 4, 2]  # x: top row
@@ -49,13 +50,13 @@ def test_policy_and_value_targets_of_a_won_game() -> None:
         np.testing.assert_array_equal(ex.observation, ep.states[t].observation)
         np.testing.assert_array_equal(ex.legal_action_mask, ep.states[t].legal_action_mask)
         visits = ep.mcts_traces[t].visit_counts
-        np.testing.assert_allclose(ex.policy_target, visits / visits.sum())
+        np.testing.assert_allclose(ex.policy_target, visits / visits.sum(), rtol=1e-3)  # the table's float16
         assert ex.policy_target.sum() == pytest.approx(1.0)
         assert np.all(ex.policy_target[~ep.states[t].legal_action_mask] == 0)
     # first move: 9 legal cells, the played one with 1 visit -> uniform 1/9
-    np.testing.assert_allclose(kinds["policy"][0].policy_target, np.full(9, 1 / 9), rtol=1e-6)
+    np.testing.assert_allclose(kinds["policy"][0].policy_target, np.full(9, 1 / 9), rtol=1e-3)
     # second move: 8 legal cells, 2 visits on the played cell 3 -> 2/9 there
-    assert kinds["policy"][1].policy_target[3] == pytest.approx(2 / 9)
+    assert kinds["policy"][1].policy_target[3] == pytest.approx(2 / 9, rel=1e-3)
     assert [ex.value_target for ex in kinds["value"]] == [1.0, -1.0, 1.0, -1.0, 1.0]
 
 
@@ -145,9 +146,6 @@ def test_all_error_input_raises() -> None:
         TrainingDataExtractor().policy_value_arrays([])
 
 
-# -- ReplayBuffer ----------------------------------------------------------------------------------
-
-
 def rows(start: int, n: int, seq_len: int = 3, num_actions: int = 4) -> PolicyValueArrays:
     """``n`` rows whose every field encodes the row number ``start + i``."""
     ids = np.arange(start, start + n)
@@ -158,91 +156,6 @@ def rows(start: int, n: int, seq_len: int = 3, num_actions: int = 4) -> PolicyVa
         values=(ids / 1000.0).astype(np.float32),
     )
 
-
-def ids_of(data: PolicyValueArrays) -> list[int]:
-    return data.observations[:, 0].tolist()
-
-
-def assert_rows(data: PolicyValueArrays, expected_ids: list[int]) -> None:
-    want = rows(0, max(expected_ids) + 1)
-    idx = np.array(expected_ids)
-    np.testing.assert_array_equal(data.observations, want.observations[idx])
-    np.testing.assert_array_equal(data.masks, want.masks[idx])
-    np.testing.assert_array_equal(data.policies, want.policies[idx])
-    np.testing.assert_array_equal(data.values, want.values[idx])
-
-
-def test_buffer_fills_then_wraps_keeping_newest_in_order() -> None:
-    buf = ReplayBuffer(5, 3, 4)
-    assert len(buf) == 0
-    buf.add(rows(0, 3))
-    assert len(buf) == 3
-    assert_rows(buf.contents(), [0, 1, 2])
-    buf.add(rows(3, 4))
-    assert len(buf) == 5
-    assert_rows(buf.contents(), [2, 3, 4, 5, 6])
-    buf.add(rows(7, 1))
-    assert_rows(buf.contents(), [3, 4, 5, 6, 7])
-    assert buf.total_added == 8
-
-
-def test_buffer_add_batch_larger_than_capacity() -> None:
-    buf = ReplayBuffer(4, 3, 4)
-    buf.add(rows(0, 2))
-    buf.add(rows(2, 7))  # 7 rows into capacity 4: only rows 5..8 survive
-    assert len(buf) == 4
-    assert_rows(buf.contents(), [5, 6, 7, 8])
-    assert buf.total_added == 9
-    buf.add(rows(9, 2))
-    assert_rows(buf.contents(), [7, 8, 9, 10])
-
-
-def test_buffer_exact_capacity_and_empty_add() -> None:
-    buf = ReplayBuffer(3, 3, 4)
-    buf.add(rows(0, 3))
-    assert_rows(buf.contents(), [0, 1, 2])
-    buf.add(rows(3, 0))
-    assert_rows(buf.contents(), [0, 1, 2])
-    assert len(buf) == 3
-
-
-def test_buffer_state_arrays_round_trip() -> None:
-    buf = ReplayBuffer(5, 3, 4)
-    buf.add(rows(0, 4))
-    buf.add(rows(4, 3))  # wrapped: cursor in the middle
-    arrays = buf.state_arrays()
-    assert arrays["counters"].tolist() == [7]
-    restored = ReplayBuffer(5, 3, 4)
-    restored.add(rows(100, 2))  # whatever was there before is replaced
-    restored.load_state_arrays({k: v.copy() for k, v in arrays.items()})
-    assert len(restored) == 5 and restored.total_added == 7
-    assert_rows(restored.contents(), [2, 3, 4, 5, 6])
-    for k in ("observations", "masks", "policies", "values"):
-        np.testing.assert_array_equal(restored.state_arrays()[k], arrays[k])
-    # and both go on identically
-    buf.add(rows(7, 2))
-    restored.add(rows(7, 2))
-    assert ids_of(restored.contents()) == ids_of(buf.contents()) == [4, 5, 6, 7, 8]
-
-
-def test_buffer_load_masks_stored_as_integers_and_missing_keys() -> None:
-    buf = ReplayBuffer(4, 3, 4)
-    buf.add(rows(0, 3))
-    arrays = buf.state_arrays()
-    arrays["masks"] = arrays["masks"].astype(np.uint8)  # e.g. how a safetensors file may hold bools
-    restored = ReplayBuffer(4, 3, 4)
-    restored.load_state_arrays(arrays)
-    assert restored.contents().masks.dtype == np.bool_
-    assert_rows(restored.contents(), [0, 1, 2])
-    del arrays["counters"]
-    with pytest.raises(ValueError, match="counters"):
-        ReplayBuffer(4, 3, 4).load_state_arrays(arrays)
-
-
-@pytest.mark.parametrize("capacity", [0, -1])
-def test_buffer_capacity_must_be_positive(capacity: int) -> None:
-    with pytest.raises(ValueError, match="capacity"):
-        ReplayBuffer(capacity, 3, 4)
 
 
 # -- PolicyValueDataset ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -14,12 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from zeroforge.config import MCTSConfig
-from zeroforge.data.episodes import NO_WINNER, EpisodeBuffer, EpisodeTable
-from zeroforge.data.extractor import TrainingDataExtractor, value_targets
-from zeroforge.data.parquet import COLUMNS
+from zeroforge.data.buffer import EpisodeBuffer
+from zeroforge.data.extractor import TrainingDataExtractor
+from zeroforge.data.parquet import COLUMNS, from_arrow, load_parquet, save_parquet, to_arrow
+from zeroforge.data.table import NO_WINNER, EpisodeTable
+from zeroforge.data.targets import PolicyValueArrays, TargetRule, targets, value_targets
 from zeroforge.search.evaluator import UniformEvaluator
 from zeroforge.search.trace import MCTSTrace
-from zeroforge.selfplay.episode import Action, SelfPlayEpisode
+from zeroforge.selfplay.episode import Action, SelfPlayEpisode, returns_to_go
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks import make_task
 
@@ -137,30 +140,60 @@ def test_traces_round_trip(task_name: str, sims: int) -> None:
         assert float(t.search_efficiency[i]) == pytest.approx(ep.search_efficiency, rel=1e-6)
 
 
+def reference_targets(eps: Sequence[SelfPlayEpisode], discount: float = 1.0, self_imitation: float = 0.0,
+                      ) -> PolicyValueArrays:
+    """An independent oracle for ``targets``, written from the rule in float32 straight from the episodes'
+    traces: every move of every episode not ended in error; policy = the trace's policy (all zeros without a
+    full search; self-imitation on successful single-agent episodes); value = the mover's discounted return,
+    a single-agent timeout charged -1 on its last move."""
+    obs, masks, pis, zs = [], [], [], []
+    for ep in eps:
+        if ep.outcome == "error" or not ep.actions:
+            continue
+        rewards = [float(r) for r in ep.rewards]
+        players = [a.player for a in ep.actions]
+        single = len(ep.initial_state.rewards) == 1
+        if ep.outcome == "timeout" and single:
+            rewards[-1] = -1.0
+        z = returns_to_go(rewards, players, discount)
+        for t, trace in enumerate(ep.mcts_traces):
+            pi = trace.policy.astype(np.float32) if trace.full_search else np.zeros_like(trace.policy, np.float32)
+            if trace.full_search and self_imitation and ep.outcome == "success" and single:
+                pi = (1 - self_imitation) * pi
+                pi[ep.actions[t].action_id] += self_imitation
+            obs.append(ep.states[t].observation)
+            masks.append(ep.states[t].legal_action_mask)
+            pis.append(pi)
+            zs.append(z[t])
+    return PolicyValueArrays(np.stack(obs).astype(np.int64), np.stack(masks), np.stack(pis).astype(np.float32),
+                             np.asarray(zs, np.float32))
+
+
+
 @pytest.mark.parametrize("task_name, sims, max_moves", [("tictactoe", 8, None), ("tictactoe", 24, None),
                                                         ("connect_four", 8, None), ("maze", 8, 3)])
-def test_policy_value_arrays_match_the_extractor(task_name: str, sims: int, max_moves: int | None) -> None:
+def test_targets_match_the_reference_rule(task_name: str, sims: int, max_moves: int | None) -> None:
     eps = episodes(task_name, sims=sims, max_moves=max_moves)
-    ref = TrainingDataExtractor(1.0).policy_value_arrays(eps)
-    got = EpisodeTable.from_episodes(eps, make_task(task_name).vocab_size).policy_value_arrays()
+    ref = reference_targets(eps)
+    got = targets(EpisodeTable.from_episodes(eps, make_task(task_name).vocab_size))
     assert got.observations.dtype == np.int64 and got.policies.dtype == np.float32
     assert np.array_equal(got.observations, ref.observations)
     assert np.array_equal(got.masks, ref.masks)
     assert_f16_close(got.policies, ref.policies)
     np.testing.assert_allclose(got.policies.sum(axis=1), 1.0, atol=1e-6)
-    np.testing.assert_array_equal(got.values, ref.values)  # maze: timeouts charged -1 as the extractor does
+    np.testing.assert_array_equal(got.values, ref.values)  # maze: timeouts charged -1 as the rule says
 
 
-def test_policy_value_arrays_skip_error_episodes_and_pad_actions() -> None:
+def test_targets_skip_error_episodes_and_pad_actions() -> None:
     eps = list(episodes()[:4])
     eps[1] = dataclasses.replace(eps[1], outcome="error")
-    ref = TrainingDataExtractor(0.9).policy_value_arrays(eps)
-    got = EpisodeTable.from_episodes(eps, 3).policy_value_arrays(num_actions=12, discount=0.9)
+    ref = reference_targets(eps, 0.9)
+    got = targets(EpisodeTable.from_episodes(eps, 3), TargetRule(0.9), num_actions=12)
     assert got.masks.shape == (len(ref), 12) and not got.masks[:, 9:].any()
     assert_f16_close(got.policies[:, :9], ref.policies)
     np.testing.assert_allclose(got.values, ref.values, rtol=1e-6)
     with pytest.raises(ValueError, match="num_actions must be >= the table's 9"):
-        EpisodeTable.from_episodes(eps, 3).policy_value_arrays(num_actions=8)
+        targets(EpisodeTable.from_episodes(eps, 3), num_actions=8)
 
 
 def test_to_episode_replays_states_and_gives_the_same_training_examples() -> None:
@@ -220,16 +253,18 @@ def test_eviction_drops_the_oldest_whole_episodes_and_the_bound_holds() -> None:
         buf.add(piece)
         added.append(piece.task_id(0))
         assert buf.nbytes <= bound
-        assert buf.nbytes == sum(c.nbytes for c in buf.chunks)
+        # the chunks' arrays plus each trainable move's row index and value target (int32 + float32)
+        assert buf.nbytes == sum(c.nbytes for c in buf.chunks) + 8 * buf.num_positions
+        assert buf.num_positions == sum(c.num_moves for c in buf.chunks)  # no error episodes here
         held = [c.task_id(j) for c in buf.chunks for j in range(len(c))]
         assert held == added[len(added) - len(held):]  # the newest episodes, oldest first
         assert len(buf) == len(held) and all(len(c) <= 3 for c in buf.chunks)
-    assert buf.total_added == 120 and buf.total_evicted == 120 - len(buf) and 3 <= len(buf) <= 5
+    assert buf.total_added == 120 and buf.total_evicted == 120 - len(buf) and 2 <= len(buf) <= 5
 
 
 def test_a_large_table_is_split_and_partly_evicted() -> None:
     t = table()
-    buf = EpisodeBuffer(int(t.select(10, 24).nbytes) + 64)
+    buf = EpisodeBuffer(int(t.select(10, 24).nbytes) + 8 * int(t.select(10, 24).num_moves) + 64)
     buf.CHUNK_EPISODES = 4
     buf.add(t)
     assert buf.nbytes <= buf.max_bytes and buf.total_added == 24
@@ -247,7 +282,7 @@ def test_buffer_policy_value_arrays_concatenate_its_chunks() -> None:
     buf.CHUNK_EPISODES = 5
     buf.add_episodes(episodes(), 3)
     assert len(buf.chunks) == 5
-    ref = TrainingDataExtractor().policy_value_arrays(episodes())
+    ref = reference_targets(episodes())
     got = buf.policy_value_arrays()
     assert np.array_equal(got.masks, ref.masks)
     assert_f16_close(got.policies, ref.policies)
@@ -265,19 +300,21 @@ def test_parquet_round_trip(tmp_path: Path, task_name: str) -> None:
     buf.CHUNK_EPISODES = 10
     buf.add(t)
     path = tmp_path / "episodes.parquet"
-    buf.save_parquet(path)
+    save_parquet(buf, path)
     assert sorted(os.listdir(tmp_path)) == ["episodes.parquet"]  # no temporary file left behind
-    back = EpisodeBuffer.load_parquet(path, 10**7)
+    back = load_parquet(path, 10**7)
     assert len(back) == len(t) and back.total_added == 24
     assert_tables_equal(back.table(), t)
-    assert back.nbytes == sum(c.nbytes for c in back.chunks) == t.nbytes  # one chunk again on load
-    small = EpisodeBuffer.load_parquet(path, int(t.select(20, 24).nbytes) + 64)  # the oldest do not fit
+    assert back.nbytes == sum(c.nbytes for c in back.chunks) + 8 * t.num_moves == t.nbytes + 8 * t.num_moves
+    # (one chunk again on load; 8 bytes a move for the training view)
+    newest = t.select(20, 24)
+    small = load_parquet(path, int(newest.nbytes) + 8 * newest.num_moves + 64)  # the oldest do not fit
     assert_tables_equal(small.table(), t.select(24 - len(small), 24))
 
     class FiveAChunk(EpisodeBuffer):
         CHUNK_EPISODES = 5
 
-    sliced = FiveAChunk.load_parquet(path, 10**7)  # row groups read in slices of 5 episodes
+    sliced = load_parquet(path, 10**7, buffer_class=FiveAChunk)  # row groups read in slices of 5 episodes
     assert [len(c) for c in sliced.chunks] == [5, 5, 5, 5, 4]
     assert_tables_equal(sliced.table(), t)
 
@@ -286,7 +323,7 @@ def test_parquet_is_readable_by_other_tools(tmp_path: Path) -> None:
     buf = EpisodeBuffer(10**7)
     buf.add(table())
     path = tmp_path / "e.parquet"
-    buf.save_parquet(path)
+    save_parquet(buf, path)
     read = pq.read_table(path)
     assert read.column_names == list(COLUMNS) and read.num_rows == 24
     row = read.slice(0, 1).to_pylist()[0]
@@ -303,9 +340,9 @@ def test_parquet_is_readable_by_other_tools(tmp_path: Path) -> None:
 
 def test_an_empty_buffer_saves_and_loads(tmp_path: Path) -> None:
     path = tmp_path / "empty.parquet"
-    EpisodeBuffer(100).save_parquet(path)
+    save_parquet(EpisodeBuffer(100), path)
     assert pq.read_table(path).column_names == list(COLUMNS)
-    back = EpisodeBuffer.load_parquet(path, 100)
+    back = load_parquet(path, 100)
     assert len(back) == 0 and back.nbytes == 0
 
 
@@ -313,13 +350,13 @@ def _saved(tmp_path: Path) -> Path:
     buf = EpisodeBuffer(10**7)
     buf.add(table())
     path = tmp_path / "good.parquet"
-    buf.save_parquet(path)
+    save_parquet(buf, path)
     return path
 
 
 def _load_error(path: Path) -> str:
     with pytest.raises(ValueError) as info:
-        EpisodeBuffer.load_parquet(path, 10**7)
+        load_parquet(path, 10**7)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
@@ -352,7 +389,7 @@ def test_corrupt_and_foreign_files_raise_one_line_errors(tmp_path: Path) -> None
     big = pa.array([[[0, 1, 9]] * n for n in data.column("episode_length").to_pylist()], pa.list_(pa.list_(pa.uint8())))
     assert "'observation' has tokens outside 0..2" in _load_error(altered("observation", big))
     with pytest.raises(FileNotFoundError, match="no such episode file"):
-        EpisodeBuffer.load_parquet(tmp_path / "absent.parquet", 10)
+        load_parquet(tmp_path / "absent.parquet", 10)
 
 
 def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -366,7 +403,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path: Path, monk
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        buf.save_parquet(path)
+        save_parquet(buf, path)
     assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["good.parquet"]
 
 
@@ -422,8 +459,8 @@ def test_policy_targets_and_full_search_round_trip(search: str, task_name: str) 
 @pytest.mark.parametrize("task_name", ["tictactoe", "connect_four"])
 def test_policy_value_arrays_use_policy_targets_and_skip_fast_moves(search: str, task_name: str) -> None:
     eps = searched(search, task_name)
-    ref = TrainingDataExtractor(0.9).policy_value_arrays(eps)
-    got = searched_table(search, task_name).policy_value_arrays(discount=0.9)
+    ref = reference_targets(eps, 0.9)
+    got = targets(searched_table(search, task_name), TargetRule(0.9))
     assert np.array_equal(got.observations, ref.observations) and np.array_equal(got.masks, ref.masks)
     assert np.array_equal(got.has_policy, ref.has_policy)
     assert_f16_close(got.policies, ref.policies)
@@ -443,7 +480,7 @@ def test_mixed_searches_concat_select_and_buffer() -> None:
     t = EpisodeTable.concat([searched_table("gumbel"), puct, searched_table("playout_cap")])
     assert_tables_equal(t, EpisodeTable.from_episodes(mixed, TTT.vocab_size))
     assert_tables_equal(EpisodeTable.concat([t.select(0, 10), t.select(10, len(t))]), t)
-    ref = TrainingDataExtractor().policy_value_arrays(mixed)
+    ref = reference_targets(mixed)
     buf = EpisodeBuffer(10**7)
     buf.CHUNK_EPISODES = 7
     buf.add(t)
@@ -459,23 +496,23 @@ def test_parquet_round_trip_of_policy_targets_and_full_search(tmp_path: Path, se
     buf = EpisodeBuffer(10**7)
     buf.add(t)
     path = tmp_path / f"{search}.parquet"
-    buf.save_parquet(path)
-    assert_tables_equal(EpisodeBuffer.load_parquet(path, 10**7).table(), t)
+    save_parquet(buf, path)
+    assert_tables_equal(load_parquet(path, 10**7).table(), t)
     row = pq.read_table(path).slice(0, 1).to_pylist()[0]
     first = searched(search)[0].mcts_traces
     assert row["full_search"] == [tr.full_search for tr in first]
     assert row["has_policy_target"] == [tr.policy_target is not None for tr in first]
     assert len(row["policy_targets"][0]) == len(row["legal_actions"][0])
-    assert_tables_equal(EpisodeTable.from_arrow(t.to_arrow()), t)
+    assert_tables_equal(from_arrow(to_arrow(t)), t)
 
 
 def test_files_without_the_new_columns_load_as_full_searches_without_policy_targets(tmp_path: Path) -> None:
     for search in sorted(SEARCHES):
         t = searched_table(search)
-        old = t.to_arrow().drop_columns(["full_search", "has_policy_target", "policy_targets"])
+        old = to_arrow(t).drop_columns(["full_search", "has_policy_target", "policy_targets"])
         path = tmp_path / f"old_{search}.parquet"
         pq.write_table(old, path)
-        back = EpisodeBuffer.load_parquet(path, 10**7).table()
+        back = load_parquet(path, 10**7).table()
         assert back.full_searches.all() and not back.has_policy_targets.any()
         assert back.policy_targets.dtype == np.float16 and len(back.policy_targets) == len(t.legal_actions)
         assert not back.policy_targets.any()
@@ -484,19 +521,19 @@ def test_files_without_the_new_columns_load_as_full_searches_without_policy_targ
                 assert np.array_equal(getattr(back, name), getattr(t, name)), name
         trace = back.traces(0)[0]
         assert trace.full_search and trace.policy_target is None
-        got = back.policy_value_arrays()  # as a PUCT search's episodes: every move's visit distribution
+        got = targets(back)  # as a PUCT search's episodes: every move's visit distribution
         assert got.has_policy.all()
         visits = np.stack([tr.visit_counts / tr.visit_counts.sum() for ep in searched(search) for tr in ep.mcts_traces])
         assert_f16_close(got.policies, visits)
-    half = searched_table("gumbel").to_arrow().drop_columns(["policy_targets"])
+    half = to_arrow(searched_table("gumbel")).drop_columns(["policy_targets"])
     with pytest.raises(ValueError, match="column 'has_policy_target' needs column 'policy_targets'"):
-        EpisodeTable.from_arrow(half)
+        from_arrow(half)
     pq.write_table(half, tmp_path / "half.parquet")
     assert "needs column 'policy_targets'" in _load_error(tmp_path / "half.parquet")
 
 
 def test_policy_targets_of_moves_without_one_must_be_zero(tmp_path: Path) -> None:
-    data = searched_table("playout_cap").to_arrow()
+    data = to_arrow(searched_table("playout_cap"))
     col = data.column_names.index("policy_targets")
     ones = pa.array([[[1.0] * len(legal) for legal in ep] for ep in data.column("legal_actions").to_pylist()],
                     data.schema.field("policy_targets").type)
@@ -519,7 +556,7 @@ def test_a_policy_target_on_an_illegal_action_is_rejected() -> None:
     assert t.has_policy_targets.tolist() == [False, True, False, False, False]
     assert t.full_searches.tolist() == [True, False, True, True, True]
     assert t.policy_targets[9:17].tolist() == [0.125] * 8 and not t.policy_targets[:9].any()
-    assert not t.policy_value_arrays().policies[1].any()  # a fast move: no policy target, whatever it carries
+    assert not targets(t).policies[1].any()  # a fast move: no policy target, whatever it carries
 
 
 def test_value_targets_known_answers() -> None:

@@ -12,8 +12,9 @@ from zeroforge.config import ConfigError, MCTSConfig, load_config
 from zeroforge.search import MCTS, RolloutEvaluator, UniformEvaluator
 from zeroforge.search import gumbel as gz
 from zeroforge.search.trace import MCTSTrace
-from zeroforge.tasks.base import State, make_task
+from zeroforge.tasks.base import State
 from zeroforge.tasks.games.solver import NegamaxSolver
+from zeroforge.tasks.registry import make_task
 
 TTT = make_task("tictactoe")
 

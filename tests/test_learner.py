@@ -16,10 +16,11 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from zeroforge.config import NetConfig, TrainConfig
-from zeroforge.data import PolicyValueArrays, ReplayBuffer
+from zeroforge.data import EpisodeBuffer, PolicyValueArrays
 from zeroforge.nets import MLPNet, ResNet, TransformerNet, build_net
-from zeroforge.tasks.base import State, make_task
+from zeroforge.tasks.base import State
 from zeroforge.tasks.games.solver import NegamaxSolver
+from zeroforge.tasks.registry import make_task
 from zeroforge.train import Learner, alphazero_loss
 from zeroforge.train.learner import optimizer_from_checkpoint, optimizer_to_checkpoint
 
@@ -170,10 +171,9 @@ def dataset() -> PolicyValueArrays:
                              pis, values)
 
 
-def _buffer(data: PolicyValueArrays) -> ReplayBuffer:
-    buf = ReplayBuffer(len(data), TTT.seq_len, TTT.num_actions)
-    buf.add(data)
-    return buf
+def _buffer(data: PolicyValueArrays) -> PolicyValueArrays:
+    """The positions as the learner's source (``PolicyValueArrays`` is one, like the ``EpisodeBuffer``)."""
+    return data
 
 
 def _learner(seed: int = 0, net_seed: int = 0, **cfg: object) -> Learner:
@@ -236,7 +236,7 @@ def test_learner_zero_steps_and_empty_buffer(dataset: PolicyValueArrays) -> None
     assert metrics.steps == 0 and metrics.loss_total == 0.0
     assert all(torch.equal(before[k], v) for k, v in _weights(learner).items())
     with pytest.raises(ValueError, match="empty"):
-        learner.train(ReplayBuffer(4, TTT.seq_len, TTT.num_actions), steps=1)
+        learner.train(EpisodeBuffer(1 << 20), steps=1)
 
 
 def test_optimizer_checkpoint_round_trip_resumes_identically(dataset: PolicyValueArrays) -> None:

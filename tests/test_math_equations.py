@@ -9,14 +9,11 @@ import numpy as np
 import pytest
 
 from zeroforge.tasks import make_task
-from zeroforge.tasks.math.equations import (
-    EquationState,
-    LinearEquation,
-    Quadratic,
-    shortest_distance,
-    verify_linear,
-    verify_quadratic,
-)
+from zeroforge.tasks.math.distance import shortest_distance
+from zeroforge.tasks.math.equations import EquationState
+from zeroforge.tasks.math.linear_equation import LinearEquation
+from zeroforge.tasks.math.quadratic import Quadratic
+from zeroforge.tasks.math.verify import verify_linear, verify_quadratic
 
 # K = 4: moves 0..7, combine left 8 / right 9, LCD 10, swap 11, divide 12
 MOVE_L, MOVE_R, COMB_L, COMB_R, LCD, SWAP, DIVIDE = 0, 4, 8, 9, 10, 11, 12

@@ -19,14 +19,11 @@ from hypothesis import strategies as st
 
 from zeroforge.tasks import make_task
 from zeroforge.tasks.math.arithmetic import ArithmeticState
-from zeroforge.tasks.math.equations import (
-    EquationState,
-    collect,
-    shortest_distance,
-    verify_linear,
-    verify_quadratic,
-)
+from zeroforge.tasks.math.distance import shortest_distance
+from zeroforge.tasks.math.equations import EquationState
 from zeroforge.tasks.math.linear_system import LinearSystem, LinearSystemState, verify_system
+from zeroforge.tasks.math.sides import collect
+from zeroforge.tasks.math.verify import verify_linear, verify_quadratic
 
 TASKS = ("arithmetic", "linear_equation", "quadratic", "linear_system")
 ALPHABET = "0123456789xyz+-*/^()= \n.$2x"

@@ -14,12 +14,14 @@ from zeroforge.search import (
     CachingEvaluator,
     RolloutEvaluator,
     TokenEvaluator,
+    Tree,
     UniformEvaluator,
     make_mcts,
     select_from_visits,
 )
-from zeroforge.tasks.base import State, Task, frozen_array, make_task
+from zeroforge.tasks.base import State, Task, frozen_array
 from zeroforge.tasks.games.solver import NegamaxSolver
+from zeroforge.tasks.registry import make_task
 
 TTT = make_task("tictactoe")
 
@@ -44,7 +46,7 @@ def search(state: State | list[State], sims: int = 300, evaluator: object = None
     if backend.endswith("+cache") and isinstance(evaluator, TokenEvaluator):
         evaluator = CachingEvaluator(evaluator)
     mcts = make_mcts(TTT, evaluator, config)  # type: ignore[arg-type]
-    assert type(mcts).__name__ == ("MCTS" if backend == "numpy" else "CompiledMCTS")
+    assert mcts.kernels.compiled == (backend != "numpy")
     return mcts.search(states, np.random.default_rng(0), **kw)  # type: ignore[arg-type]
 
 
@@ -231,7 +233,7 @@ def test_network_evaluator_and_learner_flush_denormals_only_inside_their_calls()
     import torch
 
     from zeroforge.config import TrainConfig
-    from zeroforge.data import PolicyValueArrays, ReplayBuffer
+    from zeroforge.data import PolicyValueArrays
     from zeroforge.search import NetworkEvaluator
     from zeroforge.train import Learner
 
@@ -257,9 +259,8 @@ def test_network_evaluator_and_learner_flush_denormals_only_inside_their_calls()
     states = [play(TTT, moves) for moves in ([], [4], [4, 0], [0, 1, 2])]
     obs = np.stack([s.observation for s in states])
     masks = np.stack([s.legal_action_mask for s in states])
-    buffer = ReplayBuffer(len(states), TTT.seq_len, TTT.num_actions)
-    buffer.add(PolicyValueArrays(obs, masks, masks / masks.sum(1, keepdims=True).astype(np.float32),
-                                 np.zeros(len(states), np.float32)))
+    buffer = PolicyValueArrays(obs, masks, masks / masks.sum(1, keepdims=True).astype(np.float32),
+                               np.zeros(len(states), np.float32))
     initial = flushing()
     try:
         for before in (False, True):
@@ -281,3 +282,27 @@ def test_network_evaluator_and_learner_flush_denormals_only_inside_their_calls()
             assert probe.seen == [True] * 5 and flushing() == before  # restored on the way out of an error
     finally:
         torch.set_flush_denormal(initial)
+
+
+@pytest.mark.parametrize("compiled", [False, pytest.param(True, marks=_NUMBA)])
+def test_puct_rule_hand_example(compiled: bool) -> None:
+    """``Q + c * P * sqrt(N) / (1 + N_a)`` worked by hand, c = 1.25, P = (.5, .3, .2), N_a = (10, 1, 0),
+    Q = (.1, .6, -), N = 12: scores .297, 1.250, .866 -> action 1. Two pending (virtual) descents through action 1
+    make its Q (.6 - 2) / 3 and N = 14: scores .313, -.116, .935 -> action 2, or 0 when 2 is illegal."""
+    from zeroforge.search import kernels as kern
+
+    tree = Tree.empty(1, 1, 3, with_states=False)
+    tree.children_prior[0, 0] = [0.5, 0.3, 0.2]
+    tree.children_visits[0, 0] = [10, 1, 0]
+    tree.children_values[0, 0] = [0.1, 0.6, 0.0]
+    tree.node_visits[0, 0] = 12
+    tree.legal[0, 0] = True
+    k = kern.kernels(compiled)
+    trees = np.zeros(1, np.int64)
+    assert k.puct_actions(tree.children_prior, tree.children_visits, tree.children_values, tree.legal,
+                          tree.node_visits, 1.25, trees, trees).tolist() == [1]
+    puct = kern._puct_action if compiled else getattr(kern._puct_action, "py_func", kern._puct_action)
+    row = (tree.children_prior[0, 0], tree.children_visits[0, 0], tree.children_values[0, 0])
+    virtual = np.array([0, 2, 0], np.int32)
+    assert puct(*row, tree.legal[0, 0], 12, np.float32(1.25), virtual, 2) == 2
+    assert puct(*row, np.array([True, True, False]), 12, np.float32(1.25), virtual, 2) == 0

@@ -8,9 +8,9 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from zeroforge.tasks.base import make_task
 from zeroforge.tasks.games.nim import Nim, NimState
 from zeroforge.tasks.games.solver import NegamaxSolver
+from zeroforge.tasks.registry import make_task
 
 
 def test_action_numbering_follows_openspiel() -> None:

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from zeroforge.config import ConfigError, MCTSConfig, load_config
-from zeroforge.data import ReplayBuffer, TrainingDataExtractor
+from zeroforge.data import EpisodeBuffer, TrainingDataExtractor
 from zeroforge.search import UniformEvaluator
 from zeroforge.selfplay import SelfPlayEpisode, SelfPlayEpisodeGenerator
-from zeroforge.tasks.base import make_task
+from zeroforge.tasks.registry import make_task
 from zeroforge.train import alphazero_loss
 
 TTT = make_task("tictactoe")
@@ -96,12 +96,14 @@ def test_fast_moves_have_no_policy_target_but_keep_their_value() -> None:
 
 
 def test_zero_policy_rows_survive_the_replay_buffer_checkpoint() -> None:
-    arrays = TrainingDataExtractor().policy_value_arrays(generate(seeds=4, playout_cap_fraction=0.5))
-    buf = ReplayBuffer(100, TTT.seq_len, TTT.num_actions)
-    buf.add(arrays)
-    again = ReplayBuffer(100, TTT.seq_len, TTT.num_actions)
+    episodes = generate(seeds=4, playout_cap_fraction=0.5)
+    arrays = TrainingDataExtractor().policy_value_arrays(episodes)
+    assert not arrays.has_policy.all()
+    buf = EpisodeBuffer(10**7)
+    buf.add_episodes(episodes, TTT.vocab_size)
+    again = EpisodeBuffer(10**7)
     again.load_state_arrays(buf.state_arrays())
-    np.testing.assert_array_equal(again.contents().has_policy, arrays.has_policy)
+    np.testing.assert_array_equal(again.policy_value_arrays().has_policy, arrays.has_policy)
 
 
 def test_policy_loss_averages_over_rows_with_a_target_only() -> None:

@@ -11,7 +11,8 @@ import pytest
 from zeroforge.config import MCTSConfig
 from zeroforge.search import MCTSTrace, UniformEvaluator
 from zeroforge.selfplay import Action, SelfPlayEpisode, SelfPlayEpisodeGenerator, returns_to_go
-from zeroforge.tasks.base import State, Task, frozen_array, make_task
+from zeroforge.tasks.base import State, Task, frozen_array
+from zeroforge.tasks.registry import make_task
 
 TTT = make_task("tictactoe")
 X_WINS = [0, 3, 1, 4, 2]  # x: 0, 1, 2 (top row); o: 3, 4

@@ -14,10 +14,10 @@ import torch
 from zeroforge.config import MCTSConfig, NetConfig, load_config
 from zeroforge.jit import NUMBA_AVAILABLE, get_threads, set_threads
 from zeroforge.nets import build_net
-from zeroforge.search import CompiledMCTS
+from zeroforge.search import MCTS
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.search.kernels import PARALLEL_MIN_TREES, use_parallel
-from zeroforge.tasks.base import make_task
+from zeroforge.tasks.registry import make_task
 from zeroforge.threads import available_cores, cgroup_cpu_limit, configure_threads
 
 
@@ -106,7 +106,7 @@ def test_parallel_kernels_give_the_serial_visit_counts(restore_threads: None) ->
     for threads in (1, 2):
         set_threads(threads)
         assert use_parallel(len(roots)) == (threads > 1)
-        search = CompiledMCTS(task, evaluator, MCTSConfig(num_simulations=48))
+        search = MCTS(task, evaluator, MCTSConfig(num_simulations=48))
         traces.append(search.search(roots, np.random.default_rng(0), add_noise=True, temperatures=1.0))
     for a, b in zip(*traces, strict=True):
         np.testing.assert_array_equal(a.visit_counts, b.visit_counts)

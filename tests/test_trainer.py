@@ -203,7 +203,7 @@ def test_gating_rejection_keeps_the_best_net_and_its_generation(tmp_path: Path,
     checkpoint, in what load_agent reads) and best_generation as they were; one that wins replaces them."""
     import torch
 
-    from zeroforge import trainer as trainer_module
+    from zeroforge.arena import judge as trainer_module
     from zeroforge.arena.match import MatchResult
 
     verdict = {"wins": 0, "losses": 2}
@@ -288,10 +288,10 @@ def test_every_task_trains_one_tiny_iteration(task_name: str, tmp_path: Path) ->
 
 
 def test_episodes_are_saved_as_parquet_and_the_cache_reports_its_hit_rate(tmp_path: Path) -> None:
-    from zeroforge.data.episodes import EpisodeBuffer
+    from zeroforge.data.parquet import load_parquet
 
     SelfPlayTrainer(tiny_config("iterations=1", "selfplay.eval_cache_size=10000"), tmp_path).run()
-    saved = EpisodeBuffer.load_parquet(tmp_path / "episodes" / "iter_000000.parquet", max_bytes=1 << 30)
+    saved = load_parquet(tmp_path / "episodes" / "iter_000000.parquet", max_bytes=1 << 30)
     assert len(saved) == 16
     assert all(len(saved.traces(i)) >= 5 for i in range(16))  # a tic-tac-toe game has at least 5 moves
     m = metrics_of(tmp_path)[0]

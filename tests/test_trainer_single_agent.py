@@ -46,9 +46,9 @@ def test_curriculum_raises_the_level_when_the_level_is_solved(tmp_path: Path) ->
     assert ms[0]["next_difficulty"] == 2 and ms[1]["difficulty"] == 2
     eps = trainer.generate_episodes(64, first_seed=7)
     levels = {e.metadata["difficulty"] for e in eps}
-    assert trainer.curriculum is not None and trainer.curriculum.level in levels
-    if trainer.curriculum.level > 1:
-        assert min(levels) < trainer.curriculum.level, "review episodes replay lower levels"
+    assert trainer.progression.curriculum is not None and trainer.progression.curriculum.level in levels
+    if trainer.progression.curriculum.level > 1:
+        assert min(levels) < trainer.progression.curriculum.level, "review episodes replay lower levels"
 
 
 def test_curriculum_state_survives_resume(tmp_path: Path) -> None:
@@ -57,11 +57,11 @@ def test_curriculum_state_survives_resume(tmp_path: Path) -> None:
     straight = SelfPlayTrainer(load_config(None, [*TINY, *CURRICULUM, "iterations=3"]), tmp_path / "b")
     straight.run()
     resumed = SelfPlayTrainer(load_config(None, [*TINY, *CURRICULUM, "iterations=3"]), tmp_path, resume=True)
-    assert resumed.curriculum is not None and straight.curriculum is not None
-    assert resumed.curriculum.history == straight.curriculum.history[:2]
+    assert resumed.progression.curriculum is not None and straight.progression.curriculum is not None
+    assert resumed.progression.curriculum.history == straight.progression.curriculum.history[:2]
     resumed.run()
-    assert resumed.curriculum.level == straight.curriculum.level
-    assert resumed.curriculum.history == straight.curriculum.history
+    assert resumed.progression.curriculum.level == straight.progression.curriculum.level
+    assert resumed.progression.curriculum.history == straight.progression.curriculum.history
     assert _metrics(tmp_path)[-1]["difficulty"] == _metrics(tmp_path / "b")[-1]["difficulty"]
 
 
@@ -71,10 +71,11 @@ def test_ranked_reward_threshold_follows_recent_scores(tmp_path: Path) -> None:
     ms = trainer.run()
     assert ms[0]["ranked_threshold"] is None, "the first iteration has no recent scores: plain rewards"
     assert isinstance(ms[1]["ranked_threshold"], float) and 0.0 < ms[1]["ranked_threshold"] <= 1.0
-    assert trainer.ranked is not None and len(trainer.ranked.scores) == 32
+    assert trainer.progression.ranked is not None and len(trainer.progression.ranked.scores) == 32
     assert 0.0 < ms[0]["mean_score"] <= 1.0 and "heldout_mean_score" in ms[1]
     resumed = SelfPlayTrainer(load_config(None, [*TINY, *over]), tmp_path, resume=True)
-    assert resumed.ranked is not None and list(resumed.ranked.scores) == list(trainer.ranked.scores)
+    ranked = resumed.progression.ranked
+    assert ranked is not None and list(ranked.scores) == list(trainer.progression.ranked.scores)
 
 
 LEARN = ["task.name=maze", "task.params.size=3", "iterations=4", "net.kind=mlp", "net.embed_dim=8", "net.hidden=64",

@@ -8,12 +8,11 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
 
 import pytest
 
 from test_workers import KEY, NET_A, assert_same, pool, reference
-from zeroforge.selfplay import SelfPlayEpisode
+from zeroforge.data.table import EpisodeTable
 
 
 def _gone(pid: int) -> bool:
@@ -32,7 +31,7 @@ def _gone(pid: int) -> bool:
 def test_a_stopped_worker_is_detected_by_its_heartbeat_and_replaced() -> None:
     stopped: list[int] = []
 
-    def stop_one(_: Sequence[SelfPlayEpisode]) -> None:
+    def stop_one(_: EpisodeTable) -> None:
         if not stopped:
             pid = p.worker_pids[1]
             os.kill(pid, signal.SIGSTOP)  # hangs: no death for the sentinel, no end of pipe
@@ -66,7 +65,7 @@ def test_close_in_the_middle_of_a_generate_stops_every_process_at_once() -> None
     pids = [*p.worker_pids, p.server.pid]
     interrupted = threading.Event()
 
-    def interrupt(_: Sequence[SelfPlayEpisode]) -> None:
+    def interrupt(_: EpisodeTable) -> None:
         interrupted.set()
         raise KeyboardInterrupt
 

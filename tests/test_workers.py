@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.data.table import EpisodeTable
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.selfplay import SelfPlayEpisode, SelfPlayEpisodeGenerator
@@ -55,21 +56,30 @@ def reference(net: torch.nn.Module, seeds: Sequence[int], chunk: int = 4, key: i
     return out
 
 
-def actions(episodes: Sequence[SelfPlayEpisode]) -> list[list[int]]:
-    return [[a.action_id for a in e.actions] for e in episodes]
+def as_table(episodes: EpisodeTable | Sequence[SelfPlayEpisode]) -> EpisodeTable:
+    return episodes if isinstance(episodes, EpisodeTable) else EpisodeTable.from_episodes(episodes, TTT.vocab_size)
 
 
-def priors(episodes: Sequence[SelfPlayEpisode]) -> np.ndarray:
-    return np.concatenate([np.stack([t.prior_probs for t in e.mcts_traces]) for e in episodes])
+def actions(episodes: EpisodeTable | Sequence[SelfPlayEpisode]) -> list[list[int]]:
+    t = as_table(episodes)
+    return [[a.action_id for a in t.actions_of(i)] for i in range(len(t))]
 
 
-def assert_same(got: Sequence[SelfPlayEpisode], want: Sequence[SelfPlayEpisode], atol: float = 0.0) -> None:
-    assert [e.metadata["seed"] for e in got] == [e.metadata["seed"] for e in want]
-    assert actions(got) == actions(want)
-    np.testing.assert_allclose(priors(got), priors(want), rtol=0, atol=atol)
-    visits = [np.stack([t.visit_counts for t in e.mcts_traces]) for e in got]
-    assert all(np.array_equal(v, np.stack([t.visit_counts for t in w.mcts_traces]))
-               for v, w in zip(visits, want, strict=True))
+def priors(episodes: EpisodeTable | Sequence[SelfPlayEpisode]) -> np.ndarray:
+    """The root priors over the legal actions of every move (float16, as the table keeps them)."""
+    return as_table(episodes).prior_probs.astype(np.float32)
+
+
+def assert_same(got: EpisodeTable, want: EpisodeTable | Sequence[SelfPlayEpisode], atol: float = 0.0) -> None:
+    """The pool's table holds exactly the reference episodes (all but the search times), priors within ``atol``."""
+    ref = as_table(want)
+    assert got.seeds.tolist() == ref.seeds.tolist()
+    assert actions(got) == actions(ref)
+    np.testing.assert_allclose(priors(got), priors(ref), rtol=0, atol=atol)
+    for name in EpisodeTable.array_names():
+        if name not in ("search_times", "prior_probs") and not (atol and name in ("q_values", "value_estimates",
+                                                                                  "root_values", "root_prior_values")):
+            assert np.array_equal(getattr(got, name), getattr(ref, name)), name
 
 
 def pool(num_workers: int = 2, **kw: object) -> SelfPlayWorkerPool:
@@ -174,7 +184,7 @@ def test_worker_dying_mid_chunk_is_replaced_and_its_chunk_replayed() -> None:
     want = reference(NET_A, SEEDS)
     assert_same(got, want)
     assert_same(again, want)
-    assert len({e.metadata["seed"] for e in got}) == len(SEEDS)
+    assert len(set(got.seeds.tolist())) == len(SEEDS)
 
 
 def test_workers_killed_from_outside_mid_run() -> None:
@@ -223,7 +233,7 @@ def test_an_exception_in_a_worker_is_reported_and_the_pool_goes_on() -> None:
         with pytest.raises(WorkerError, match="failed on chunk 0: ValueError: expected non-negative") as info:
             p.generate([-1])  # the maze draws its instance with numpy, which refuses a negative seed
         assert "Traceback" in info.value.remote_traceback
-        assert [e.metadata["seed"] for e in p.generate([3, 4])] == [3, 4]
+        assert p.generate([3, 4]).seeds.tolist() == [3, 4]
 
 
 # -- inference server -------------------------------------------------------------------------------------

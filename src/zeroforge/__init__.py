@@ -17,7 +17,7 @@ from zeroforge.search.mcts import MCTS
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
-from zeroforge.tasks.base import State, Task, available_tasks, make_task
+from zeroforge.tasks.base import State, Task
 from zeroforge.tasks.generators import (
     CodeGenerationTaskGenerator,
     Curriculum,
@@ -25,6 +25,7 @@ from zeroforge.tasks.generators import (
     MCTSSearchTaskGenerator,
     MultiStepReasoningGenerator,
 )
+from zeroforge.tasks.registry import available_tasks, make_task
 from zeroforge.trainer import SelfPlayTrainer
 
 __version__ = "0.1.0"

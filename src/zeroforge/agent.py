@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zeroforge.checkpoint import Checkpoint, CheckpointError
-from zeroforge.config import ConfigError, MCTSConfig, ZeroforgeConfig, config_from_dict
-from zeroforge.search.compiled import make_mcts
+from zeroforge.config import ZeroforgeConfig
 from zeroforge.search.evaluator import NetworkEvaluator
+from zeroforge.search.mcts import make_mcts
+from zeroforge.search.params import MCTSConfig
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "load_agent", "load_state", "run_config", "untrained_agent"]
+__all__ = ["Agent", "load_agent", "untrained_agent"]
 
 
 class Agent:
@@ -70,46 +70,21 @@ class Agent:
 
 def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu") -> Agent:
     """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
-    from zeroforge.checkpoint import latest_checkpoint, load_checkpoint
+    from zeroforge.checkpoint import load_checkpoint
     from zeroforge.device import resolve_device
     from zeroforge.nets import build_net
-    from zeroforge.tasks.base import make_task
+    from zeroforge.runstate import checkpoint_config, find_checkpoint
+    from zeroforge.tasks import make_task
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no run or checkpoint directory at {p}")
-    if not ((p / "manifest.json").exists() or p.name.startswith("iter_")):  # a run directory
-        found = latest_checkpoint(p)
-        if found is None:
-            raise FileNotFoundError(f"no complete checkpoint under {p}")
-        p = found
+    p = find_checkpoint(path)
     ckpt = load_checkpoint(p)
-    cfg = run_config(ckpt)
+    cfg = checkpoint_config(ckpt)
     task = make_task(cfg.task.name, **cfg.task.params)
     net = build_net(cfg.net, task)
-    load_state(net, ckpt.entry("best"), f"{p / 'best.safetensors'}")
+    ckpt.load_weights(net, "best")
     net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
-
-
-def run_config(ckpt: Checkpoint) -> ZeroforgeConfig:
-    """The run config a checkpoint's state.json holds; missing or invalid, a one-line ``CheckpointError``."""
-    try:
-        return config_from_dict(ZeroforgeConfig, ckpt.field("config", dict))
-    except ConfigError as exc:
-        raise CheckpointError(f"{ckpt.path / 'state.json'}: its config is not valid here ({exc})") from None
-
-
-def load_state(net: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
-    """``net.load_state_dict(state)``; weights of another shape or with other names are a one-line
-    ``CheckpointError`` naming ``where`` (torch's own message spans many lines)."""
-    try:
-        net.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        detail = " ".join(first[1].split()) if len(first) > 1 else (first[0] if first else "mismatch")
-        raise CheckpointError(f"{where}: the weights do not fit the configured net ({detail})") from None
 
 
 def untrained_agent(agent: Agent) -> Agent:

@@ -81,6 +81,17 @@ class Checkpoint:
                                   f"{', '.join(sorted(self.tensors)) or 'none'}); not a zeroforge run checkpoint?")
         return self.tensors[name]
 
+    def load_weights(self, net: torch.nn.Module, name: str) -> None:
+        """``net.load_state_dict`` of the torch entry ``name``; weights of another shape or with other names are a
+        one-line ``CheckpointError`` naming the file (torch's own message spans many lines)."""
+        try:
+            net.load_state_dict(self.entry(name))
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()
+            detail = " ".join(first[1].split()) if len(first) > 1 else (first[0] if first else "mismatch")
+            raise CheckpointError(f"{self.path / (name + _SUFFIX)}: the weights do not fit the configured net "
+                                  f"({detail})") from None
+
     def arrays(self, name: str) -> dict[str, np.ndarray]:
         """The numpy entry ``name``; a checkpoint without it is a ``CheckpointError``."""
         if name not in self.numpy:

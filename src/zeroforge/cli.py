@@ -194,7 +194,7 @@ def evaluate(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace) -> None:
     """Redraw a run's learning curve (learning_curve.png) from its metrics.jsonl."""
     from zeroforge.report import plot_learning_curve
-    from zeroforge.trainer import METRICS_FILE, PLOT_FILE
+    from zeroforge.runstate import METRICS_FILE, PLOT_FILE
 
     metrics = args.run_dir / METRICS_FILE
     if not metrics.is_file():

@@ -10,7 +10,7 @@ __all__ = ["resolve_device"]
 def resolve_device(name: str | torch.device, key: str = "train.device") -> torch.device:
     """``torch.device(name)``, refused in one line (a ``ValueError`` naming ``key``) when it is not a device name
     or this machine does not have it: ``cuda`` without a GPU (or its index beyond the GPUs), ``mps`` off Apple."""
-    from zeroforge.config import ConfigError
+    from zeroforge.params import ConfigError
 
     try:
         device = torch.device(name)

@@ -11,7 +11,6 @@ does not load); a corrupt older checkpoint or a torn last metrics line are warni
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,8 +87,8 @@ def _check_config(report: DoctorReport) -> None:
 
 def _check_checkpoints(report: DoctorReport) -> int:
     """Verify every checkpoint; load the newest good one. Returns its next iteration (0 without one)."""
-    from zeroforge.agent import run_config
     from zeroforge.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, verify_checkpoint
+    from zeroforge.runstate import checkpoint_config
 
     root = report.run_dir / "checkpoints"
     for left in sorted(root.glob(".tmp-iter_*")) + sorted(root.glob(".old-iter_*")) if root.is_dir() else []:
@@ -112,7 +111,7 @@ def _check_checkpoints(report: DoctorReport) -> int:
         for name in ("best", "candidate"):
             ckpt.entry(name)
         ckpt.arrays("buffer")
-        run_config(ckpt)
+        checkpoint_config(ckpt)
         next_iteration = int(ckpt.field("next_iteration", int))
     except CheckpointError as exc:
         report.add("error", newest, f"verifies but cannot be restored: {exc}")
@@ -126,21 +125,16 @@ def _check_metrics(report: DoctorReport, next_iteration: int) -> None:
     if not file.exists():
         report.add("warn", file, "missing (the learning curve starts again at the resumed iteration)")
         return
-    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    from zeroforge.runstate import scan_metrics
+
     seen: list[int] = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            what = "half-written last line (cut by a crash)" if number == len(lines) else "corrupt line"
-            report.add("warn", f"metrics.jsonl:{number}", f"{what}; resume drops it")
-            continue
-        if not isinstance(row, dict) or not isinstance(row.get("iteration"), int):
-            report.add("warn", f"metrics.jsonl:{number}", "not an object with an integer 'iteration'")
-            continue
-        seen.append(row["iteration"])
+    for line in scan_metrics(file):
+        if line.record is None:
+            report.add("warn", f"metrics.jsonl:{line.number}", f"{line.problem}; resume drops it")
+        elif line.iteration is None:
+            report.add("warn", f"metrics.jsonl:{line.number}", "not an object with an integer 'iteration'")
+        else:
+            seen.append(line.iteration)
     repeated = sorted({i for i in seen if seen.count(i) > 1})
     if repeated:
         report.add("warn", file, f"iterations repeated: {repeated[:10]}")

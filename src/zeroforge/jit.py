@@ -1,16 +1,18 @@
 """numba, when it is there: ``jit`` compiles a function with ``numba.njit(cache=True)``.
 
 Without numba (or with ``ZEROFORGE_NUMBA=0`` in the environment) ``NUMBA_AVAILABLE`` is ``False`` and the
-compiled paths are not taken: search falls back to its vectorised numpy path, which gives the same results.
+compiled paths are not taken: search runs the same kernels as plain Python (:func:`uncompiled`), which gives the
+same results, slowly.
 """
 
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["NUMBA_AVAILABLE", "get_threads", "jit", "jit_inline", "jit_parallel", "prange", "set_threads"]
+__all__ = ["NUMBA_AVAILABLE", "get_threads", "jit", "jit_inline", "jit_parallel", "prange", "set_threads", "uncompiled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,3 +62,16 @@ def jit_inline(fn: F) -> F:
     """Like :func:`jit`, inlined into its callers at numba's IR level (``inline="always"``): for the per-tree
     helpers of the search's hot loops, which return tuples."""
     return _njit(fn, inline="always")
+
+
+def uncompiled(namespace: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a module's ``namespace`` (its ``globals()``) in which every numba dispatcher defined in that
+    module is replaced by its plain Python function, rebound to the copy: so the plain functions call each other
+    plain, never a compiled one (dispatchers imported from other modules stay as they are). Without numba the
+    functions are plain already and the copy changes nothing."""
+    plain: dict[str, Any] = dict(namespace)
+    for name, obj in namespace.items():
+        fn = getattr(obj, "py_func", None)
+        if isinstance(fn, types.FunctionType) and fn.__module__ == namespace["__name__"]:
+            plain[name] = types.FunctionType(fn.__code__, plain, fn.__name__, fn.__defaults__, fn.__closure__)
+    return plain

@@ -7,34 +7,44 @@ matplotlib's Agg canvas directly (no pyplot, no global backend switch) and write
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PANELS", "metric_series", "plot_learning_curve", "plot_panels", "read_metrics"]
+__all__ = ["PANELS", "metric_series", "plot_learning_curve", "plot_panels", "quality_metrics", "read_metrics"]
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """The JSON objects of a JSONL file in order; blank lines skipped, corrupt ones skipped with a warning."""
-    path = Path(path)
+    """The JSON objects of a metrics file in order (``zeroforge.runstate.scan_metrics``); unreadable lines are
+    skipped with a warning."""
+    from zeroforge.runstate import scan_metrics
+
     rows: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                warnings.warn(f"{path}:{number}: skipping unreadable metrics line ({exc.msg})", stacklevel=2)
-                continue
-            if not isinstance(row, dict):
-                warnings.warn(f"{path}:{number}: skipping metrics line that is not an object", stacklevel=2)
-                continue
-            rows.append(row)
+    for line in scan_metrics(path):
+        if line.record is None:
+            warnings.warn(f"{path}:{line.number}: skipping {line.problem}", stacklevel=2)
+        else:
+            rows.append(line.record)
     return rows
+
+
+def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The spec's run-level quality summary of a run's metrics records (``{}`` before the first iteration);
+    ``success_rate_trend`` is the least-squares slope of the success rate per iteration."""
+    import numpy as np
+
+    if not history:
+        return {}
+    rates = np.array([m["success_rate"] for m in history], np.float64)
+    return {
+        "avg_success_rate": float(rates.mean()), "success_rate_std": float(rates.std()),
+        "success_rate_trend": float(np.polyfit(np.arange(len(rates)), rates, 1)[0]) if len(rates) > 1 else 0.0,
+        "avg_episode_length": float(np.mean([m["avg_episode_length"] for m in history])),
+        "total_episodes_generated": float(sum(m["episodes"] for m in history)),
+        "best_success_rate": float(rates.max()),
+    }
 
 
 def _is_number(value: object) -> bool:

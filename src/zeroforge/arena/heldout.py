@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from zeroforge.config import MCTSConfig
 from zeroforge.search.evaluator import Evaluator
+from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks.base import Task
 

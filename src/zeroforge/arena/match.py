@@ -13,9 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
-from zeroforge.config import MCTSConfig
-from zeroforge.search.compiled import make_mcts
 from zeroforge.search.evaluator import Evaluator
+from zeroforge.search.mcts import make_mcts
+from zeroforge.search.params import MCTSConfig
 from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = ["MatchResult", "PerfectPlayer", "Player", "RandomPlayer", "SearchPlayer", "play_match"]

@@ -1,16 +1,19 @@
-"""Training data: extraction from episodes, the replay buffer, compact episode storage and a torch Dataset."""
+"""Training data: the episode table (one format from search to learner), its targets, the bounded replay buffer,
+Parquet files, the spec's example extractor and a torch Dataset."""
 
-from zeroforge.data.buffer import ReplayBuffer
+from zeroforge.data.buffer import EpisodeBuffer
 from zeroforge.data.dataset import PolicyValueDataset
-from zeroforge.data.episodes import EpisodeBuffer, EpisodeTable
-from zeroforge.data.extractor import PolicyValueArrays, TrainingDataExtractor, TrainingExample
+from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
+from zeroforge.data.table import EpisodeTable
+from zeroforge.data.targets import PolicyValueArrays, TargetRule, targets
 
 __all__ = [
     "EpisodeBuffer",
     "EpisodeTable",
     "PolicyValueArrays",
     "PolicyValueDataset",
-    "ReplayBuffer",
+    "TargetRule",
     "TrainingDataExtractor",
     "TrainingExample",
+    "targets",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from zeroforge.data.extractor import PolicyValueArrays
+from zeroforge.data.targets import PolicyValueArrays
 
 __all__ = ["PolicyValueDataset"]
 

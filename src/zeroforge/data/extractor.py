@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zeroforge.selfplay.episode import SelfPlayEpisode, returns_to_go
+from zeroforge.data.table import EpisodeTable
+from zeroforge.data.targets import PolicyValueArrays, TargetRule, targets, value_targets
+from zeroforge.selfplay.episode import SelfPlayEpisode
 
-__all__ = ["PolicyValueArrays", "TrainingDataExtractor", "TrainingExample", "value_targets"]
+__all__ = ["TrainingDataExtractor", "TrainingExample"]
 
 KINDS = ("policy", "value", "reasoning", "negative")
 
@@ -45,114 +47,54 @@ class TrainingExample:
     reasoning_chain: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class PolicyValueArrays:
-    """Columnar policy/value training data: ``observations int64[M, L]``, ``masks bool[M, A]``,
-    ``policies float32[M, A]`` (policy targets), ``values float32[M]`` (returns of the mover).
-
-    A row whose policy is all zeros has no policy target (a fast playout-cap move: KataGo trains the value
-    there but not the policy); ``alphazero_loss`` averages the policy loss over the other rows only.
-    """
-
-    observations: np.ndarray
-    masks: np.ndarray
-    policies: np.ndarray
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    @property
-    def has_policy(self) -> np.ndarray:
-        """``bool[M]``: which rows carry a policy target (a policy that is not all zeros)."""
-        return np.asarray(self.policies.sum(axis=1) > 0)
-
-
-def value_targets(rewards: Sequence[float], players: Sequence[int], outcome: str, num_players: int,
-                  discount: float) -> np.ndarray:
-    """Value targets ``float32[T]`` of one episode: the return from step ``t`` for the player who moved there
-    (``returns_to_go`` of ``rewards[t]``, what ``players[t]`` received for move ``t``).
-
-    A single-agent episode cut off unfinished (``outcome == "timeout"``: the generator's move limit) counts
-    as a failure: its last move is charged the failure reward ``-1``, as a task's own step budget would.
-    """
-    charged = [float(r) for r in rewards]
-    moved = [int(p) for p in players]
-    if outcome == "timeout" and charged and set(moved) == {0} and num_players == 1:
-        charged[-1] = -1.0
-    return returns_to_go(charged, moved, discount)
-
-
 class TrainingDataExtractor:
-    """Turns episodes into training examples; ``discount`` is the return's discount (1 for games).
-
-    ``self_imitation`` (``w`` in [0, 1]): in a successful single-agent episode the policy target of each fully
-    searched move is ``(1 - w) * search target + w * one-hot(played action)`` (self-imitation learning).
+    """Turns episodes into training examples; the policy and value targets are ``zeroforge.data.targets``'s
+    (one rule for in-memory episodes, the replay buffer and Parquet files): ``discount`` is the return's
+    discount (1 for games), ``self_imitation`` the weight of the played move in successful single-agent episodes.
     """
 
     def __init__(self, discount: float = 1.0, self_imitation: float = 0.0) -> None:
-        if not 0.0 < discount <= 1.0:
-            raise ValueError(f"discount must be in (0, 1], got {discount}")
-        if not 0.0 <= self_imitation <= 1.0:
-            raise ValueError(f"self_imitation must be in [0, 1], got {self_imitation}")
-        self.discount = discount
-        self.self_imitation = self_imitation
+        self.rule = TargetRule(discount, self_imitation)
 
-    def policy_target(self, episode: SelfPlayEpisode, t: int) -> np.ndarray:
-        """The policy target ``float32[A]`` of move ``t`` (all zeros for a move without a full search)."""
-        trace = episode.mcts_traces[t]
-        if not trace.full_search:
-            return np.zeros_like(trace.policy)
-        w = self.self_imitation
-        if w == 0.0 or episode.outcome != "success" or len(episode.initial_state.rewards) != 1:
-            return trace.policy
-        target = (1.0 - w) * trace.policy
-        target[episode.actions[t].action_id] += w
-        return target.astype(np.float32)
+    @property
+    def discount(self) -> float:
+        return self.rule.discount
+
+    @property
+    def self_imitation(self) -> float:
+        return self.rule.self_imitation
 
     def values(self, episode: SelfPlayEpisode) -> np.ndarray:
-        """Value targets ``float32[T]`` of ``episode`` (``value_targets``)."""
+        """Value targets ``float32[T]`` of ``episode`` (``zeroforge.data.targets.value_targets``)."""
         return value_targets(episode.rewards, [a.player for a in episode.actions], episode.outcome,
-                             len(episode.initial_state.rewards), self.discount)
+                             len(episode.initial_state.rewards), self.rule.discount)
 
     def policy_value_arrays(self, episodes: Sequence[SelfPlayEpisode]) -> PolicyValueArrays:
-        """All searched positions of all episodes as arrays (what the learner consumes); the policy row of a
-        move without a full search (``trace.full_search`` false) is all zeros: no policy target."""
-        obs, masks, pis, zs = [], [], [], []
-        for ep in episodes:
-            if ep.outcome == "error" or not ep.actions:
-                continue
-            z = self.values(ep)
-            for t in range(len(ep.mcts_traces)):
-                obs.append(ep.states[t].observation)
-                masks.append(ep.states[t].legal_action_mask)
-                pis.append(self.policy_target(ep, t))
-                zs.append(z[t])
-        if not obs:
+        """All positions of all episodes not ended in ``error``, as arrays (``targets`` of their table)."""
+        kept = [ep for ep in episodes if ep.outcome != "error" and ep.actions]
+        if not kept:
             raise ValueError("no training positions: every episode was empty or ended in error")
-        return PolicyValueArrays(
-            observations=np.stack(obs).astype(np.int64),
-            masks=np.stack(masks).astype(bool),
-            policies=np.stack(pis).astype(np.float32),
-            values=np.asarray(zs, np.float32),
-        )
+        return targets(EpisodeTable.from_episodes(kept), self.rule)
 
     def extract(self, episodes: Sequence[SelfPlayEpisode]) -> dict[str, list[TrainingExample]]:
         """The four kinds, keyed ``policy``, ``value``, ``reasoning``, ``negative``."""
         out: dict[str, list[TrainingExample]] = {k: [] for k in KINDS}
-        for ep in episodes:
-            if ep.outcome == "error" or not ep.actions:
-                continue
-            z = self.values(ep)
+        kept = [ep for ep in episodes if ep.outcome != "error" and ep.actions]
+        arrays = self.policy_value_arrays(kept) if kept else None
+        row = 0
+        for ep in kept:
+            assert arrays is not None
             returns = ep.metadata.get("returns", [ep.total_reward])
             for t, trace in enumerate(ep.mcts_traces):
                 state = ep.states[t]
                 if trace.full_search:
                     out["policy"].append(TrainingExample(
                         "policy", ep.task_id, t, state.observation, state.legal_action_mask,
-                        policy_target=self.policy_target(ep, t)))
+                        policy_target=arrays.policies[row]))
                 out["value"].append(TrainingExample(
-                    "value", ep.task_id, t, state.observation, state.legal_action_mask, value_target=float(z[t])))
+                    "value", ep.task_id, t, state.observation, state.legal_action_mask,
+                    value_target=float(arrays.values[row])))
+                row += 1
                 mover = ep.actions[t].player
                 if float(returns[mover]) < 0 or ep.outcome in ("failure", "timeout"):
                     out["negative"].append(TrainingExample(

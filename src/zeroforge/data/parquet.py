@@ -1,7 +1,7 @@
 """Arrow / Parquet form of ``EpisodeTable`` (DESIGN §3 "Data"): the schema, the conversions both ways with
-their validation, and the atomic file writer and checked reader behind ``EpisodeBuffer.save_parquet`` /
-``load_parquet``. The only module of ``zeroforge.data`` that imports pyarrow (``episodes`` imports this one
-lazily).
+their validation, the atomic file writer ``save_parquet`` (an ``EpisodeBuffer`` or tables to a file) and the
+checked reader ``load_parquet`` (a file into a bounded ``EpisodeBuffer``). The only module of ``zeroforge.data``
+that imports pyarrow; nothing in ``zeroforge.data`` imports it back.
 
 One row per episode: scalar columns for the per-episode fields, ``list<...>`` columns for the per-move
 fields and ``list<list<...>>`` for the per-legal-action ones (``COLUMNS``), so
@@ -19,25 +19,18 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from zeroforge.data.episodes import (
-    FIXED_DTYPES,
-    EpisodeTable,
-    encode_strings,
-    offsets_of,
-    smallest_uint,
-)
+from zeroforge.data.buffer import EpisodeBuffer
+from zeroforge.data.table import FIXED_DTYPES, EpisodeTable, encode_strings, offsets_of, smallest_uint
+from zeroforge.data.targets import TargetRule
 from zeroforge.selfplay.episode import OUTCOMES
 
-if TYPE_CHECKING:
-    from zeroforge.data.episodes import EpisodeBuffer
-
-__all__ = ["COLUMNS", "FORMAT", "OPTIONAL_COLUMNS", "from_arrow", "load_parquet_into", "save_parquet", "to_arrow"]
+__all__ = ["COLUMNS", "FORMAT", "OPTIONAL_COLUMNS", "from_arrow", "load_parquet", "save_parquet", "to_arrow"]
 
 #: Parquet / Arrow columns: name -> (kind, field): ``episode`` scalars, ``move`` lists (one item per move),
 #: ``legal`` lists of lists (one list per move, one item per legal action); ``None`` marks derived columns.
@@ -295,10 +288,18 @@ def _check_values(t: EpisodeTable) -> None:
 # -- files ----------------------------------------------------------------------------------------------
 
 
-def save_parquet(tables: Sequence[EpisodeTable], total_added: int, path: str | os.PathLike[str]) -> None:
-    """Write ``tables`` to ``path`` (zstd Parquet, one row group per table, one row per episode; a zero-row
-    file of the schema when there are none), atomically: a temporary file in the same directory, then
-    ``os.replace``. ``total_added`` goes to the file's metadata."""
+def save_parquet(episodes: EpisodeBuffer | EpisodeTable | Sequence[EpisodeTable], path: str | os.PathLike[str],
+                 total_added: int | None = None) -> None:
+    """Write the episodes of a buffer, a table or tables to ``path`` (zstd Parquet, one row group per chunk /
+    table, one row per episode; a zero-row file of the schema when there are none), atomically: a temporary
+    file in the same directory, then ``os.replace``. ``total_added`` (default: the buffer's, or the number of
+    episodes) goes to the file's metadata."""
+    if isinstance(episodes, EpisodeBuffer):
+        tables: Sequence[EpisodeTable] = episodes.chunks
+        total_added = episodes.total_added if total_added is None else total_added
+    else:
+        tables = [episodes] if isinstance(episodes, EpisodeTable) else list(episodes)
+    total_added = sum(len(t) for t in tables) if total_added is None else total_added
     target = Path(path)
     arrows = [to_arrow(t) for t in tables] or [_empty_arrow()]
     meta = {b"zeroforge.format": FORMAT, b"zeroforge.total_added": str(total_added).encode()}
@@ -317,11 +318,13 @@ def save_parquet(tables: Sequence[EpisodeTable], total_added: int, path: str | o
         raise
 
 
-def load_parquet_into(buffer: EpisodeBuffer, path: str | os.PathLike[str]) -> None:
-    """Add the episodes of ``path`` to ``buffer`` (oldest first, in tables of at most
-    ``buffer.CHUNK_EPISODES`` episodes, so it evicts as it reads) and raise its ``total_added`` to the
-    file's. A file that is not Parquet or not a zeroforge episode file raises a one-line ``ValueError``
-    naming the file and the problem."""
+def load_parquet(path: str | os.PathLike[str], max_bytes: int, max_positions: int | None = None,
+                 rule: TargetRule | None = None, buffer_class: type[EpisodeBuffer] = EpisodeBuffer) -> EpisodeBuffer:
+    """A buffer (``buffer_class(max_bytes, max_positions, rule)``) holding the episodes of ``path``, added oldest
+    first in tables of at most ``CHUNK_EPISODES`` episodes, so it evicts as it reads; its ``total_added`` is
+    raised to the file's. A file that is not Parquet or not a zeroforge episode file raises a one-line
+    ``ValueError`` naming the file and the problem."""
+    buffer = buffer_class(max_bytes, max_positions, rule)
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such episode file")
     try:
@@ -339,3 +342,4 @@ def load_parquet_into(buffer: EpisodeBuffer, path: str | os.PathLike[str]) -> No
         raise ValueError(f"{path}: {_first_line(exc)}") from None
     buffer.total_added = max(buffer.total_added, int(total) if total.isdigit() else 0)
     pa.default_memory_pool().release_unused()
+    return buffer

@@ -1,7 +1,7 @@
 """Gumbel MuZero search math (Danihelka et al. 2022, "Policy improvement by planning with Gumbel").
 
 Pure numpy functions over a batch of nodes: rows are nodes (``B``), columns actions (``A``); every value
-is from the perspective of the player to move at the node. ``MCTS`` uses them when
+is from the perspective of the player to move at the node. ``search.policies.Gumbel`` uses them when
 ``MCTSConfig.root_policy == "gumbel"``:
 
 - **Root.** Gumbel-top-k: draw ``g(a) ~ Gumbel(0, 1)`` per legal action and consider the ``m`` actions with

@@ -1,21 +1,29 @@
 """Batched Monte-Carlo tree search (AlphaZero PUCT or Gumbel MuZero) over ``B`` roots at once.
 
-One simulation step advances every tree by one simulation: a vectorised selection down each tree,
-one expansion per tree, **one** evaluator call for all new leaves of all trees, and a vectorised backup.
+One simulation step advances every tree by one simulation: a descent of each tree, one expansion per tree,
+**one** evaluator call for all new leaves of all trees, and a backup.
 
-PUCT (Silver et al. 2018, ``config.root_policy == "puct"``):
-``a* = argmax_a Q(s, a) + c_puct * P(s, a) * sqrt(N(s)) / (1 + N(s, a))``, with Q of an unvisited action
-taken as 0 and ``N(s)`` the node's visit count (its own expansion counts one, so the first selection at a
-node follows its prior). At the root, Dirichlet(alpha) noise is mixed into the priors with weight epsilon
-when ``add_noise``; the action is drawn from the visit counts at the root's temperature.
+The descent (:meth:`MCTS._descend_levels`) is one loop for every root policy: level by level over the trees
+still descending, the policy's root selection function picks the action at the roots and its interior
+selection function below them (:mod:`zeroforge.search.policies`: PUCT, Silver et al. 2018, or Gumbel MuZero,
+Danihelka et al. 2022), and the kernel :func:`~zeroforge.search.kernels.follow` steps down. When both functions
+are compiled PUCT (``policy.fully_compiled`` on the compiled backend) the same loop runs fused in one compiled
+call (``kernels.descend``). PUCT selection and the backup are the kernels of :mod:`zeroforge.search.kernels`,
+compiled with numba (``mcts.backend``: ``auto`` or ``numba``) or run as the same functions uncompiled
+(``numpy``; also when numba is absent).
 
-Gumbel MuZero (Danihelka et al. 2022, ``config.root_policy == "gumbel"``; the math is in ``search.gumbel``):
-Gumbel-top-k and sequential halving at the root (Gumbel noise only when ``add_noise``, no Dirichlet noise),
-the deterministic full-Gumbel rule below it; the action played is the sequential-halving winner
-(temperatures are not used) and the trace carries the improved policy as its policy target.
+Two strategies, chosen once per search object:
 
-Values are backed up with the sign of the player to move at each node (negated across a change of player)
-and discounted by ``config.discount``.
+- every task: node states are task ``State`` objects, stepped in Python for the new leaves;
+- tasks with array kernels (``Task.array_kernels()``, e.g. tic-tac-toe and connect four), a token evaluator,
+  the compiled backend and a policy that is ``fully_compiled`` (PUCT): the whole simulation except the network
+  runs compiled — node states live in one ``int8[B, N, S]`` array, the task's compiled ``step`` expands
+  leaves (``kernels.select_expand``, PUCT inlined), optionally several leaves per tree per evaluator call
+  under virtual loss (``mcts.leaves_per_step``).
+
+Both strategies give the same visit counts for the same evaluator and seed (same arithmetic, same evaluator
+batches, same random draws). Values are backed up with the sign of the player to move at each node (negated
+across a change of player) and discounted by ``config.discount``.
 """
 
 from __future__ import annotations
@@ -25,43 +33,37 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zeroforge.config import MCTSConfig
-from zeroforge.search import gumbel as gz
-from zeroforge.search.evaluator import Evaluator
+from zeroforge.jit import NUMBA_AVAILABLE
+from zeroforge.search.evaluator import Evaluator, TokenEvaluator
+from zeroforge.search.kernels import kernels
+from zeroforge.search.params import MCTSConfig
+from zeroforge.search.policies import Selection, make_root_policy, root_q, select_from_visits
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.search.tree import ROOT, Tree
 from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.kernels import ArrayKernels
 
-__all__ = ["MCTS", "select_from_visits"]
-
-
-def select_from_visits(visits: np.ndarray, q_values: np.ndarray, temperature: float,
-                       rng: np.random.Generator) -> int:
-    """Pick an action from root visit counts ``int[A]``.
-
-    ``temperature == 0``: the most visited action (ties broken by higher Q, then lower id) — deterministic.
-    Otherwise sample with probability proportional to ``visits ** (1 / temperature)``.
-    """
-    if temperature <= 0.0:
-        best = np.flatnonzero(visits == visits.max())
-        return int(best[np.argmax(q_values[best])])
-    scaled = np.power(visits.astype(np.float64) / max(1, visits.max()), 1.0 / temperature)
-    total = scaled.sum()
-    if total <= 0:
-        return int(np.argmax(visits))
-    return int(rng.choice(len(visits), p=scaled / total))
+__all__ = ["MCTS", "make_mcts", "select_from_visits"]
 
 
 class MCTS:
     """Batched PUCT or Gumbel search (``config.root_policy``) for one task and one evaluator.
 
     ``search(roots, rng, ...)`` returns one ``MCTSTrace`` per root, in order. Roots must not be terminal.
+    ``compiled`` (default: numba when available) picks the compiled kernels or the same kernels uncompiled.
     """
 
-    def __init__(self, task: Task, evaluator: Evaluator, config: MCTSConfig) -> None:
+    def __init__(self, task: Task, evaluator: Evaluator, config: MCTSConfig, compiled: bool = True) -> None:
         self.task = task
         self.evaluator = evaluator
         self.config = config
+        self.kernels = kernels(compiled)
+        self.policy = make_root_policy(config, self.kernels)
+        fused = self.policy.fully_compiled and self.kernels.compiled
+        array = task.array_kernels() if fused and isinstance(evaluator, TokenEvaluator) else None
+        #: the task's array kernels when the fully compiled strategy is taken, else ``None``
+        self.array_kernels: ArrayKernels | None = array
+        self._descend = self._descend_fused if fused else self._descend_levels
 
     def search(
         self,
@@ -88,135 +90,78 @@ class MCTS:
             raise ValueError(f"num_simulations must be >= 1, got {sims}")
         temps = np.broadcast_to(np.asarray(temperatures, np.float64), (len(roots),))
         start = time.perf_counter()
-        tree, root_priors, gumbel = self._search_tree(roots, rng, add_noise, sims)
-        chosen = None if gumbel is None else self._gumbel_results(tree, gumbel)
+        if self.array_kernels is None:
+            tree, root_priors, selection = self._search_states(roots, rng, add_noise, sims)
+        else:
+            tree, root_priors, selection = self._search_arrays(self.array_kernels, roots, rng, add_noise, sims)
         elapsed = time.perf_counter() - start
-        return self._traces(roots, tree, root_priors, rng, temps, sims, elapsed / len(roots), chosen)
+        actions, targets = selection.played(tree, temps, rng)
+        return self._traces(roots, tree, root_priors, sims, elapsed / len(roots), actions, targets)
 
-    # -- the search itself ---------------------------------------------------------------------------
+    # -- the parts every strategy shares -------------------------------------------------------------
 
-    def _search_tree(self, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
-                     sims: int) -> tuple[Tree, np.ndarray, gz.GumbelRoot | None]:
-        """Build the trees; also returns the evaluator's root priors ``float32[B, A]`` before noise and,
-        for a Gumbel search, its root data."""
-        batch = len(roots)
-        tree = Tree.empty(batch, sims + 1, self.task.num_actions)
-        all_trees = np.arange(batch)
-        tree.add_nodes(all_trees, np.full(batch, -1, np.int32), np.full(batch, -1, np.int32), list(roots))
-        root_priors, gumbel = self._evaluate_roots(tree, roots, rng, add_noise, sims)
-        for _ in range(sims):
-            self._simulate(tree, gumbel)
-        return tree, root_priors, gumbel
-
-    def _evaluate_roots(self, tree: Tree, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
-                        sims: int) -> tuple[np.ndarray, gz.GumbelRoot | None]:
-        """Evaluate the roots (their ``legal`` rows already set) and give them their priors (with Dirichlet
-        noise, or the Gumbel root data), values and one visit; returns the priors before noise."""
+    def _begin(self, tree: Tree, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
+               sims: int) -> tuple[np.ndarray, Selection]:
+        """Evaluate the roots (their ``legal`` rows already set) and give them their priors (after the root
+        policy's noise), values and one visit; returns the priors before noise and the search's selection."""
         root_priors, values = self.evaluator.evaluate_states(self.task, roots)
-        priors = root_priors
-        gumbel = None
-        if self.config.root_policy == "gumbel":
-            gumbel = gz.GumbelRoot.make(root_priors, tree.legal[:, ROOT], self.config.gumbel_num_considered,
-                                        sims, rng if add_noise else None)
-        elif add_noise and self.config.dirichlet_epsilon > 0:
-            priors = self._add_dirichlet(root_priors, tree.legal[:, ROOT], rng)
+        priors, selection = self.policy.begin(root_priors, tree.legal[:, ROOT], sims, rng, add_noise)
         tree.children_prior[:, ROOT] = priors
         tree.raw_values[:, ROOT] = values
         tree.node_values[:, ROOT] = values
         tree.node_visits[:, ROOT] = 1
-        return root_priors, gumbel
+        return root_priors, selection
 
-    def _add_dirichlet(self, priors: np.ndarray, legal: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """``(1 - eps) * P + eps * Dir(alpha)`` over each root's legal actions (``float32[B, A]``).
-
-        Dirichlet noise is drawn as normalised Gamma(alpha, 1) variates, one ``[B, A]`` draw for the whole
-        batch; a row whose legal draws all underflow to 0 (tiny alpha) takes ``rng.dirichlet`` instead."""
-        eps, alpha = self.config.dirichlet_epsilon, self.config.dirichlet_alpha
-        gammas = np.where(legal, rng.gamma(alpha, 1.0, size=priors.shape), 0.0)
-        totals = gammas.sum(axis=1, keepdims=True)
-        noise = gammas / np.where(totals > 0, totals, 1.0)
-        for b in np.flatnonzero(totals[:, 0] <= 0):
-            idx = np.flatnonzero(legal[b])
-            noise[b, idx] = rng.dirichlet(np.full(len(idx), alpha))
-        return np.where(legal, (1.0 - eps) * priors + eps * noise, priors).astype(np.float32)
-
-    def _select(self, tree: Tree, gumbel: gz.GumbelRoot | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Descend every tree by PUCT, or by the Gumbel rules when ``gumbel`` is given. Returns per tree
-        the node where the descent stopped, the action chosen there (or -1 when it stopped on an already
-        expanded terminal node), as ``int[B]`` each, and ``bool[B]`` telling which trees need an expansion."""
+    def _descend_levels(self, tree: Tree, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
+        """Descend every tree from its root: the root selection function at the roots, the interior one below.
+        Returns per tree the node where the descent stopped and the unexpanded action chosen there (``-1``
+        when it stopped on an already expanded terminal node), ``int64[B]`` each."""
         batch = tree.batch_size
         node = np.zeros(batch, np.int64)
         action = np.full(batch, -1, np.int64)
-        expand = np.zeros(batch, bool)
-        active = np.arange(batch)
-        at_root = True
-        while active.size:
-            n = node[active]
-            if gumbel is None:
-                a = self._puct_actions(tree, active, n)
-            elif at_root:
-                a = self._gumbel_root_actions(tree, gumbel, active)
-            else:
-                a = self._gumbel_interior_actions(tree, active, n)
-            at_root = False
-            child = tree.children_index[active, n, a]
-            new = child < 0
-            action[active[new]] = a[new]
-            expand[active[new]] = True
-            deeper = ~new
-            child_terminal = np.zeros_like(deeper)
-            child_terminal[deeper] = tree.terminal[active[deeper], child[deeper]]
-            node[active[deeper]] = child[deeper]
-            active = active[deeper & ~child_terminal]
-        return node, action, expand
+        trees = np.arange(batch, dtype=np.int64)
+        chosen = selection.root_action_selection_fn(tree, trees, node)
+        follow, interior = self.kernels.follow, selection.interior_action_selection_fn
+        children_index, terminal = tree.children_index, tree.terminal
+        while True:
+            trees, nodes = follow(children_index, terminal, trees, chosen, node, action)
+            if not trees.size:
+                return node, action
+            chosen = interior(tree, trees, nodes)
 
-    def _puct_actions(self, tree: Tree, active: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """PUCT's choice ``int[k]`` at node ``n[k]`` of tree ``active[k]``."""
-        visits = tree.children_visits[active, n]
-        q = np.where(visits > 0, tree.children_values[active, n], 0.0)
-        sqrt_n = np.sqrt(tree.node_visits[active, n].astype(np.float32))[:, None]
-        score = q + self.config.c_puct * tree.children_prior[active, n] * sqrt_n / (1.0 + visits)
-        score = np.where(tree.legal[active, n], score, -np.inf)
-        return np.argmax(score, axis=1)
+    def _descend_fused(self, tree: Tree, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_descend_levels` with PUCT at the roots and below, in one compiled call."""
+        node = np.zeros(tree.batch_size, np.int64)
+        action = np.full(tree.batch_size, -1, np.int64)
+        self.kernels.descend(tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,
+                             tree.legal, tree.node_visits, tree.terminal, self.config.c_puct, node, action)
+        return node, action
 
-    def _sigma_q(self, tree: Tree, active: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """``sigma(completed Q) float64[k, A]`` at node ``n[k]`` of tree ``active[k]``."""
-        return gz.transformed_q(
-            tree.children_values[active, n], tree.children_visits[active, n], tree.raw_values[active, n],
-            tree.children_prior[active, n], tree.legal[active, n],
-            self.config.gumbel_c_visit, self.config.gumbel_c_scale)
+    def _backup(self, tree: Tree, leaf: np.ndarray, value: np.ndarray) -> None:
+        """Back ``value[b]`` (from the mover at ``leaf[b]``) up to every root along the parent chain."""
+        self.kernels.backup_for(tree.batch_size)(
+            tree.node_visits, tree.node_values, tree.parents, tree.action_from_parent, tree.to_play,
+            tree.children_rewards, tree.children_visits, tree.children_values,
+            np.ascontiguousarray(leaf, np.int64), np.ascontiguousarray(value, np.float32), self.config.discount)
 
-    def _gumbel_root_actions(self, tree: Tree, gumbel: gz.GumbelRoot, active: np.ndarray) -> np.ndarray:
-        """Sequential halving at the roots of trees ``active``: the best ``g + logits + sigma(q_hat)``
-        among the actions whose visit count is the one the schedule allows at this simulation."""
-        root = np.zeros(len(active), np.int64)
-        visits = tree.children_visits[active, ROOT]
-        considered = gumbel.considered_visit(active, visits.sum(axis=1))
-        scores = gz.root_scores(considered, gumbel.gumbel[active], gumbel.logits[active],
-                                self._sigma_q(tree, active, root), visits, tree.legal[active, ROOT])
-        return np.argmax(scores, axis=1)
+    # -- strategy 1: task states stepped in Python ---------------------------------------------------
 
-    def _gumbel_interior_actions(self, tree: Tree, active: np.ndarray, n: np.ndarray) -> np.ndarray:
-        """The full-Gumbel deterministic rule ``argmax pi'(a) - N(a) / (1 + sum N)`` below the roots."""
-        scores = gz.interior_scores(gz.prior_logits(tree.children_prior[active, n]), self._sigma_q(tree, active, n),
-                                    tree.children_visits[active, n], tree.legal[active, n])
-        return np.argmax(scores, axis=1)
+    def _search_states(self, roots: Sequence[State], rng: np.random.Generator, add_noise: bool,
+                       sims: int) -> tuple[Tree, np.ndarray, Selection]:
+        """Build the trees; also returns the evaluator's root priors ``float32[B, A]`` before noise."""
+        batch = len(roots)
+        tree = Tree.empty(batch, sims + 1, self.task.num_actions)
+        tree.add_nodes(np.arange(batch), np.full(batch, -1, np.int32), np.full(batch, -1, np.int32), list(roots))
+        root_priors, selection = self._begin(tree, roots, rng, add_noise, sims)
+        for _ in range(sims):
+            self._simulate(tree, selection)
+        return tree, root_priors, selection
 
-    def _gumbel_results(self, tree: Tree, gumbel: gz.GumbelRoot) -> tuple[np.ndarray, np.ndarray]:
-        """After a Gumbel search: the actions played ``int64[B]`` and the improved policies
-        ``float32[B, A]`` (``softmax(logits + sigma(completed Q))`` over legal actions)."""
-        trees = np.arange(tree.batch_size)
-        root = np.zeros(tree.batch_size, np.int64)
-        sigma_q = self._sigma_q(tree, trees, root)
-        visits, legal = tree.children_visits[:, ROOT], tree.legal[:, ROOT]
-        actions = gz.final_actions(gumbel.gumbel, gumbel.logits, sigma_q, visits, legal)
-        return actions, gz.improved_policy(gumbel.logits, sigma_q, legal)
-
-    def _simulate(self, tree: Tree, gumbel: gz.GumbelRoot | None) -> None:
-        node, action, expand = self._select(tree, gumbel)
+    def _simulate(self, tree: Tree, selection: Selection) -> None:
+        node, action = self._descend(tree, selection)
         leaf = node.copy()
         leaf_value = np.zeros(tree.batch_size, np.float32)
-        grow = np.flatnonzero(expand)
+        grow = np.flatnonzero(action >= 0)
         if grow.size:
             parents = node[grow]
             actions = action[grow]
@@ -236,42 +181,96 @@ class MCTS:
                 leaf_value[t] = values
         self._backup(tree, leaf, leaf_value)
 
-    def _backup(self, tree: Tree, leaf: np.ndarray, value: np.ndarray) -> None:
-        """Back ``value[b]`` (from the mover at ``leaf[b]``) up to every root along the parent chain."""
-        gamma = np.float32(self.config.discount)
-        active = np.arange(tree.batch_size)
-        cur = leaf.astype(np.int64)
-        v = value.astype(np.float32)
-        while active.size:
-            c = cur[active]
-            n = tree.node_visits[active, c] + 1
-            tree.node_visits[active, c] = n
-            tree.node_values[active, c] += (v[active] - tree.node_values[active, c]) / n
-            up = c != ROOT
-            active, c = active[up], c[up]
-            if not active.size:
-                break
-            p = tree.parents[active, c]
-            a = tree.action_from_parent[active, c]
-            same = tree.to_play[active, c] == tree.to_play[active, p]
-            q = tree.children_rewards[active, p, a] + gamma * np.where(same, v[active], -v[active])
-            cn = tree.children_visits[active, p, a] + 1
-            tree.children_visits[active, p, a] = cn
-            tree.children_values[active, p, a] += (q - tree.children_values[active, p, a]) / cn
-            v[active] = q
-            cur[active] = p
+    # -- strategy 2: the whole simulation compiled (array kernels) -----------------------------------
+
+    def _search_arrays(self, kern: ArrayKernels, roots: Sequence[State], rng: np.random.Generator,
+                       add_noise: bool, sims: int) -> tuple[Tree, np.ndarray, Selection]:
+        batch, num_actions = len(roots), self.task.num_actions
+        tree = Tree.empty(batch, sims + 1, num_actions, with_states=False)
+        states = np.zeros((batch, sims + 1, kern.state_size), np.int8)
+        states[:, ROOT] = np.stack([kern.encode(r) for r in roots])
+        tree.num_nodes[:] = 1
+        tree.to_play[:, ROOT] = [r.current_player for r in roots]
+        tree.legal[:, ROOT] = np.stack([r.legal_action_mask for r in roots])
+        root_priors, selection = self._begin(tree, roots, rng, add_noise, sims)
+        if self.config.leaves_per_step > 1:
+            self._simulate_virtual(tree, kern, states, sims)
+            return tree, root_priors, selection
+        evaluator = self.evaluator
+        assert isinstance(evaluator, TokenEvaluator)
+        leaf = np.zeros(batch, np.int64)
+        evaluate = np.zeros(batch, bool)
+        obs = np.zeros((batch, self.task.seq_len), np.int64)
+        masks = np.zeros((batch, num_actions), bool)
+        leaf_value = np.zeros(batch, np.float32)
+        select_expand = self.kernels.select_expand_for(batch)
+        for _ in range(sims):
+            if not select_expand(
+                    tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,
+                    tree.children_rewards, tree.legal, tree.node_visits, tree.terminal, tree.parents,
+                    tree.action_from_parent, tree.to_play, tree.depth, tree.num_nodes, states, kern.kind,
+                    self.config.c_puct, leaf, evaluate, obs, masks):
+                raise RuntimeError("search tree is full: more nodes than num_simulations + 1")
+            leaf_value[:] = 0.0
+            idx = np.flatnonzero(evaluate)
+            if idx.size:
+                p, v = evaluator.evaluate(obs[idx], masks[idx])
+                self.kernels.set_leaf(tree.children_prior, tree.raw_values, idx, leaf[idx],
+                                      np.ascontiguousarray(p, np.float32), np.ascontiguousarray(v, np.float32),
+                                      leaf_value)
+            self._backup(tree, leaf, leaf_value)
+        return tree, root_priors, selection
+
+    def _simulate_virtual(self, tree: Tree, kern: ArrayKernels, states: np.ndarray, sims: int) -> None:
+        """``sims`` simulations per tree, ``config.leaves_per_step`` of them per evaluator call (virtual loss
+        spreads one tree's descents over different leaves; a leaf reached twice in a step is evaluated once
+        and backed up twice)."""
+        evaluator = self.evaluator
+        assert isinstance(evaluator, TokenEvaluator)
+        batch, nodes, num_actions = tree.batch_size, tree.node_visits.shape[1], self.task.num_actions
+        width = self.config.leaves_per_step
+        virtual = np.zeros((batch, nodes, num_actions), np.int32)
+        node_virtual = np.zeros((batch, nodes), np.int32)
+        pending = np.zeros((batch, nodes), bool)
+        leaf = np.zeros((batch, width), np.int64)
+        evaluate = np.zeros((batch, width), bool)
+        repeat = np.zeros((batch, width), bool)
+        obs = np.zeros((batch * width, self.task.seq_len), np.int64)
+        masks = np.zeros((batch * width, num_actions), bool)
+        scratch = np.zeros(batch, np.float32)
+        rows = np.arange(batch)
+        done = 0
+        while done < sims:
+            k = min(width, sims - done)
+            if not self.kernels.select_expand_virtual(
+                    tree.children_index, tree.children_prior, tree.children_visits, tree.children_values,
+                    tree.children_rewards, tree.legal, tree.node_visits, tree.terminal, tree.parents,
+                    tree.action_from_parent, tree.to_play, tree.depth, tree.num_nodes, states, kern.kind,
+                    self.config.c_puct, k, virtual, node_virtual, pending, leaf, evaluate, repeat, obs, masks):
+                raise RuntimeError("search tree is full: more nodes than num_simulations + 1")
+            flat = np.flatnonzero(evaluate[:, :k].reshape(-1))
+            trees, slots = np.divmod(flat, k)
+            if flat.size:
+                p, v = evaluator.evaluate(obs[trees * width + slots], masks[trees * width + slots])
+                self.kernels.set_leaf(tree.children_prior, tree.raw_values, trees, leaf[trees, slots],
+                                      np.ascontiguousarray(p, np.float32), np.ascontiguousarray(v, np.float32),
+                                      scratch)
+                pending[trees, leaf[trees, slots]] = False
+            for j in range(k):
+                nodes_j = leaf[:, j]
+                value = np.where(evaluate[:, j] | repeat[:, j], tree.raw_values[rows, nodes_j], 0.0)
+                self._backup(tree, nodes_j, value.astype(np.float32))
+            done += k
 
     # -- results -------------------------------------------------------------------------------------
 
-    def _traces(self, roots: Sequence[State], tree: Tree, root_priors: np.ndarray, rng: np.random.Generator,
-                temps: np.ndarray, sims: int, seconds_each: float,
-                chosen: tuple[np.ndarray, np.ndarray] | None) -> list[MCTSTrace]:
-        """One trace per root; ``chosen`` (Gumbel) gives the actions played and the policy targets, else the
-        action is drawn from the visit counts at the root's temperature."""
+    def _traces(self, roots: Sequence[State], tree: Tree, root_priors: np.ndarray, sims: int, seconds_each: float,
+                actions: np.ndarray, targets: np.ndarray | None) -> list[MCTSTrace]:
+        """One trace per root, with the action each root plays and its policy target (Gumbel) or ``None``."""
         gamma = np.float32(self.config.discount)
         rows = np.arange(tree.batch_size)
         visits = tree.children_visits[:, ROOT].copy()
-        q = np.where(visits > 0, tree.children_values[:, ROOT], 0.0).astype(np.float32)
+        q = root_q(tree)
         idx = tree.children_index[:, ROOT]
         expanded = idx >= 0
         child = np.where(expanded, idx, 0)
@@ -284,13 +283,8 @@ class MCTS:
         root_values = tree.node_values[:, ROOT].tolist()
         root_raw = tree.raw_values[:, ROOT].tolist()
         depths = tree.depth.max(axis=1).tolist()  # unused nodes have depth 0
-        traces = []
-        for b, root in enumerate(roots):
-            if chosen is None:
-                selected, target = select_from_visits(visits[b], q[b], float(temps[b]), rng), None
-            else:
-                selected, target = int(chosen[0][b]), chosen[1][b].copy()
-            traces.append(MCTSTrace(
+        return [
+            MCTSTrace(
                 root_state_id=root.state_id,
                 num_simulations=sims,
                 visit_counts=visits[b],
@@ -300,9 +294,19 @@ class MCTS:
                 legal_action_mask=legal[b],
                 root_value=root_values[b],
                 root_prior_value=root_raw[b],
-                selected_action=selected,
+                selected_action=int(actions[b]),
                 tree_depth=depths[b],
                 search_time=seconds_each,
-                policy_target=target,
-            ))
-        return traces
+                policy_target=None if targets is None else targets[b].copy(),
+            )
+            for b, root in enumerate(roots)
+        ]
+
+
+def make_mcts(task: Task, evaluator: Evaluator, config: MCTSConfig) -> MCTS:
+    """The search of ``config.backend``: compiled kernels for ``numba`` (and for ``auto`` when numba is
+    installed), the same kernels uncompiled for ``numpy`` (and for ``auto`` without numba)."""
+    if config.backend == "numba" and not NUMBA_AVAILABLE:
+        raise ValueError("mcts.backend is 'numba' but numba is not installed (or ZEROFORGE_NUMBA=0); "
+                         "use 'auto' or 'numpy'")
+    return MCTS(task, evaluator, config, compiled=config.backend != "numpy" and NUMBA_AVAILABLE)

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from zeroforge.config import MCTSConfig
-from zeroforge.search.compiled import make_mcts
 from zeroforge.search.evaluator import Evaluator
+from zeroforge.search.mcts import make_mcts
+from zeroforge.search.params import MCTSConfig
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
 from zeroforge.tasks.base import State, Task
@@ -133,6 +133,9 @@ class SelfPlayEpisodeGenerator:
 
     def _finish(self, ep: _Running, outcome: str, extra: dict[str, object]) -> SelfPlayEpisode:
         meta: dict[str, object] = {"seed": ep.seed, "difficulty": ep.difficulty, **extra}
+        score = self.task.score(ep.states[-1])
+        if score is not None:
+            meta["score"] = float(score)  # the graded quality, kept in the episode table (curricula, ranked reward)
         return SelfPlayEpisode.build(
             task_id=f"{self.task.name}-{ep.seed}",
             states=ep.states,

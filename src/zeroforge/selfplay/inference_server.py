@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from zeroforge.config import NetConfig
 from zeroforge.nets import build_net
+from zeroforge.nets.params import NetConfig
 from zeroforge.search.evaluator import LogitsEvaluator
 from zeroforge.selfplay.processes import WorkerError, load_weights, reap, signals_deferred
 from zeroforge.tasks import make_task

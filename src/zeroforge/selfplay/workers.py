@@ -4,7 +4,8 @@
 ``chunk_size`` consecutive seeds; whenever a worker is idle it is handed the next chunk, so faster workers
 take more (while plenty are left, a busy worker also has its next chunk queued, so that it never waits for the
 pool between chunks). A worker plays its chunk with ``SelfPlayEpisodeGenerator`` (``parallel_batch_size`` episodes in
-lockstep) and the RNG ``chunk_rng(seed, key, chunk_index)``, and sends the episodes back pickled.
+lockstep) and the RNG ``chunk_rng(seed, key, chunk_index)``, and sends the episodes back as one ``EpisodeTable``
+(numpy columns: compact to pickle, no ``State`` objects).
 
 Determinism. The episodes of a chunk depend only on the weights, the chunk's seeds and difficulties and
 ``(seed, key, chunk_index)``: not on which worker played it, on how many workers there are, or on whether it
@@ -58,10 +59,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from zeroforge.config import MCTSConfig, NetConfig
+from zeroforge.data.table import EpisodeTable
 from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
+from zeroforge.nets.params import NetConfig
 from zeroforge.search.evaluator import Evaluator, NetworkEvaluator
+from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.selfplay.inference_server import InferenceServer, RemoteEvaluator
@@ -169,7 +172,7 @@ class _Chunk:
 class _ChunkResult:
     call: int
     index: int
-    episodes: tuple[SelfPlayEpisode, ...]
+    table: EpisodeTable
     wall_seconds: float
     cpu_seconds: float
     net_calls: int
@@ -289,7 +292,8 @@ def _play_chunk(task: Task, evaluator: NetworkEvaluator | RemoteEvaluator, spec:
     start, cpu = time.perf_counter(), time.process_time()
     rng = chunk_rng(chunk.seed, chunk.key, chunk.index)
     episodes = generator.generate(chunk.seeds, rng, on_episode=on_episode, difficulties=chunk.difficulties)
-    return _ChunkResult(chunk.call, chunk.index, tuple(episodes), time.perf_counter() - start,
+    table = EpisodeTable.from_episodes(episodes, task.vocab_size)
+    return _ChunkResult(chunk.call, chunk.index, table, time.perf_counter() - start,
                         time.process_time() - cpu, evaluator.calls - calls, evaluator.positions - positions,
                         evaluator.seconds - seconds)
 
@@ -321,7 +325,7 @@ class _Call:
     server_restarts: int = 0  # since the last chunk finished
 
 
-ChunkCallback = Callable[[Sequence[SelfPlayEpisode]], None]
+ChunkCallback = Callable[[EpisodeTable], None]
 
 
 class SelfPlayWorkerPool:
@@ -421,13 +425,14 @@ class SelfPlayWorkerPool:
 
     def generate(self, seeds: Sequence[int], difficulties: Sequence[int] | None = None, *, key: int = 0,
                  weights: Mapping[str, Any] | None = None, ranked_threshold: float | None = None,
-                 on_chunk: ChunkCallback | None = None) -> list[SelfPlayEpisode]:
-        """One episode per seed, in the order of ``seeds``.
+                 on_chunk: ChunkCallback | None = None) -> EpisodeTable:
+        """One episode per seed, in the order of ``seeds``, as one table.
 
         ``difficulties``: one level per seed (default: the task's top level). ``key`` (>= 0) selects fresh
         RNG streams for this call (e.g. the iteration number). ``weights``: a ``state_dict`` to switch to
         first (as ``update_weights``). ``ranked_threshold``: play ``RankedRewardTask(task, threshold)``.
-        ``on_chunk(episodes)`` is called in this process as each chunk comes back (in completion order).
+        ``on_chunk(table)`` is called in this process with each chunk's table as it comes back (in completion
+        order).
         """
         if self._closed:
             raise RuntimeError("this SelfPlayWorkerPool is closed")
@@ -458,7 +463,7 @@ class SelfPlayWorkerPool:
         wall = time.perf_counter() - start
         server_after = self._server_stats()
         ordered = [call.results[i] for i in range(total)]
-        episodes = [e for r in ordered for e in r.episodes]
+        episodes = EpisodeTable.concat([r.table for r in ordered])
         self.last_stats = PoolStats(
             episodes=len(episodes),
             chunks=total,
@@ -689,7 +694,7 @@ class SelfPlayWorkerPool:
         call.results[result.index] = result
         call.server_restarts = 0
         if on_chunk is not None:
-            on_chunk(result.episodes)
+            on_chunk(result.table)
 
 
 def _last_line(text: str) -> str:

@@ -11,6 +11,7 @@ from zeroforge.tasks import (
     reasoning,  # noqa: F401  (registers the single-agent reasoning tasks)
     search,  # noqa: F401  (registers the single-agent search tasks)
 )
-from zeroforge.tasks.base import State, Task, available_tasks, frozen_array, make_task, register_task
+from zeroforge.tasks.base import State, Task, frozen_array
+from zeroforge.tasks.registry import available_tasks, make_task, register_task
 
 __all__ = ["State", "Task", "available_tasks", "frozen_array", "make_task", "register_task"]

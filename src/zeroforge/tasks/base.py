@@ -13,19 +13,18 @@ it never mutates a state. Every `State` carries what search and the nets need:
 - ``step_count``: number of actions taken from the initial state.
 
 Action numbering follows OpenSpiel where the game exists there, so peers can referee.
+
+Around this contract: the registry (``make_task``) is :mod:`.registry`; observation-token helpers
+:mod:`.tokens`; reading user instances :mod:`.instances`; parameter checks :mod:`.params`; the verdict, score
+and step budget of path-like single-agent tasks :mod:`.path`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import operator
-import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -34,26 +33,14 @@ if TYPE_CHECKING:
     from zeroforge.tasks.kernels import ArrayKernels
 
 __all__ = [
-    "BUDGET_BUCKETS",
-    "MAX_JSON_CHARS",
     "SOLO_FAILURE",
     "SOLO_NO_REWARD",
     "SOLO_SUCCESS",
     "State",
     "Task",
-    "available_tasks",
-    "budget_bucket",
-    "check_budget_factor",
-    "check_int_param",
-    "digit_tokens",
-    "fraction_tokens",
     "frozen_array",
-    "make_task",
-    "path_score",
     "random_legal_action",
-    "read_json_instance",
-    "register_task",
-    "short_repr",
+    "solo_rewards",
 ]
 
 
@@ -70,62 +57,12 @@ SOLO_SUCCESS = frozen_array([1.0], np.float32)
 SOLO_FAILURE = frozen_array([-1.0], np.float32)
 
 
-#: how many buckets the remaining step budget is shown in (maze, blocksworld, logic observations)
-BUDGET_BUCKETS = 8
-
-
-def budget_bucket(remaining: int, budget: int) -> int:
-    """The bucket ``0..BUDGET_BUCKETS - 1`` of ``remaining`` steps out of ``budget`` (the full budget is the
-    top bucket, the last step the bottom one)."""
-    return min(BUDGET_BUCKETS - 1, BUDGET_BUCKETS * remaining // max(budget, 1))
-
-
-def digit_tokens(value: int, count: int) -> tuple[int, ...]:
-    """The ``count`` decimal digits of ``value >= 0`` as tokens ``0..9``, most significant first (zero-padded;
-    ``value < 10 ** count``)."""
-    return tuple(int(c) for c in str(value).zfill(count))
-
-
-@lru_cache(maxsize=65536)
-def fraction_tokens(numerator: int, denominator: int, signs: tuple[int, int, int, int]) -> tuple[int, ...]:
-    """The 7 tokens ``[sign, n2, n1, n0, d2, d1, d0]`` of ``numerator / denominator`` in lowest terms (three
-    digits each); ``signs = (POS, NEG, POS_CLIPPED, NEG_CLIPPED)`` are the task's sign tokens. When
-    ``|numerator|`` or the denominator exceeds 999 both are clipped to 999 and the sign is a clipped one."""
-    pos, neg, pos_clipped, neg_clipped = signs
-    mag = abs(numerator)
-    clipped = mag > 999 or denominator > 999
-    sign = (neg_clipped if clipped else neg) if numerator < 0 else (pos_clipped if clipped else pos)
-    return (sign, *digit_tokens(min(mag, 999), 3), *digit_tokens(min(denominator, 999), 3))
-
-
-def path_score(solved: bool, optimal_steps: int, steps: int) -> float:
-    """The score of a finished path-like episode: ``optimal_steps / steps`` (``1.0`` on a shortest solution)
-    if it was solved, else ``0.0``."""
-    return min(1.0, optimal_steps / max(steps, 1)) if solved else 0.0
-
-
-def short_repr(x: Any, limit: int = 60) -> str:
-    """``repr(x)`` cut to at most ``limit`` characters (ending in ``...`` when cut): error messages quote values
-    read from an instance, which may be large (a JSON instance is at most :data:`MAX_JSON_CHARS` long)."""
-    text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def check_int_param(task: str, name: str, x: Any, lo: int, hi: int) -> int:
-    """A task parameter that must be an integer (Python or numpy, not bool) in ``lo..hi``; else a one-line
-    ``ValueError`` starting with ``task``."""
-    if isinstance(x, bool) or not isinstance(x, int | np.integer) or not lo <= x <= hi:
-        raise ValueError(f"{task}: {name} must be an integer in {lo}..{hi}, got {x!r}")
-    return int(x)
-
-
-def check_budget_factor(task: str, x: Any) -> float:
-    """``step_budget_factor``: a finite number ``>= 1`` (Python or numpy, not bool); else a one-line
-    ``ValueError`` starting with ``task``."""
-    numeric = isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-    if not numeric or not math.isfinite(x) or x < 1:
-        raise ValueError(f"{task}: step_budget_factor must be a finite number >= 1, got {x!r}")
-    return float(x)
+def solo_rewards(terminal: bool, success: bool) -> np.ndarray:
+    """The ``float32[1]`` rewards of a single-agent transition: ``0`` while running, ``+1`` on a terminal
+    success, ``-1`` on a terminal failure (or timeout)."""
+    if not terminal:
+        return SOLO_NO_REWARD
+    return SOLO_SUCCESS if success else SOLO_FAILURE
 
 
 def random_legal_action(state: State, rng: np.random.Generator) -> int:
@@ -297,120 +234,3 @@ class Task(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-#: the longest JSON instance text ``read_json_instance`` reads (characters); every task's largest valid instance
-#: is a few kilobytes, so a longer text is refused before it is parsed (time and memory stay bounded)
-MAX_JSON_CHARS = 1_000_000
-
-#: characters a text instance never holds: C0 controls but tab / newline / carriage return, and DEL
-_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class _DuplicateKeyError(Exception):
-    """A JSON object with a key given twice (raised from ``json.loads``'s ``object_pairs_hook``)."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKeyError(key)
-        out[key] = value
-    return out
-
-
-def _where(text: str, index: int) -> str:
-    """``"line L column C"`` of ``text[index]`` (both from 1)."""
-    line = text.count("\n", 0, index) + 1
-    column = index - text.rfind("\n", 0, index)
-    return f"line {line} column {column}"
-
-
-def read_json_instance(task_name: str, text: str, keys: tuple[str, ...],
-                       optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Parse a JSON instance that must be an object with all ``keys`` and perhaps some ``optional`` ones;
-    any other input raises a one-line ``ValueError`` starting with ``task_name``: an empty text, one of more
-    than :data:`MAX_JSON_CHARS` characters, a control character (NUL, escape, ...: a binary file), malformed
-    or too deeply nested JSON, an integer of too many digits, a key given twice in one object (JSON would keep
-    the last one silently), another type than an object, missing or unknown keys. The values are the caller's
-    to check."""
-    if not isinstance(text, str):
-        raise ValueError(f"{task_name}: an instance must be a string, got {type(text).__name__}")
-    if len(text) > MAX_JSON_CHARS:
-        raise ValueError(f"{task_name}: instance has {len(text)} characters, at most {MAX_JSON_CHARS}")
-    if not text.strip():
-        raise ValueError(f"{task_name}: malformed JSON instance: the text is empty")
-    bad = _CONTROL_CHARS.search(text)
-    if bad:
-        raise ValueError(f"{task_name}: malformed JSON instance: control character {bad.group()!r} at "
-                         f"{_where(text, bad.start())} (a binary file?)")
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{task_name}: malformed JSON instance: {exc.msg} at line {exc.lineno} column "
-                         f"{exc.colno}") from None
-    except _DuplicateKeyError as exc:
-        raise ValueError(f"{task_name}: instance has the key {exc.key[:40]!r} twice in one object") from None
-    except RecursionError:
-        raise ValueError(f"{task_name}: malformed JSON instance: nested too deeply") from None
-    except ValueError:  # int(): more digits than sys.get_int_max_str_digits()
-        raise ValueError(f"{task_name}: malformed JSON instance: an integer with too many digits") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{task_name}: instance must be a JSON object, got {type(data).__name__}")
-    for key in keys:
-        if key not in data:
-            raise ValueError(f"{task_name}: instance is missing the key {key!r}")
-    extra = sorted(set(data) - set(keys) - set(optional))
-    if extra:
-        shown = ", ".join(repr(k[:40]) for k in extra[:5]) + (", ..." if len(extra) > 5 else "")
-        raise ValueError(f"{task_name}: instance has unknown keys [{shown}]")
-    return data
-
-
-_REGISTRY: dict[str, Callable[..., Task]] = {}
-
-
-def register_task(name: str) -> Callable[[Callable[..., Task]], Callable[..., Task]]:
-    """Class decorator: make ``make_task(name, **params)`` build this task."""
-
-    def deco(factory: Callable[..., Task]) -> Callable[..., Task]:
-        if name in _REGISTRY:
-            raise ValueError(f"task {name!r} is already registered")
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def available_tasks() -> list[str]:
-    """Names accepted by ``make_task``, sorted."""
-    return sorted(_REGISTRY)
-
-
-def make_task(name: str, **params: Any) -> Task:
-    """Build a registered task by name; unknown names get the closest valid one in the error."""
-    import difflib
-
-    from zeroforge import tasks as _tasks  # noqa: F401  (registers the built-in tasks)
-
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown task {name!r}{hint} (available: {', '.join(available_tasks())})")
-    import inspect
-
-    factory = _REGISTRY[name]
-    valid = [p for p in inspect.signature(factory).parameters if p != "self"]
-    for key in params:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown parameter {key!r} for task {name!r}{hint} (valid: {', '.join(valid) or 'none'})")
-    try:
-        return factory(**params)
-    except TypeError as exc:
-        raise ValueError(f"bad parameters for task {name!r}: {exc}") from None

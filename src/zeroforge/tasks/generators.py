@@ -24,7 +24,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, make_task
+from zeroforge.tasks.base import State, Task
+from zeroforge.tasks.registry import make_task
 
 __all__ = [
     "CodeGenerationTaskGenerator",

@@ -1,7 +1,7 @@
 """Array kernels: a task's state arithmetic as compiled functions over flat ``int8`` state vectors (pgx style).
 
 A task that offers ``Task.array_kernels()`` can be searched without building a Python ``State`` per tree
-node: the compiled search (``zeroforge.search.compiled``) keeps every node's state in one
+node: the compiled search (``zeroforge.search.mcts``) keeps every node's state in one
 ``int8[B, N, state_size]`` array and calls ``step`` from inside its own compiled loop.
 
 The contract of ``step(src, action, dst, obs, mask) -> (to_play, terminal, reward)`` (a numba function):

@@ -1,21 +1,32 @@
-"""``Learner``: trains a policy-value net on replay-buffer samples with AdamW."""
+"""``Learner``: trains a policy-value net with AdamW on minibatches drawn from a position source (the replay
+buffer ``EpisodeBuffer``, or fixed ``PolicyValueArrays``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from zeroforge.config import TrainConfig
-from zeroforge.data.buffer import ReplayBuffer
-from zeroforge.data.dataset import PolicyValueDataset
+from zeroforge.checkpoint import Checkpoint
+from zeroforge.data.targets import PolicyValueArrays
 from zeroforge.nets.denormal import flush_denormals
 from zeroforge.train.losses import alphazero_loss
+from zeroforge.train.params import TrainConfig
 
-__all__ = ["Learner", "TrainMetrics", "optimizer_from_checkpoint", "optimizer_to_checkpoint"]
+__all__ = ["Learner", "PositionSource", "TrainMetrics", "optimizer_from_checkpoint", "optimizer_to_checkpoint"]
+
+
+class PositionSource(Protocol):
+    """Where minibatches come from: ``num_positions`` positions with targets, ``take(rows int64[B])`` gives those
+    rows' targets (``EpisodeBuffer``, ``PolicyValueArrays``)."""
+
+    @property
+    def num_positions(self) -> int: ...
+
+    def take(self, rows: np.ndarray) -> PolicyValueArrays: ...
 
 
 @dataclass(frozen=True)
@@ -32,10 +43,16 @@ class TrainMetrics:
     examples: int
     weight_norm_sq: float
 
+    def as_metrics(self) -> dict[str, float | int]:
+        """The run's metrics keys: ``loss_*``, ``weight_norm_sq``, ``train_steps``."""
+        return {"loss_policy": self.loss_policy, "loss_value": self.loss_value, "loss_l2": self.loss_l2,
+                "weight_norm_sq": self.weight_norm_sq, "loss_total": self.loss_total, "train_steps": self.steps}
+
 
 class Learner:
-    """AdamW on ``alphazero_loss``; minibatches drawn uniformly with replacement from the buffer with a
-    seeded ``torch.Generator`` (its state is part of the checkpoint).
+    """AdamW on ``alphazero_loss``; minibatches drawn uniformly with replacement from the positions of a
+    ``PositionSource`` (no copy of the buffer: blocks of minibatches are taken from it) with a seeded
+    ``torch.Generator`` (its state is part of the checkpoint).
 
     ``symmetries`` (``Task.symmetries()``: ``obs_perms int64[K, L]``, ``action_perms int64[K, A]``) turn on
     data augmentation: every sampled example is seen under one of the K symmetries drawn at random.
@@ -56,24 +73,39 @@ class Learner:
             self.symmetries = (torch.as_tensor(symmetries[0], dtype=torch.int64, device=self.device),
                                torch.as_tensor(symmetries[1], dtype=torch.int64, device=self.device))
 
-    def train(self, buffer: ReplayBuffer, steps: int | None = None,
+    def train(self, data: PositionSource, steps: int | None = None,
               on_step: Callable[[int, int], None] | None = None) -> TrainMetrics:
-        """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps; ``on_step(done, total)`` after
-        each (progress, and a point where a stop request can end the run)."""
+        """Run ``steps`` (default ``config.steps_per_iteration``) optimiser steps on minibatches of ``data``;
+        ``on_step(done, total)`` after each (progress, and a point where a stop request can end the run)."""
         n_steps = self.config.steps_per_iteration if steps is None else steps
-        if len(buffer) == 0:
+        if data.num_positions == 0:
             raise ValueError("cannot train on an empty replay buffer")
         with flush_denormals():  # denormal weights stall CPU matmuls ~40x (zeroforge.nets.denormal)
-            return self._train(buffer, n_steps, on_step)
+            return self._train(data, n_steps, on_step)
 
-    def _train(self, buffer: ReplayBuffer, n_steps: int, on_step: Callable[[int, int], None] | None) -> TrainMetrics:
-        data = PolicyValueDataset(buffer.contents(), self.device)
+    #: positions taken from the source at once (a block of minibatches): taking costs a fixed amount per buffer
+    #: chunk, so one take serves several steps; the block is small next to the buffer (no copy of it)
+    BLOCK_POSITIONS = 8192
+
+    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[tuple[torch.Tensor, ...]]:
+        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement: ``tokens
+        int64[B, L]``, ``masks bool[B, A]``, ``policies float32[B, A]``, ``values float32[B]`` on the device."""
+        size = self.config.batch_size
+        per_block = max(1, self.BLOCK_POSITIONS // size)
+        for first in range(0, n_steps, per_block):
+            steps = min(per_block, n_steps - first)
+            idx = torch.randint(data.num_positions, (steps * size,), generator=self.generator)
+            b = data.take(idx.numpy())
+            block = [torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+                     for x in (b.observations, b.masks, b.policies, b.values)]
+            for k in range(steps):
+                yield tuple(t[k * size:(k + 1) * size] for t in block)
+
+    def _train(self, data: PositionSource, n_steps: int, on_step: Callable[[int, int], None] | None) -> TrainMetrics:
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
         self.net.train()
-        for step in range(n_steps):
-            idx = torch.randint(len(data), (self.config.batch_size,), generator=self.generator)
-            tokens, masks, pis, zs = data.batch(idx)
+        for step, (tokens, masks, pis, zs) in enumerate(self._batches(data, n_steps)):
             if self.symmetries is not None:
                 tokens, masks, pis = self._augment(tokens, masks, pis)
             logits, values = self.net(tokens)
@@ -93,7 +125,24 @@ class Learner:
         self.steps_done += n_steps
         k = max(1, n_steps)
         return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, self.config.l2_coef * sums["l2"] / k,
-                            sums["total"] / k, len(data), sums["l2"] / k)
+                            sums["total"] / k, data.num_positions, sums["l2"] / k)
+
+    def checkpoint(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
+        """``(tensors, state)`` for a checkpoint: the candidate net's weights and the optimizer's tensors; the
+        optimizer's other state, the steps done and the sampling generator's state."""
+        opt_tensors, opt_meta = optimizer_to_checkpoint(self.optimizer)
+        tensors = {"candidate": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
+        if opt_tensors:
+            tensors["optimizer"] = opt_tensors
+        return tensors, {"optimizer": opt_meta, "learner_steps": self.steps_done,
+                         "learner_generator": self.generator.get_state().tolist()}
+
+    def restore(self, ckpt: Checkpoint) -> None:
+        """Load what ``checkpoint`` saved."""
+        ckpt.load_weights(self.net, "candidate")
+        optimizer_from_checkpoint(self.optimizer, ckpt.tensors.get("optimizer", {}), ckpt.state["optimizer"])
+        self.steps_done = int(ckpt.state["learner_steps"])
+        self.generator.set_state(torch.tensor(ckpt.state["learner_generator"], dtype=torch.uint8))
 
     def _augment(self, tokens: torch.Tensor, masks: torch.Tensor,
                  pis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -71,18 +71,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    check_int_param,
-    frozen_array,
-    path_score,
-    read_json_instance,
-    register_task,
-)
+from zeroforge.tasks.base import State, Task, frozen_array, solo_rewards
 from zeroforge.tasks.code.common import (
     FIRST_FREE,
     NONE,
@@ -98,6 +87,10 @@ from zeroforge.tasks.code.common import (
 from zeroforge.tasks.code.dsl import Instr, Program, Value, parse_program, value_text
 from zeroforge.tasks.code.export import class_to_python
 from zeroforge.tasks.code.interpreter import Limits, RunResult, run, run_calls
+from zeroforge.tasks.instances import read_json_instance
+from zeroforge.tasks.params import check_int_param
+from zeroforge.tasks.path import path_score
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["CLASSES", "CLASS_INSTRUCTIONS", "METHOD_NAMES", "ClassSpec", "ClassState", "CodeClass"]
 
@@ -137,7 +130,6 @@ LIMITS = Limits(max_steps=64, max_stack=8, max_list=32, max_int=10**9)
 _BODY_TOKENS = 8
 _CALL_TOKENS = 7  # per visible call: method, argument, expected, actual, the field after the call (3)
 _INDEX = {ins: a for a, ins in enumerate(CLASS_INSTRUCTIONS)}
-_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)
 
 #: the reference bodies (``{k}`` the counter step, ``{c}`` the queue capacity)
 REFERENCE: dict[str, dict[str, str]] = {
@@ -424,7 +416,7 @@ class CodeClass(Task):
                 self._no_actions if terminal else self._mask(inst["class_name"], methods[len(done)], types)
             ),
             terminal=terminal,
-            rewards=_ONE_REWARD[passed] if terminal else SOLO_NO_REWARD,
+            rewards=solo_rewards(terminal, passed),
             observation=self._observation(inst, bodies, done, current, steps),
             step_count=steps,
             done=done,

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from zeroforge.tasks.base import BUDGET_BUCKETS, budget_bucket
 from zeroforge.tasks.code.dsl import Instr, Value, parse_program
+from zeroforge.tasks.tokens import BUDGET_BUCKETS, budget_bucket
 
 __all__ = [
     "ERR",

@@ -56,7 +56,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from zeroforge.tasks.base import short_repr
+from zeroforge.tasks.instances import short_repr
 
 __all__ = [
     "ALL_INSTRUCTIONS",

@@ -65,18 +65,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    check_int_param,
-    frozen_array,
-    path_score,
-    read_json_instance,
-    register_task,
-)
+from zeroforge.tasks.base import State, Task, frozen_array, solo_rewards
 from zeroforge.tasks.code.common import (
     FIRST_FREE,
     MAX_ABS,
@@ -95,6 +84,10 @@ from zeroforge.tasks.code.common import (
 from zeroforge.tasks.code.dsl import FILTERS, MAPS, PUSH_RANGE, Instr, Program, Value, parse_program, value_text
 from zeroforge.tasks.code.export import to_python
 from zeroforge.tasks.code.interpreter import Limits, apply, run
+from zeroforge.tasks.instances import read_json_instance
+from zeroforge.tasks.params import check_int_param
+from zeroforge.tasks.path import path_score
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["FUNCTION_INSTRUCTIONS", "TEMPLATES", "CodeFunction", "FunctionState", "Template"]
 
@@ -116,7 +109,6 @@ MAX_HELDOUT = 32
 _SLOT = 22
 _PROGRAM_TOKENS = LEVEL_BUDGETS[-1]
 _INDEX = {ins: a for a, ins in enumerate(FUNCTION_INSTRUCTIONS)}
-_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)
 
 Example = tuple[Value, Value]
 
@@ -293,7 +285,7 @@ class CodeFunction(Task):
             current_player=0,
             legal_action_mask=self._no_actions if terminal else self._mask(stacks, len(program)),
             terminal=terminal,
-            rewards=_ONE_REWARD[passed] if terminal else SOLO_NO_REWARD,
+            rewards=solo_rewards(terminal, passed),
             observation=self._observation(examples, stacks, program, budget),
             step_count=len(program) + int(returned),
             examples=examples,

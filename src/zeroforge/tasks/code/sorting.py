@@ -50,18 +50,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    check_int_param,
-    frozen_array,
-    path_score,
-    read_json_instance,
-    register_task,
-)
+from zeroforge.tasks.base import State, Task, frozen_array, solo_rewards
 from zeroforge.tasks.code.common import (
     FIRST_FREE,
     PAD,
@@ -74,6 +63,10 @@ from zeroforge.tasks.code.common import (
 from zeroforge.tasks.code.dsl import Instr, Program
 from zeroforge.tasks.code.export import network_to_python
 from zeroforge.tasks.code.interpreter import run
+from zeroforge.tasks.instances import read_json_instance
+from zeroforge.tasks.params import check_int_param
+from zeroforge.tasks.path import path_score
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["OPTIMAL_SIZE", "CodeSort", "SortState", "unsorted_binary_vectors"]
 
@@ -81,7 +74,6 @@ __all__ = ["OPTIMAL_SIZE", "CodeSort", "SortState", "unsorted_binary_vectors"]
 OPTIMAL_SIZE = {2: 1, 3: 3, 4: 5, 5: 9, 6: 12}
 MAX_HELDOUT = 64
 SORTED, UNSORTED = FIRST_FREE, FIRST_FREE + 1
-_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)
 
 Array = tuple[int, ...]
 
@@ -204,7 +196,7 @@ class CodeSort(Task):
             current_player=0,
             legal_action_mask=self._no_actions if terminal else self._masks[m],
             terminal=terminal,
-            rewards=(_ONE_REWARD[solved] if terminal else SOLO_NO_REWARD),
+            rewards=solo_rewards(terminal, solved),
             observation=self._observation(m, arrays, budget, len(pairs)),
             step_count=len(pairs),
             m=m,

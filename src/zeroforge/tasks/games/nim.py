@@ -13,8 +13,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import State, Task, frozen_array
 from zeroforge.tasks.games.stones import NO_REWARD, WIN_REWARD
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["Nim", "NimState"]
 

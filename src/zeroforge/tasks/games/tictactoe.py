@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import State, Task, frozen_array, register_task
+from zeroforge.tasks.base import State, Task, frozen_array
 from zeroforge.tasks.games.mnk_kernel import stone_kernels
 from zeroforge.tasks.games.stones import MARKS as _MARKS
 from zeroforge.tasks.games.stones import NO_REWARD as _NO_REWARD
 from zeroforge.tasks.games.stones import STONE as _STONE
 from zeroforge.tasks.games.stones import canonical_observation, outcome
+from zeroforge.tasks.registry import register_task
 
 if TYPE_CHECKING:
     from zeroforge.tasks.kernels import ArrayKernels

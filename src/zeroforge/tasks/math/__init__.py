@@ -3,6 +3,7 @@ registers them."""
 
 from zeroforge.tasks.math import (
     arithmetic,  # noqa: F401  (registers arithmetic)
-    equations,  # noqa: F401  (registers linear_equation and quadratic)
+    linear_equation,  # noqa: F401  (registers linear_equation)
     linear_system,  # noqa: F401  (registers linear_system)
+    quadratic,  # noqa: F401  (registers quadratic)
 )

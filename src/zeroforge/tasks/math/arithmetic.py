@@ -12,13 +12,13 @@ automatically. This is the rule a student applies, and it may violate precedence
 (``2 + 3 * 4`` evaluating ``+`` first gives 20).
 
 Episode end and rewards ``float32[1]``: after ``operands - 1`` steps one number is left; ``+1`` iff it equals
-the exact value of the original expression (:func:`evaluate`, a correct recursive-descent evaluator), else
-``-1``. A non-terminal state without a legal action (only divisions by zero left) is a terminal failure
-(``-1``). Every episode of a correct instance is exactly ``operands - 1`` steps long, so there is no budget;
-``score`` is ``1.0`` on success, ``0.0`` on failure.
+the exact value of the original expression (:func:`evaluate`: the one expression parser of :mod:`.parse`
+over exact rationals), else ``-1``. A non-terminal state without a legal action (only divisions by zero left)
+is a terminal failure (``-1``). Every episode of a correct instance is exactly ``operands - 1`` steps long,
+so there is no budget; ``score`` is ``1.0`` on success, ``0.0`` on failure.
 
 Observation (``seq_len = 10 * max_operands - 1`` = 69 tokens for 7 operands; the vocabulary of
-:mod:`._common`, 31 tokens): per number slot ``i`` 9 tokens ``[opens, sign, n2, n1, n0, d2, d1, d0, closes]``
+:mod:`.vocab`, 31 tokens): per number slot ``i`` 9 tokens ``[opens, sign, n2, n1, n0, d2, d1, d0, closes]``
 (the counts as digits, the value as a 7-token number; an empty slot is ``[PAD, EMPTY, PAD x 7]``), and
 between slots ``i`` and ``i + 1`` one operator token (``16..19`` for ``+ - * /``, PAD when empty). Remaining
 numbers fill the first slots.
@@ -43,16 +43,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    path_score,
-    register_task,
-)
-from zeroforge.tasks.math._common import EMPTY_NUMBER, PAD, VOCAB_SIZE, Token, fmt, number_tokens, tokenize
+from zeroforge.tasks.base import State, solo_rewards
+from zeroforge.tasks.math.algebra import Rationals
+from zeroforge.tasks.math.parse import ExprParser, Syntax, Token, parse_number, tokenize
+from zeroforge.tasks.math.vocab import EMPTY_NUMBER, PAD, VOCAB_SIZE, fmt, number_tokens
+from zeroforge.tasks.params import check_int_param
+from zeroforge.tasks.path import PathTask
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["Arithmetic", "ArithmeticState", "evaluate", "verify_arithmetic"]
 
@@ -96,61 +93,25 @@ def expression_text(items: tuple[Item, ...], ops: tuple[str, ...], plain: bool =
     return " ".join(parts)
 
 
-class _Evaluator:
-    """Recursive descent: ``expr := term (('+'|'-') term)*``, ``term := factor (('*'|'/') factor)*``,
-    ``factor := NUM | '(' expr ')'`` over the flat token list (a negative literal is one NUM)."""
+#: the syntax of an arithmetic expression: no variables, no powers (the flat items of :func:`_split` come from it)
+_SYNTAX = Syntax()
+#: evaluating the flat items: ``_split`` bounds the parentheses (``_MAX_PARENS`` a number), the parser need not
+_EVAL_SYNTAX = Syntax(powers=False, max_depth=10**6)
 
-    def __init__(self, items: tuple[Item, ...], ops: tuple[str, ...]) -> None:
-        self.tokens: list[str | Fraction] = []
-        for i, (opens, value, closes) in enumerate(items):
-            self.tokens += ["("] * opens + [value] + [")"] * closes
-            if i < len(ops):
-                self.tokens.append(ops[i])
-        self.pos = 0
 
-    def peek(self) -> str | Fraction | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def run(self) -> Fraction:
-        value = self.expr()
-        if self.peek() is not None:
-            raise ValueError("unbalanced parentheses")
-        return value
-
-    def expr(self) -> Fraction:
-        value = self.term()
-        while (op := self.peek()) in ("+", "-"):
-            self.pos += 1
-            value = _apply(str(op), value, self.term())
-        return value
-
-    def term(self) -> Fraction:
-        value = self.factor()
-        while (op := self.peek()) in ("*", "/"):
-            self.pos += 1
-            rhs = self.factor()
-            if op == "/" and rhs == 0:
-                raise ValueError("division by zero")
-            value = _apply(str(op), value, rhs)
-        return value
-
-    def factor(self) -> Fraction:
-        tok = self.peek()
-        self.pos += 1
-        if isinstance(tok, Fraction):
-            return tok
-        if tok == "(":
-            value = self.expr()
-            if self.peek() != ")":
-                raise ValueError("unbalanced parentheses")
-            self.pos += 1
-            return value
-        raise ValueError("malformed expression")
+def _tokens(items: tuple[Item, ...], ops: tuple[str, ...]) -> list[Token]:
+    """The flat items and operators as parser tokens (a number, negative or not, is one ``num`` literal)."""
+    tokens: list[Token] = []
+    for i, (opens, value, closes) in enumerate(items):
+        tokens += [Token("(", "(", 0)] * opens + [Token("num", fmt(value), 0)] + [Token(")", ")", 0)] * closes
+        if i < len(ops):
+            tokens.append(Token(ops[i], ops[i], 0))
+    return tokens
 
 
 def _split(text: str, max_operands: int) -> tuple[tuple[Item, ...], tuple[str, ...]]:
     """The flat items and operators of ``text`` (one-line ``ValueError`` starting with ``arithmetic:``)."""
-    tokens = tokenize("arithmetic", text, "")
+    tokens = tokenize("arithmetic", text, _SYNTAX)
     items: list[Item] = []
     ops: list[str] = []
     k = 0
@@ -203,16 +164,19 @@ def evaluate(text: str, max_operands: int = 64) -> Fraction:
 
 
 def _value(items: tuple[Item, ...], ops: tuple[str, ...]) -> Fraction:
+    """The exact value of the flat expression (the one expression parser of :mod:`.parse`, over rationals); the
+    items alternate with the operators, so anything the parser refuses but a division by zero is a misplaced
+    parenthesis."""
     try:
-        return _Evaluator(items, ops).run()
+        return ExprParser("arithmetic", _tokens(items, ops), Rationals(), _EVAL_SYNTAX).parse()
     except ValueError as exc:
-        raise ValueError(f"arithmetic: {exc}") from None
+        if str(exc) == "arithmetic: division by zero":
+            raise
+        raise ValueError("arithmetic: unbalanced parentheses") from None
 
 
 def verify_arithmetic(expression: str, answer: str | Fraction | int) -> bool:
     """Whether ``answer`` (a rational as text ``"37/3"`` or a number) is the exact value of ``expression``."""
-    from zeroforge.tasks.math._common import parse_number
-
     value = parse_number(answer) if isinstance(answer, str) else Fraction(answer)
     try:
         return value is not None and evaluate(expression) == value
@@ -240,7 +204,7 @@ class ArithmeticState(State):
 
 
 @register_task("arithmetic")
-class Arithmetic(Task):
+class Arithmetic(PathTask):
     """Evaluate an expression one operator at a time, respecting precedence and parentheses.
 
     ``max_operands`` (2..9) fixes the shapes; ``max_value`` (1..999) bounds the top level's integers. An
@@ -249,17 +213,13 @@ class Arithmetic(Task):
     """
 
     name: ClassVar[str] = "arithmetic"
-    num_players = 1
+    path_state = ArithmeticState
     vocab_size = VOCAB_SIZE
     difficulty_levels = 5
 
     def __init__(self, max_operands: int = 7, max_value: int = 20) -> None:
-        for pname, x, hi in (("max_operands", max_operands, 9), ("max_value", max_value, 999)):
-            lo = 2 if pname == "max_operands" else 1
-            if isinstance(x, bool) or not isinstance(x, int) or not lo <= x <= hi:
-                raise ValueError(f"arithmetic: {pname} must be an integer in {lo}..{hi}, got {x!r}")
-        self.max_operands = max_operands
-        self.max_value = max_value
+        self.max_operands = max_operands = check_int_param("arithmetic", "max_operands", max_operands, 2, 9)
+        self.max_value = check_int_param("arithmetic", "max_value", max_value, 1, 999)
         self.num_actions = max_operands - 1
         self.seq_len = 10 * max_operands - 1
         self.max_episode_steps = max_operands - 1
@@ -295,7 +255,7 @@ class Arithmetic(Task):
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
-            rewards=SOLO_NO_REWARD if not terminal else SOLO_SUCCESS if success else SOLO_FAILURE,
+            rewards=solo_rewards(terminal, success),
             observation=obs,
             step_count=steps,
             items=items,
@@ -353,19 +313,15 @@ class Arithmetic(Task):
         raise AssertionError("arithmetic: no instance generated")  # pragma: no cover
 
     # ------------------------------------------------------------------------ verdicts
-    def outcome(self, state: State) -> str:
-        """``success`` iff one number is left and it equals the original expression's exact value."""
-        if not state.terminal:
-            return "timeout"
-        if isinstance(state, ArithmeticState):
-            return "success" if len(state.items) == 1 and state.items[0][1] == state.target else "failure"
-        return super().outcome(state)
+    def is_solved(self, state: State) -> bool:
+        """One number is left and it equals the original expression's exact value."""
+        assert isinstance(state, ArithmeticState)
+        return len(state.items) == 1 and state.items[0][1] == state.target
 
-    def score(self, state: State) -> float | None:
-        """``1.0`` on success (every episode has the optimal length), ``0.0`` on failure."""
-        if not isinstance(state, ArithmeticState) or not state.terminal:
-            return None
-        return path_score(self.outcome(state) == "success", len(state.orig_ops), state.step_count)
+    def optimal_steps(self, state: State) -> int:
+        """Every episode of an instance takes one step per operator: ``operands - 1``."""
+        assert isinstance(state, ArithmeticState)
+        return len(state.orig_ops)
 
     def answer(self, state: State) -> str | None:
         """The final value (``"37/3"``) on success, else ``None``."""

@@ -28,7 +28,7 @@ pivot rows to variables and every pivot order, normalising pivot rows first or a
 min(1, optimal / steps)`` on success, ``0.0`` on failure). ``1`` (declare at once) for a system without a
 unique solution.
 
-Observation (``seq_len = N * (N + 1) * 7 + 2`` tokens = 86 for N = 3; the vocabulary of :mod:`._common`):
+Observation (``seq_len = N * (N + 1) * 7 + 2`` tokens = 86 for N = 3; the vocabulary of :mod:`.vocab`):
 per row ``i`` and column ``j`` (``N`` coefficients, then the constant) a 7-token number, ``EMPTY`` slots for
 rows / columns beyond ``n``; then ``[status, budget bucket]``.
 
@@ -55,17 +55,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    budget_bucket,
-    path_score,
-    register_task,
-)
-from zeroforge.tasks.math._common import (
+from zeroforge.tasks.base import State, solo_rewards
+from zeroforge.tasks.math.parse import parse_equation, parse_number
+from zeroforge.tasks.math.vocab import (
     BUDGET0,
     DECLARED,
     EMPTY_NUMBER,
@@ -75,9 +67,11 @@ from zeroforge.tasks.math._common import (
     VOCAB_SIZE,
     fmt,
     number_tokens,
-    parse_equation,
-    parse_number,
 )
+from zeroforge.tasks.params import check_budget_factor
+from zeroforge.tasks.path import PathTask
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import budget_bucket
 
 __all__ = ["LinearSystem", "LinearSystemState", "gauss_jordan_steps", "rank", "system_kind", "verify_system"]
 
@@ -307,7 +301,7 @@ class LinearSystemState(State):
 
 
 @register_task("linear_system")
-class LinearSystem(Task):
+class LinearSystem(PathTask):
     """Solve ``n x n`` linear systems by elimination and normalisation, or declare that there is no / no
     unique solution. ``max_vars`` (2 or 3) fixes the shapes; ``step_budget_factor`` (>= 1) scales ``n^2``
     into the budget. An instance read by ``parse`` is ``2..max_vars`` lines, one linear equation each (at most
@@ -315,24 +309,15 @@ class LinearSystem(Task):
     already solved; inconsistent and dependent systems are valid. See the module docstring."""
 
     name: ClassVar[str] = "linear_system"
-    num_players = 1
+    path_state = LinearSystemState
     vocab_size = VOCAB_SIZE
 
     def __init__(self, max_vars: int = 3, step_budget_factor: float = 1.25) -> None:
         if isinstance(max_vars, bool) or not isinstance(max_vars, int) or max_vars not in (2, 3):
             raise ValueError(f"linear_system: max_vars must be 2 or 3, got {max_vars!r}")
-        if (
-            isinstance(step_budget_factor, bool)
-            or not isinstance(step_budget_factor, int | float)
-            or not math.isfinite(step_budget_factor)
-            or step_budget_factor < 1
-        ):
-            raise ValueError(
-                f"linear_system: step_budget_factor must be a finite number >= 1, got {step_budget_factor!r}"
-            )
         n = max_vars
         self.max_vars = n
-        self.step_budget_factor = float(step_budget_factor)
+        self.step_budget_factor = check_budget_factor("linear_system", step_budget_factor)
         self.difficulty_levels = 4 if n == 3 else 2
         self.normalise0 = n * (n - 1) * n
         self.no_solution_action = self.normalise0 + n
@@ -382,7 +367,7 @@ class LinearSystem(Task):
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
-            rewards=SOLO_NO_REWARD if not terminal else SOLO_SUCCESS if success else SOLO_FAILURE,
+            rewards=solo_rewards(terminal, success),
             observation=observation,
             step_count=steps,
             rows=rows,
@@ -404,7 +389,7 @@ class LinearSystem(Task):
             raise ValueError(f"linear_system: expected 2..{self.max_vars} rows of n + 1 numbers")
         if solved(rows):
             raise ValueError("linear_system: the system is already solved")
-        budget = min(self.max_episode_steps, math.ceil(self.step_budget_factor * n * n))
+        budget = self.step_budget(n * n)
         ref = gauss_jordan_steps(rows)
         if ref is not None and n == 2:
             ref = bfs_steps(rows, ref)  # exact for 2 x 2
@@ -475,20 +460,16 @@ class LinearSystem(Task):
         return tuple(out)
 
     # ------------------------------------------------------------------------ verdicts
-    def outcome(self, state: State) -> str:
-        """``success`` iff the solved form was reached or a true declaration was made."""
-        if not state.terminal:
-            return "timeout"
-        if isinstance(state, LinearSystemState):
-            done = bool(state.declared) or solved(state.rows)
-            return "success" if done and self._success(state.orig_rows, state.rows, state.declared) else "failure"
-        return super().outcome(state)
+    def is_solved(self, state: State) -> bool:
+        """The solved form was reached or a true declaration was made."""
+        assert isinstance(state, LinearSystemState)
+        done = bool(state.declared) or solved(state.rows)
+        return done and self._success(state.orig_rows, state.rows, state.declared)
 
-    def score(self, state: State) -> float | None:
-        """``min(1, optimal / steps)`` on success, ``0.0`` on failure, ``None`` while running."""
-        if not isinstance(state, LinearSystemState) or not state.terminal:
-            return None
-        return path_score(self.outcome(state) == "success", state.optimal, state.step_count)
+    def optimal_steps(self, state: State) -> int:
+        """The reference length (BFS for 2 x 2, the best Gauss-Jordan run for 3 x 3; 1 to declare)."""
+        assert isinstance(state, LinearSystemState)
+        return state.optimal
 
     def answer(self, state: State) -> dict[str, str] | str | None:
         """``{"x": "1", "y": "-2/3"}`` on the solved form, the declaration if it was true, else ``None``."""

@@ -63,19 +63,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    BUDGET_BUCKETS,
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    budget_bucket,
-    path_score,
-    read_json_instance,
-    register_task,
-    short_repr,
-)
+from zeroforge.tasks.base import State, solo_rewards
+from zeroforge.tasks.instances import read_json_instance, short_repr
+from zeroforge.tasks.params import check_int_param
+from zeroforge.tasks.path import PathTask
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import BUDGET_BUCKETS, budget_bucket
 
 __all__ = ["Blocksworld", "BlocksworldState", "optimal_plan_length"]
 
@@ -214,7 +207,7 @@ def optimal_plan_length(state: BlocksworldState) -> int:
 
 
 @register_task("blocksworld")
-class Blocksworld(Task):
+class Blocksworld(PathTask):
     """Blocksworld: ``num_blocks`` blocks (2..8), ``num_blocks * (num_blocks + 1)`` move actions, one player.
 
     ``step_budget_factor`` (>= 1) sets the budget as a multiple of the optimal plan length. ``difficulty_levels =
@@ -224,17 +217,10 @@ class Blocksworld(Task):
     """
 
     name: ClassVar[str] = "blocksworld"
-    num_players = 1
+    path_state = BlocksworldState
 
     def __init__(self, num_blocks: int = 4, step_budget_factor: float = 2.0) -> None:
-        if (
-            isinstance(num_blocks, bool)
-            or not isinstance(num_blocks, int | np.integer)
-            or not MIN_BLOCKS <= num_blocks <= MAX_BLOCKS
-        ):
-            raise ValueError(
-                f"blocksworld: num_blocks must be an integer in {MIN_BLOCKS}..{MAX_BLOCKS}, got {num_blocks!r}"
-            )
+        n = check_int_param("blocksworld", "num_blocks", num_blocks, MIN_BLOCKS, MAX_BLOCKS)
         try:
             factor = float(step_budget_factor)
         except (TypeError, ValueError):
@@ -245,7 +231,6 @@ class Blocksworld(Task):
             raise ValueError(
                 f"blocksworld: step_budget_factor must be a finite number >= 1, got {step_budget_factor!r}"
             )
-        n = int(num_blocks)
         self.num_blocks = n
         self.step_budget_factor = factor
         self.blocks = _NAMES[:n]
@@ -283,7 +268,7 @@ class Blocksworld(Task):
 
     def _make_state(self, initial: Config, goal: Config) -> BlocksworldState:
         optimum = _shortest(initial, goal)
-        return self._state(initial, goal, 0, math.ceil(self.step_budget_factor * optimum), optimum)
+        return self._state(initial, goal, 0, self.step_budget(optimum), optimum)
 
     def _initial_state(self, seed: int, difficulty: int) -> BlocksworldState:
         return self._make_state(*self.generate(seed, difficulty + 1))
@@ -300,7 +285,6 @@ class Blocksworld(Task):
         n, m = self.num_blocks, len(on)
         reached = on == goal
         terminal = reached or steps >= budget
-        rewards = SOLO_SUCCESS if reached else SOLO_FAILURE if terminal else SOLO_NO_REWARD
         mask = np.zeros(self.num_actions, dtype=np.bool_)
         if not terminal:
             for x, y in _moves(on):
@@ -316,7 +300,7 @@ class Blocksworld(Task):
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
-            rewards=rewards,
+            rewards=solo_rewards(terminal, reached),
             observation=obs,
             step_count=steps,
             on=on,
@@ -335,20 +319,15 @@ class Blocksworld(Task):
         on = (*state.on[:x], m if y == self.num_blocks else y, *state.on[x + 1 :])
         return self._state(on, state.goal, state.step_count + 1, state.budget, state.optimal_length)
 
-    def outcome(self, state: State) -> str:
-        """``success`` when the goal configuration was reached, ``failure`` when the budget ran out first."""
-        if not state.terminal:
-            return "timeout"
-        if isinstance(state, BlocksworldState):
-            return "success" if state.on == state.goal else "failure"
-        return super().outcome(state)
+    def is_solved(self, state: State) -> bool:
+        """The goal configuration was reached."""
+        assert isinstance(state, BlocksworldState)
+        return state.on == state.goal
 
-    def score(self, state: State) -> float | None:
-        """A success scores ``optimal_length / step_count`` (``1.0`` on a shortest plan), a failure ``0.0``;
-        ``None`` while the episode is not over."""
-        if not state.terminal or not isinstance(state, BlocksworldState):
-            return None
-        return path_score(state.on == state.goal, state.optimal_length, state.step_count)
+    def optimal_steps(self, state: State) -> int:
+        """The shortest plan length from the instance's initial configuration."""
+        assert isinstance(state, BlocksworldState)
+        return state.optimal_length
 
     def action_to_text(self, state: State, action: int) -> str:
         """``"move A B"`` or ``"move A table"``."""

@@ -82,21 +82,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    BUDGET_BUCKETS,
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    budget_bucket,
-    check_budget_factor,
-    check_int_param,
-    path_score,
-    read_json_instance,
-    register_task,
-    short_repr,
-)
+from zeroforge.tasks.base import State, solo_rewards
+from zeroforge.tasks.instances import read_json_instance, short_repr
+from zeroforge.tasks.params import check_budget_factor, check_int_param
+from zeroforge.tasks.path import PathTask
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import BUDGET_BUCKETS, budget_bucket
 
 __all__ = ["CONCEPT_NAMES", "Logic", "LogicState", "forward_chain", "proof_depths", "shortest_proof"]
 
@@ -271,7 +262,7 @@ class LogicState(State):
 
 
 @register_task("logic")
-class Logic(Task):
+class Logic(PathTask):
     """ProntoQA-style deduction: apply rules to prove the query, or conclude that it is not provable.
 
     ``num_concepts`` (3..32) and ``max_rules`` (1..64) fix the shapes; ``max_depth`` is the longest proof
@@ -284,7 +275,7 @@ class Logic(Task):
     """
 
     name: ClassVar[str] = "logic"
-    num_players = 1
+    path_state = LogicState
 
     def __init__(
         self,
@@ -328,8 +319,7 @@ class Logic(Task):
         """The step budget of an instance: ``max(1, ceil(step_budget_factor * horizon))`` capped at
         ``max_episode_steps``, ``horizon`` the largest proof depth of a derivable literal (independent of the
         query)."""
-        horizon = max(proof_depths(facts, rules).values(), default=0)
-        return min(self.max_episode_steps, max(1, math.ceil(self.step_budget_factor * horizon)))
+        return self.step_budget(max(proof_depths(facts, rules).values(), default=0))
 
     def _sign(self, lit: int) -> int:
         return self._neg if lit % 2 else self._pos
@@ -350,7 +340,6 @@ class Logic(Task):
         proved = query in known
         solved = proved or (concluded and shortest == 0)
         terminal = proved or concluded or steps >= budget
-        rewards = SOLO_NO_REWARD if not terminal else SOLO_SUCCESS if solved else SOLO_FAILURE
         mask = np.zeros(self.num_actions, dtype=np.bool_)
         if not terminal:
             for r, (premise, conclusion) in enumerate(rules):
@@ -374,7 +363,7 @@ class Logic(Task):
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
-            rewards=rewards,
+            rewards=solo_rewards(terminal, solved),
             observation=obs,
             step_count=steps,
             names=names,
@@ -521,20 +510,15 @@ class Logic(Task):
 
     # ----------------------------------------------------------------- verdicts
 
-    def outcome(self, state: State) -> str:
-        """``success`` iff the query was proved or "not provable" was concluded rightly."""
-        if not state.terminal:
-            return "timeout"
-        if isinstance(state, LogicState):
-            return "success" if state.solved else "failure"
-        return super().outcome(state)
+    def is_solved(self, state: State) -> bool:
+        """The query was proved, or "not provable" was concluded rightly."""
+        assert isinstance(state, LogicState)
+        return state.solved
 
-    def score(self, state: State) -> float | None:
-        """On success ``optimal / steps`` (``optimal`` = shortest proof, or 1 when not provable); ``0.0`` on
-        failure; ``None`` if not terminal."""
-        if not isinstance(state, LogicState) or not state.terminal:
-            return None
-        return path_score(state.solved, state.optimal, state.step_count)
+    def optimal_steps(self, state: State) -> int:
+        """The shortest proof, or ``1`` ("conclude") when the query is not provable."""
+        assert isinstance(state, LogicState)
+        return state.optimal
 
     def answer(self, state: State) -> str | None:
         """``"true"`` if the query was proved, ``"not provable"`` if concluded so (right or wrong); else ``None``."""

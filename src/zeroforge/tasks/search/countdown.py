@@ -53,19 +53,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    digit_tokens,
-    fraction_tokens,
-    frozen_array,
-    read_json_instance,
-    register_task,
-    short_repr,
-)
+from zeroforge.tasks.base import SOLO_NO_REWARD, State, Task, frozen_array, solo_rewards
+from zeroforge.tasks.instances import read_json_instance, short_repr
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import digit_tokens, fraction_tokens
 
 __all__ = ["Countdown", "CountdownState", "solve", "verify_expression"]
 
@@ -83,7 +74,6 @@ _TARGET_TOKENS = 4
 _SIGNS = (_POS, _NEG, _POS_CLIPPED, _NEG_CLIPPED)
 _EMPTY_SLOT = (_EMPTY,) + (_PAD,) * (_SLOT_TOKENS - 1)
 
-_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)  # indexed by "solved?"
 
 
 def _apply(op: int, a: Fraction, b: Fraction) -> Fraction:
@@ -272,7 +262,7 @@ class Countdown(Task):
             current_player=0,
             legal_action_mask=self._no_actions if terminal else self._mask(new_values),
             terminal=terminal,
-            rewards=_ONE_REWARD[result == state.target] if terminal else SOLO_NO_REWARD,
+            rewards=solo_rewards(terminal, result == state.target),
             observation=obs,
             step_count=steps,
             target=state.target,

@@ -43,18 +43,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    digit_tokens,
-    frozen_array,
-    read_json_instance,
-    register_task,
-    short_repr,
-)
+from zeroforge.tasks.base import SOLO_NO_REWARD, State, Task, frozen_array, solo_rewards
+from zeroforge.tasks.instances import read_json_instance, short_repr
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import digit_tokens
 
 __all__ = ["Knapsack", "KnapsackState", "optimum"]
 
@@ -69,7 +61,6 @@ _UNDECIDED, _TAKEN, _SKIPPED = 10, 11, 12
 _FIRST_WEIGHT = 13
 _FLAG = {SKIP: _SKIPPED, TAKE: _TAKEN}
 
-_ONE_REWARD = (SOLO_FAILURE, SOLO_SUCCESS)  # indexed by "optimal?"
 
 
 def optimum(
@@ -283,7 +274,7 @@ class Knapsack(Task):
             current_player=0,
             legal_action_mask=self._mask(state.weights, steps, remaining),
             terminal=terminal,
-            rewards=_ONE_REWARD[packed == state.best_value] if terminal else SOLO_NO_REWARD,
+            rewards=solo_rewards(terminal, packed == state.best_value),
             observation=obs,
             step_count=steps,
             capacity=state.capacity,

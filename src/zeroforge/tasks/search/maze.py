@@ -46,18 +46,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    BUDGET_BUCKETS,
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    budget_bucket,
-    frozen_array,
-    path_score,
-    register_task,
-)
+from zeroforge.tasks.base import State, frozen_array, solo_rewards
+from zeroforge.tasks.path import PathTask
+from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.tokens import BUDGET_BUCKETS, budget_bucket
 
 __all__ = ["Maze", "MazeState", "bfs_distance"]
 
@@ -151,7 +143,7 @@ def bfs_distance(state: MazeState) -> int | None:
 
 
 @register_task("maze")
-class Maze(Task):
+class Maze(PathTask):
     """Grid-maze path finding: 4 actions (up, down, left, right), one player.
 
     ``size`` cells per side (grid ``2 * size + 1``), ``imperfect`` the fraction of the extra interior
@@ -164,8 +156,8 @@ class Maze(Task):
     """
 
     name: ClassVar[str] = "maze"
+    path_state = MazeState
     num_actions = 4
-    num_players = 1
     vocab_size = _BUDGET_TOKEN0 + BUDGET_BUCKETS
 
     def __init__(self, size: int = 5, imperfect: float = 0.0, step_budget_factor: float = 2.0) -> None:
@@ -232,8 +224,7 @@ class Maze(Task):
         optimum = _bfs(grid, self.width, start, goal)
         if optimum is None:  # pragma: no cover - parse checks, generation guarantees
             raise ValueError("maze: 'G' is not reachable from 'S'")
-        budget = math.ceil(self.step_budget_factor * optimum)
-        return self._state(grid, start, goal, 0, budget, optimum)
+        return self._state(grid, start, goal, 0, self.step_budget(optimum), optimum)
 
     def _initial_state(self, seed: int, difficulty: int) -> MazeState:
         cells = difficulty + 1
@@ -254,12 +245,6 @@ class Maze(Task):
     def _state(self, grid: bytes, position: int, goal: int, steps: int, budget: int, optimum: int) -> MazeState:
         reached = position == goal
         terminal = reached or steps >= budget
-        if reached:
-            rewards = SOLO_SUCCESS
-        elif terminal:
-            rewards = SOLO_FAILURE
-        else:
-            rewards = SOLO_NO_REWARD
         if terminal:
             mask = _NO_ACTIONS
         else:
@@ -268,7 +253,7 @@ class Maze(Task):
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
-            rewards=rewards,
+            rewards=solo_rewards(terminal, reached),
             observation=self._observation(grid, position, goal, budget - steps, budget),
             step_count=steps,
             grid=grid,
@@ -294,20 +279,15 @@ class Maze(Task):
             state.optimal_length,
         )
 
-    def outcome(self, state: State) -> str:
-        """``success`` when the agent reached the goal, ``failure`` when the budget ran out first."""
-        if not state.terminal:
-            return "timeout"
-        if isinstance(state, MazeState):
-            return "success" if state.position == state.goal else "failure"
-        return super().outcome(state)
+    def is_solved(self, state: State) -> bool:
+        """The agent stands on the goal."""
+        assert isinstance(state, MazeState)
+        return state.position == state.goal
 
-    def score(self, state: State) -> float | None:
-        """A success scores ``optimal_length / step_count`` (``1.0`` on a shortest path), a failure ``0.0``;
-        ``None`` while the episode is not over."""
-        if not state.terminal or not isinstance(state, MazeState):
-            return None
-        return path_score(state.position == state.goal, state.optimal_length, state.step_count)
+    def optimal_steps(self, state: State) -> int:
+        """The BFS distance from the instance's start to the goal."""
+        assert isinstance(state, MazeState)
+        return state.optimal_length
 
     def action_to_text(self, state: State, action: int) -> str:
         """``"up"``, ``"down"``, ``"left"`` or ``"right"``."""

@@ -54,17 +54,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from zeroforge.tasks.base import (
-    SOLO_FAILURE,
-    SOLO_NO_REWARD,
-    SOLO_SUCCESS,
-    State,
-    Task,
-    frozen_array,
-    read_json_instance,
-    register_task,
-    short_repr,
-)
+from zeroforge.tasks.base import SOLO_NO_REWARD, State, Task, frozen_array, solo_rewards
+from zeroforge.tasks.instances import read_json_instance, short_repr
+from zeroforge.tasks.registry import register_task
 
 __all__ = ["TSP", "TSPState", "optimal_tour", "tour_length"]
 
@@ -294,10 +286,9 @@ class TSP(Task):
         tour = (*state.tour, action)
         length = state.length + math.dist(state.coords[here], state.coords[action])
         terminal = len(tour) == n
-        rewards = SOLO_NO_REWARD
         if terminal:
             length += math.dist(state.coords[action], state.coords[0])
-            rewards = SOLO_SUCCESS if length <= state.optimal_length * (1 + REL_TOL) else SOLO_FAILURE
+        rewards = solo_rewards(terminal, length <= state.optimal_length * (1 + REL_TOL))
         obs = self._observation(state.coords, tour, length, terminal)
         return TSPState(
             current_player=0,

@@ -1,6 +1,6 @@
-"""Compact episode storage (DESIGN §3 "Data"): ``EpisodeTable``, a batch of self-play episodes as numpy
-columns, and ``EpisodeBuffer``, episodes held column-wise, bounded in bytes, persisted as Parquet (the
-Arrow / Parquet form lives in ``zeroforge.data.parquet``).
+"""``EpisodeTable``: a batch of self-play episodes as compact numpy columns (DESIGN §3 "Data"), the one episode
+format from search to learner: what self-play sources return, what ``EpisodeBuffer`` holds, what the training
+targets are computed from (``zeroforge.data.targets``) and what ``zeroforge.data.parquet`` writes to disk.
 
 Layout of a table of ``E`` episodes, ``M`` moves (searched positions) and ``N`` legal actions summed
 over the moves; ``A = num_actions``, ``L = seq_len``, ``P = num_players``:
@@ -32,7 +32,7 @@ visit total is at most 2048 (float16 keeps 11 significant bits; beyond, a count 
 so). Q-values, priors, value estimates and policy targets come back at float16 precision (about 3
 significant digits, ``|x| <= 65504``).
 
-Parquet (``EpisodeBuffer.save_parquet``) has one row per episode: scalar columns for the per-episode
+Parquet (``zeroforge.data.parquet.save_parquet``) has one row per episode: scalar columns for the per-episode
 fields, ``list<...>`` columns for the per-move fields and ``list<list<...>>`` for the per-legal-action
 ones (see ``zeroforge.data.parquet.COLUMNS``), so ``pyarrow.parquet.read_table(path).to_pandas()`` reads
 it directly.
@@ -41,24 +41,19 @@ it directly.
 from __future__ import annotations
 
 import json
-import os
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from zeroforge.data.extractor import PolicyValueArrays, value_targets
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import OUTCOMES, Action, SelfPlayEpisode
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from zeroforge.tasks.base import Task
 
-__all__ = ["EpisodeBuffer", "EpisodeTable"]
+__all__ = ["DRAW", "NO_WINNER", "EpisodeTable", "check_compatible"]
 
 #: winner codes of ``EpisodeTable.winners``: a draw (``metadata["winner"] is None``) and no winner recorded
 DRAW, NO_WINNER = -1, -2
@@ -419,66 +414,19 @@ class EpisodeTable:
         return SelfPlayEpisode.build(self.task_id(i), states, list(self.actions_of(i)), list(self.traces(i)),
                                      self.outcome(i), self.num_players, self.metadata(i))
 
-    # -- training ----------------------------------------------------------------------------------------
-
-    def policy_value_arrays(self, num_actions: int | None = None, discount: float = 1.0) -> PolicyValueArrays:
-        """What ``TrainingDataExtractor(discount).policy_value_arrays`` gives for these episodes: every move of
-        every episode that did not end in ``error``; ``policies`` the search's policy target where it gave one,
-        else the visit distribution, renormalised to sum 1 after float16, and all zeros (no policy target)
-        for the moves without a full search.
-
-        ``observations int64[M', L]``, ``masks bool[M', A]``, ``policies float32[M', A]``, ``values float32[M']``
-        with ``A = num_actions`` (default the table's; a larger one pads with illegal actions)."""
-        arrays = self._policy_value_parts(num_actions, discount)
-        if len(arrays) == 0:
-            raise ValueError("no training positions: every episode was empty or ended in error")
-        return arrays
-
-    def _policy_value_parts(self, num_actions: int | None, discount: float) -> PolicyValueArrays:
-        width = self.num_actions if num_actions is None else int(num_actions)
-        if width < self.num_actions:
-            raise ValueError(f"num_actions must be >= the table's {self.num_actions}, got {width}")
-        if not 0.0 < discount <= 1.0:
-            raise ValueError(f"discount must be in (0, 1], got {discount}")
-        keep_episode = self.outcomes != OUTCOMES.index("error")
-        keep_row = np.repeat(keep_episode, self.episode_lengths)
-        new_row = np.cumsum(keep_row) - 1
-        entry_row = np.repeat(np.arange(self.num_moves), np.diff(self.legal_offsets))
-        keep_entry = keep_row[entry_row]
-        rows, cols = new_row[entry_row[keep_entry]], self.legal_actions[keep_entry].astype(np.int64)
-        count = int(keep_row.sum())
-        masks = np.zeros((count, width), bool)
-        masks[rows, cols] = True
-        targets = np.where(self.has_policy_targets[entry_row], self.policy_targets, self.visit_probs)
-        policies = np.zeros((count, width), np.float32)
-        policies[rows, cols] = targets[keep_entry]
-        policies[~self.full_searches[keep_row]] = 0.0
-        sums = policies.sum(axis=1, keepdims=True)
-        policies /= np.where(sums > 0, sums, 1.0)
-        values = [self._values(int(e), discount) for e in np.flatnonzero(keep_episode)]
-        return PolicyValueArrays(
-            observations=self.observations[keep_row].astype(np.int64),
-            masks=masks,
-            policies=policies,
-            values=np.concatenate(values).astype(np.float32) if values else np.zeros(0, np.float32),
-        )
-
-    def _values(self, e: int, discount: float) -> np.ndarray:
-        """Value targets of episode ``e`` (``value_targets``, the rule of ``TrainingDataExtractor.values``)."""
-        lo, hi = int(self.episode_offsets[e]), int(self.episode_offsets[e + 1])
-        return value_targets(self.rewards[lo:hi].tolist(), self.players[lo:hi].tolist(), self.outcome(e),
-                             self.num_players, discount)
-
     # -- building ----------------------------------------------------------------------------------------
 
     @classmethod
-    def from_episodes(cls, episodes: Sequence[SelfPlayEpisode], vocab_size: int) -> EpisodeTable:
+    def from_episodes(cls, episodes: Sequence[SelfPlayEpisode], vocab_size: int | None = None) -> EpisodeTable:
         """Columns of ``episodes`` (all of one task: same ``num_actions``, ``seq_len``, ``num_players``);
-        ``vocab_size`` is the task's, every observation token must be below it."""
+        ``vocab_size`` is the task's (every observation token must be below it; default: the largest token + 1)."""
         if not episodes:
             raise ValueError("from_episodes needs at least one episode")
         first = episodes[0].initial_state
         num_actions, seq_len = len(first.legal_action_mask), len(first.observation)
+        if vocab_size is None:
+            vocab_size = 1 + max((int(s.observation.max()) for ep in episodes for s in ep.states if s.observation.size),
+                                 default=0)
         rows = _row_columns(episodes, num_actions, seq_len, vocab_size)
         return cls(num_actions=num_actions, vocab_size=int(vocab_size), **_episode_columns(episodes), **rows)
 
@@ -504,7 +452,7 @@ class EpisodeTable:
         if not tables:
             raise ValueError("concat needs at least one table")
         for t in tables[1:]:
-            _check_compatible(tables[0], t)
+            check_compatible(tables[0], t)
         out: dict[str, Any] = {"episode_offsets": _cat_offsets([t.episode_offsets for t in tables])}
         for name in (*_EPISODE_ARRAYS, *_ROW_ARRAYS):
             out[name] = np.concatenate([getattr(t, name) for t in tables])
@@ -512,24 +460,6 @@ class EpisodeTable:
             out[offs] = _cat_offsets([getattr(t, offs) for t in tables])
             out.update({name: np.concatenate([getattr(t, name) for t in tables]) for name in values})
         return cls(num_actions=tables[0].num_actions, vocab_size=tables[0].vocab_size, **out)
-
-    # -- Arrow -------------------------------------------------------------------------------------------
-
-    def to_arrow(self) -> pa.Table:
-        """One row per episode (``zeroforge.data.parquet.COLUMNS``): scalar, ``list`` and ``list<list>``
-        columns."""
-        from zeroforge.data import parquet
-
-        return parquet.to_arrow(self)
-
-    @classmethod
-    def from_arrow(cls, table: pa.Table | pa.RecordBatch) -> EpisodeTable:
-        """Read what ``to_arrow`` wrote (extra columns are ignored; types are cast where they fit; the columns
-        of fields added later may be missing); a one-line ``ValueError`` naming the column that is missing,
-        mistyped or inconsistent."""
-        from zeroforge.data import parquet
-
-        return parquet.from_arrow(table)
 
 
 def _cat_offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -540,7 +470,7 @@ def _cat_offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _check_compatible(a: EpisodeTable, b: EpisodeTable) -> None:
+def check_compatible(a: EpisodeTable, b: EpisodeTable) -> None:
     shape_a = (a.num_actions, a.vocab_size, a.seq_len, a.num_players)
     shape_b = (b.num_actions, b.vocab_size, b.seq_len, b.num_players)
     if shape_a != shape_b:
@@ -647,130 +577,3 @@ def _checked_uint(values: Any, dtype: Any, what: str) -> np.ndarray:
     if arr.size and (arr.min() < 0 or arr.max() > top):
         raise ValueError(f"{what} must be in 0..{top}, got {arr.min()}..{arr.max()}")
     return arr.astype(dtype)
-
-
-# -- the buffer -----------------------------------------------------------------------------------------
-
-
-class EpisodeBuffer:
-    """Episodes held column-wise in ``EpisodeTable`` chunks (oldest first), bounded in bytes: after every
-    ``add``, the oldest whole episodes are evicted until ``nbytes <= max_bytes`` (an episode larger than the
-    bound on its own is evicted too). All episodes share one shape (``num_actions``, ``vocab_size``,
-    ``seq_len``, ``num_players``).
-
-    Chunks hold at most ``CHUNK_EPISODES`` episodes: a small table added is merged into the newest chunk, a
-    large one split, so evicting part of a chunk copies a bounded amount and per-chunk overhead stays small.
-    ``nbytes`` counts the numpy buffers of the chunks (tables passed to ``add`` are held as they are, so
-    they must own their arrays, as ``from_episodes``, ``select`` and ``concat`` tables do).
-    """
-
-    CHUNK_EPISODES = 256
-
-    def __init__(self, max_bytes: int) -> None:
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int | np.integer) or max_bytes < 1:
-            raise ValueError(f"max_bytes must be an integer >= 1, got {max_bytes!r}")
-        self.max_bytes = int(max_bytes)
-        self._chunks: deque[EpisodeTable] = deque()
-        self._nbytes = 0
-        self._size = 0
-        self.total_added = 0
-        self.total_evicted = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the numpy buffers held (always ``<= max_bytes`` after ``add``)."""
-        return self._nbytes
-
-    @property
-    def chunks(self) -> tuple[EpisodeTable, ...]:
-        return tuple(self._chunks)
-
-    def add(self, table: EpisodeTable) -> None:
-        """Append ``table``'s episodes (newest last), then evict the oldest down to ``max_bytes``."""
-        if self._chunks:
-            _check_compatible(self._chunks[0], table)
-        step = self.CHUNK_EPISODES
-        pieces = [table] if len(table) <= step else [table.select(lo, min(lo + step, len(table)))
-                                                   for lo in range(0, len(table), step)]
-        for piece in pieces:
-            self._append(piece)
-        self.total_added += len(table)
-        self._evict()
-
-    def add_episodes(self, episodes: Sequence[SelfPlayEpisode], vocab_size: int) -> None:
-        """``add(EpisodeTable.from_episodes(episodes, vocab_size))``."""
-        self.add(EpisodeTable.from_episodes(episodes, vocab_size))
-
-    def _append(self, table: EpisodeTable) -> None:
-        self._size += len(table)
-        if self._chunks and len(self._chunks[-1]) + len(table) <= self.CHUNK_EPISODES:
-            last = self._chunks.pop()
-            self._nbytes -= last.nbytes
-            table = EpisodeTable.concat([last, table])
-        self._chunks.append(table)
-        self._nbytes += table.nbytes
-
-    def _evict(self) -> None:
-        while self._nbytes > self.max_bytes and self._chunks:
-            oldest = self._chunks.popleft()
-            self._nbytes -= oldest.nbytes
-            excess = self._nbytes + oldest.nbytes - self.max_bytes
-            drop = int(np.searchsorted(np.cumsum(oldest.episode_nbytes()), excess)) + 1
-            if drop < len(oldest):
-                kept = oldest.select(drop, len(oldest))
-                self._chunks.appendleft(kept)
-                self._nbytes += kept.nbytes
-            dropped = min(drop, len(oldest))
-            self._size -= dropped
-            self.total_evicted += dropped
-
-    def _locate(self, i: int) -> tuple[EpisodeTable, int]:
-        if not 0 <= i < len(self):
-            raise IndexError(f"episode {i} is out of range 0..{len(self) - 1}")
-        for chunk in self._chunks:
-            if i < len(chunk):
-                return chunk, i
-            i -= len(chunk)
-        raise AssertionError("unreachable")
-
-    def traces(self, i: int) -> tuple[MCTSTrace, ...]:
-        """The traces of the ``i``-th episode held (0 = oldest); see ``EpisodeTable.traces``."""
-        chunk, j = self._locate(i)
-        return chunk.traces(j)
-
-    def table(self) -> EpisodeTable:
-        """All episodes held, oldest first, in one table (a copy)."""
-        if not self._chunks:
-            raise ValueError("the episode buffer is empty")
-        return EpisodeTable.concat(list(self._chunks))
-
-    def policy_value_arrays(self, num_actions: int | None = None, discount: float = 1.0) -> PolicyValueArrays:
-        """``EpisodeTable.policy_value_arrays`` over all episodes held, oldest first."""
-        parts = [c._policy_value_parts(num_actions, discount) for c in self._chunks]
-        if not parts or sum(len(p) for p in parts) == 0:
-            raise ValueError("no training positions: every episode was empty or ended in error")
-        return PolicyValueArrays(*(np.concatenate([getattr(p, f) for p in parts])
-                                   for f in ("observations", "masks", "policies", "values")))
-
-    # -- Parquet -----------------------------------------------------------------------------------------
-
-    def save_parquet(self, path: str | os.PathLike[str]) -> None:
-        """Write the episodes held to ``path`` (zstd Parquet, one row group per chunk, one row per episode),
-        atomically: a temporary file in the same directory, then ``os.replace``."""
-        from zeroforge.data import parquet
-
-        parquet.save_parquet(self.chunks, self.total_added, path)
-
-    @classmethod
-    def load_parquet(cls, path: str | os.PathLike[str], max_bytes: int) -> EpisodeBuffer:
-        """A buffer of ``max_bytes`` holding the episodes of ``path`` (added oldest first, so the oldest are
-        evicted if they do not fit). A file that is not Parquet or not a zeroforge episode file raises a
-        one-line ``ValueError`` naming the file and the problem."""
-        from zeroforge.data import parquet
-
-        buffer = cls(max_bytes)
-        parquet.load_parquet_into(buffer, path)
-        return buffer

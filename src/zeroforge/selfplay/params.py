@@ -1,0 +1,63 @@
+"""Self-play's parameters (``selfplay`` in a run's config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from zeroforge.params import at_least, is_number, one_of, require
+
+__all__ = ["SelfPlayConfig"]
+
+
+@dataclass(frozen=True)
+class SelfPlayConfig:
+    """Self-play: episodes per iteration, advanced ``parallel_batch_size`` at a time in lockstep.
+
+    ``eval_cache_size`` > 0 puts an LRU cache of that many net evaluations in front of the net (hit rate in
+    the metrics as ``eval_cache_hit_rate``); ``inference_dtype`` (``float32``, ``bfloat16``, ``float16``) is
+    the autocast type of self-play inference (both in-process only, ``num_workers: 0``); ``save_episodes``
+    writes each iteration's episodes with their search traces to ``episodes/iter_NNNNNN.parquet`` in the run
+    directory.
+
+    ``num_workers`` > 0 plays self-play in that many worker processes (``SelfPlayWorkerPool``), each running
+    chunks of ``chunk_size`` episodes (``0``: ``parallel_batch_size``) in lockstep with its own copy of the
+    best net (``inference: local``) or sending its leaves to one inference server process (``server``, the
+    GPU layout), which batches the requests arriving within ``server_window_ms``. A dead worker is restarted
+    (at most ``max_restarts`` times per chunk) and its chunk replayed; so is a hung one, which sent no sign of
+    life for ``heartbeat_timeout_s`` while playing. Each chunk has its own random stream,
+    so results do not depend on the number of workers, but they differ from the in-process path
+    (``num_workers: 0``).
+    """
+
+    SECTION: ClassVar[str] = "selfplay"
+
+    games_per_iteration: int = 256
+    parallel_batch_size: int = 256
+    eval_cache_size: int = 0
+    inference_dtype: str = "float32"
+    save_episodes: bool = True
+    num_workers: int = 0
+    chunk_size: int = 0
+    inference: str = "local"
+    server_window_ms: float = 2.0
+    max_restarts: int = 3
+    heartbeat_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        at_least(self, "games_per_iteration", 1, 10**7)
+        at_least(self, "parallel_batch_size", 1, 10**6)
+        at_least(self, "eval_cache_size", 0, 10**9)
+        one_of(self, "inference_dtype", ("bfloat16", "float16", "float32"))
+        require(self, "save_episodes", isinstance(self.save_episodes, bool), "true or false")
+        at_least(self, "num_workers", 0, 1024)
+        at_least(self, "chunk_size", 0, 10**7)
+        one_of(self, "inference", ("local", "server"))
+        at_least(self, "server_window_ms", 0, 60_000)
+        at_least(self, "max_restarts", 0, 1000)
+        require(self, "heartbeat_timeout_s", is_number(self.heartbeat_timeout_s) and self.heartbeat_timeout_s > 1,
+                 "> 1 (seconds)")
+        if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
+            require(self, "eval_cache_size", self.eval_cache_size == 0, "0 when num_workers > 0 (in-process only)")
+            require(self, "inference_dtype", self.inference_dtype == "float32",
+                     "float32 when num_workers > 0 (in-process only)")
