@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "selfplay_speed.py": ["--episodes", "50", "--reference-episodes", "5"],
     "workers_speed.py": ["--episodes", "16"],
     "episode_storage.py": ["--episodes", "200"],
+    "replay_buffer.py": ["--positions", "20000", "--episodes", "100"],
     "concurrent_runs.py": ["--iterations", "2"],
 }
 
