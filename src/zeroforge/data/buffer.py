@@ -11,9 +11,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from zeroforge.data.table import EpisodeTable, check_compatible
-from zeroforge.data.targets import PolicyValueArrays, TargetRule, TrainingView, targets, training_view
+from zeroforge.data.targets import (
+    PolicyValueArrays,
+    TargetRule,
+    TrainingView,
+    targets,
+    trainable_lengths,
+    training_view,
+)
 from zeroforge.search.trace import MCTSTrace
-from zeroforge.selfplay.episode import OUTCOMES, SelfPlayEpisode
+from zeroforge.selfplay.episode import SelfPlayEpisode
 
 __all__ = ["EpisodeBuffer"]
 
@@ -37,9 +44,8 @@ class EpisodeBuffer:
     CHUNK_EPISODES = 256
 
     def __init__(self, max_bytes: int, max_positions: int | None = None, rule: TargetRule | None = None) -> None:
-        for name, value in (("max_bytes", max_bytes), ("max_positions", max_positions)):
-            if value is None and name == "max_positions":
-                continue
+        limits = {"max_bytes": max_bytes, **({} if max_positions is None else {"max_positions": max_positions})}
+        for name, value in limits.items():
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         self.max_bytes = int(max_bytes)
@@ -118,8 +124,8 @@ class EpisodeBuffer:
         while self._chunks and any(self._over()):
             excess_bytes, excess_positions = self._over()
             oldest = self._chunks[0]
-            trainable = np.where(oldest.outcomes != OUTCOMES.index("error"), oldest.episode_lengths, 0)
-            per_episode = oldest.episode_nbytes() + 8 * trainable
+            trainable = trainable_lengths(oldest)
+            per_episode = oldest.episode_nbytes() + TrainingView.BYTES_PER_MOVE * trainable
             drop = max(int(np.searchsorted(np.cumsum(per_episode), excess_bytes)) + 1 if excess_bytes else 0,
                        int(np.searchsorted(np.cumsum(trainable), excess_positions)) + 1 if excess_positions else 0)
             self._pop(left=True)

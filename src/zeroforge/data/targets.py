@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from zeroforge.data.table import EpisodeTable
 from zeroforge.selfplay.episode import OUTCOMES, returns_to_go
 
-__all__ = ["PolicyValueArrays", "TargetRule", "TrainingView", "targets", "training_view", "value_targets"]
+__all__ = ["PolicyValueArrays", "TargetRule", "TrainingView", "targets", "trainable_lengths", "training_view",
+           "value_targets"]
 
 _ERROR, _SUCCESS = OUTCOMES.index("error"), OUTCOMES.index("success")
 
@@ -91,10 +93,18 @@ def value_targets(rewards: Sequence[float], players: Sequence[int], outcome: str
     return returns_to_go(charged, moved, discount)
 
 
+def trainable_lengths(table: EpisodeTable) -> np.ndarray:
+    """``int64[E]``: the moves of each episode that have training targets (all of them, none after an ``error``)."""
+    return np.where(table.outcomes != _ERROR, table.episode_lengths, 0)
+
+
 @dataclass(frozen=True, eq=False)
 class TrainingView:
     """What sampling needs besides the table, computed once per table: ``rows int32[M']``, the moves that have
-    targets (those of episodes not ended in ``error``), and their value targets ``values float32[M']``."""
+    targets (``trainable_lengths``), and their value targets ``values float32[M']``."""
+
+    #: bytes a trainable move costs in the view (its int32 row and float32 value target)
+    BYTES_PER_MOVE: ClassVar[int] = 8
 
     rows: np.ndarray
     values: np.ndarray
@@ -109,10 +119,11 @@ class TrainingView:
 
 def training_view(table: EpisodeTable, discount: float) -> TrainingView:
     """The trainable moves of ``table`` and their value targets."""
-    keep = np.repeat(table.outcomes != _ERROR, table.episode_lengths)
+    trainable = trainable_lengths(table)
+    keep = np.repeat(trainable > 0, table.episode_lengths)
     offs = table.episode_offsets
     values = np.zeros(table.num_moves, np.float32)
-    for e in np.flatnonzero(table.outcomes != _ERROR):
+    for e in np.flatnonzero(trainable):
         lo, hi = int(offs[e]), int(offs[e + 1])
         values[lo:hi] = value_targets(table.rewards[lo:hi].tolist(), table.players[lo:hi].tolist(),
                                       OUTCOMES[int(table.outcomes[e])], table.num_players, discount)

@@ -13,7 +13,6 @@ metadata), so they work the same whichever self-play source played it.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,13 +32,8 @@ __all__ = ["Progression", "episode_scores"]
 
 def episode_scores(table: EpisodeTable) -> list[float]:
     """The graded scores (``metadata["score"]``) of the table's episodes that have one."""
-    offs, data = table.metadata_offsets, table.metadata_bytes
-    out = []
-    for i in range(len(table)):
-        score = json.loads(bytes(data[offs[i]:offs[i + 1]]).decode()).get("score")
-        if isinstance(score, int | float):
-            out.append(float(score))
-    return out
+    scores = (table.metadata(i).get("score") for i in range(len(table)))
+    return [float(s) for s in scores if isinstance(s, int | float)]
 
 
 class Progression:

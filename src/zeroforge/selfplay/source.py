@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from zeroforge.data.table import EpisodeTable
+from zeroforge.data.targets import trainable_lengths
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator, TokenEvaluator
 from zeroforge.selfplay.episode import OUTCOMES, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
@@ -153,7 +154,7 @@ def round_metrics(played: SelfPlayRound) -> dict[str, object]:
         "episodes": n,
         "success_rate": outcomes["success"],
         "outcomes": outcomes,
-        "positions": int(t.episode_lengths[t.outcomes != OUTCOMES.index("error")].sum()),  # with training targets
+        "positions": int(trainable_lengths(t).sum()),  # moves with training targets
         "avg_episode_length": float(np.mean(t.episode_lengths)),
         "avg_total_reward": float(np.mean(t.total_rewards)),
         "search_efficiency": float(np.mean(t.search_efficiency)),
