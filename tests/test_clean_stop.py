@@ -108,3 +108,28 @@ def test_signal_stops_cleanly_and_the_run_resumes(tmp_path: Path, sig: int, code
     assert res.returncode == 0, res.stderr
     its = [json.loads(x)["iteration"] for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert its == list(range(done + 1))
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_that_library_code_wraps_in_another_exception_still_ends_as_a_stop(
+        sig: int, code: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A signal that lands while a class body is being created (as when matplotlib is first imported, right
+    after the first checkpoint) reaches the CLI as ``RuntimeError("Error calling __set_name__ ...")`` on
+    Python 3.11: it must still end as the stop, with its exit code and one line, not as a crash."""
+    from zeroforge import cli
+
+    def command(_: object) -> None:
+        class Descriptor:
+            def __set_name__(self, owner: type, name: str) -> None:
+                os.kill(os.getpid(), sig)
+                time.sleep(5)  # the handler raises inside this call
+
+        class Owner:
+            attr = Descriptor()
+
+    monkeypatch.setattr(cli, "parse_args", lambda argv: (command, None))
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train"])
+    assert info.value.code == code
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "continue with --resume" in lines[0]

@@ -337,20 +337,37 @@ def main(argv: Sequence[str] | None = None) -> None:
             command, args = parse_args(argv)
             command(args)
         except (UsageError, ConfigError, CheckpointError, ValueError, OSError) as exc:
+            _exit_if_stopped()
             print(f"error: {_one_line(exc)}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
         except WorkerError as exc:  # not the input's fault: exit 1, one line (the worker's traceback is logged)
+            _exit_if_stopped()
             print(f"error: {_one_line(exc)}", file=sys.stderr)
             sys.exit(1)
     except KeyboardInterrupt:
-        print("interrupted: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        _StopRequest.signum = signal.SIGINT
+        _exit_if_stopped()
     except Terminated:
-        print("terminated: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
-        sys.exit(EXIT_TERMINATED)
+        _StopRequest.signum = signal.SIGTERM
+        _exit_if_stopped()
+    except Exception:
+        _exit_if_stopped()  # a stop that library code turned into another exception
+        raise
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+def _exit_if_stopped() -> None:
+    """End as a stop (one line, exit 130 / 143) if Ctrl-C or SIGTERM was requested, whatever exception it became
+    on its way up: raised inside library code it can come out wrapped (a class body being created while
+    matplotlib is imported turns it into ``RuntimeError("Error calling __set_name__ ...")``)."""
+    if _StopRequest.signum == signal.SIGINT:
+        print("interrupted: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    if _StopRequest.signum == signal.SIGTERM:
+        print("terminated: the newest checkpoint is kept (continue with --resume)", file=sys.stderr)
+        sys.exit(EXIT_TERMINATED)
 
 
 def _one_line(exc: BaseException) -> str:
