@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from zeroforge.tasks import State, Task, available_tasks, make_task
+from zeroforge.tasks.structured import check_structured
 
 TASKS = available_tasks()
 SEEDS = (0, 1, 2)
@@ -51,8 +52,13 @@ def _assert_same_snapshot(a: Snapshot, b: Snapshot) -> None:
 def _check_state(task: Task, state: State) -> None:
     mask, obs, rewards = state.legal_action_mask, state.observation, state.rewards
     assert isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (task.num_actions,)
-    assert isinstance(obs, np.ndarray) and obs.dtype == np.int64 and obs.shape == (task.seq_len,)
-    assert obs.min() >= 0 and obs.max() < task.vocab_size
+    if task.structured:
+        check_structured(task, state)  # typed tokens int64[N, 5], pointers of the legal actions in range
+        assert obs.max() < task.vocab_size
+    else:
+        assert isinstance(obs, np.ndarray) and obs.dtype == np.int64 and obs.shape == (task.seq_len,)
+        assert obs.min() >= 0 and obs.max() < task.vocab_size
+        assert state.action_pointers() is None
     assert isinstance(rewards, np.ndarray) and rewards.dtype == np.float32
     assert rewards.shape == (task.num_players,)
     assert np.all(np.isfinite(rewards))

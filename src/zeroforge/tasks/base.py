@@ -10,6 +10,8 @@ it never mutates a state. Every `State` carries what search and the nets need:
   this state (zero for the initial state). Two-player games: +1 / -1 to winner / loser at the end.
 - ``observation``: ``int64[seq_len]`` tokens in ``range(vocab_size)`` seen **from the perspective
   of ``current_player``** (canonical form), so a net's value is the value for the player to move.
+  A *structured* task (``Task.structured``) shows instead a variable number of typed tokens
+  ``int64[N, 5]`` and gives action pointers (``State.action_pointers``): :mod:`.structured`.
 - ``step_count``: number of actions taken from the initial state.
 
 Action numbering follows OpenSpiel where the game exists there, so peers can referee.
@@ -104,6 +106,11 @@ class State:
         """A human-readable rendering (for people and reasoning chains)."""
         return repr(self)
 
+    def action_pointers(self) -> np.ndarray | None:
+        """Structured tasks: ``int64[A, 3]`` ``(kind, src, dst)`` per action (:mod:`zeroforge.tasks.structured`);
+        ``None`` for flat observations."""
+        return None
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # pickle / deepcopy hand back writeable arrays; keep the copies read-only like the originals.
         for value in state.values():
@@ -137,6 +144,12 @@ class Task(ABC):
     #: level has the same shapes (``seq_len``, ``num_actions``): easier levels draw smaller or simpler
     #: instances inside them. The top level is the task as configured (the default).
     difficulty_levels: int = 1
+    #: observations are typed tokens ``int64[N, 5]`` of any length ``N`` with action pointers
+    #: (:mod:`zeroforge.tasks.structured`): a size-free net serves every instance within ``bounds``
+    structured: ClassVar[bool] = False
+    #: the largest instance ``parse`` accepts, per dimension (``{"width": 31, "height": 31}``); empty: only the
+    #: configured size
+    bounds: ClassVar[dict[str, int]] = {}
 
     def initial_state(self, seed: int = 0, difficulty: int | None = None) -> State:
         """The first state of the instance drawn with ``seed`` at ``difficulty`` (``1..difficulty_levels``,
@@ -211,6 +224,12 @@ class Task(ABC):
     def answer(self, state: State) -> Any:
         """The answer a finished episode gives (item indices, a tour, an expression), JSON-serialisable;
         ``None`` where the family has no answer beyond its path or the episode is not finished."""
+        return None
+
+    def demonstration(self, state: State) -> list[int] | None:
+        """An optimal action sequence from ``state`` to the end of its episode, computed by the family's solver
+        (BFS, DP, A*, exhaustive search), the supervised phase's targets; ``None`` where the family has no
+        solver or the instance has no solution."""
         return None
 
     def parse(self, text: str) -> State:
