@@ -110,23 +110,25 @@ def _dumps(data: Any) -> str:
 #: per task: (what, a generator of a huge text, the substring of its error); each is beyond a documented bound
 HUGE: dict[str, list[tuple[str, Callable[[], str], str]]] = {
     "maze": [
-        ("3001 x 3001 grid", lambda: ("." * 3001 + "\n") * 3001, "but this task (size=3) reads 7 rows of 7 squares"),
+        ("3001 x 3001 grid", lambda: ("." * 3001 + "\n") * 3001, "text has 9009002 characters, at most 5116"),
         ("one row of 5M squares", lambda: "#" * 5_000_000, "text has 5000000 characters"),
         ("10k rows of 7 squares", lambda: "#######\n" * 10_000, "text has 80000 characters"),
     ],
     "knapsack": [
         ("100k items", lambda: _dumps({"capacity": 10, "weights": [1] * N, "values": [1] * N}),
-         "expected 1..8 weights (num_items=8), got 100000"),
+         "an instance of 100000 items is beyond the bound 50 items"),
         ("a 2 MB text", lambda: _dumps({"capacity": 10, "weights": [1] * 700_000, "values": [1]}),
          f"characters, at most {MAX_JSON_CHARS}"),
     ],
     "tsp": [
-        ("50k cities", lambda: _dumps({"coords": [[i, i] for i in range(50_000)]}), "expected 3..6 cities"),
+        ("50k cities", lambda: _dumps({"coords": [[i, i] for i in range(50_000)]}),
+         "an instance of 50000 cities is beyond the bound 20 cities"),
         ("a city of 100k numbers", lambda: _dumps({"coords": [[0] * N, [0, 1], [1, 1]]}),
          "city 0 must be an [x, y] pair, got [0, 0,"),
     ],
     "countdown": [
-        ("100k numbers", lambda: _dumps({"numbers": [1] * N, "target": 24}), "expected 2..4 numbers"),
+        ("100k numbers", lambda: _dumps({"numbers": [1] * N, "target": 24}),
+         "an instance of 100000 numbers is beyond the bound of 7 numbers"),
         ("a 5000-digit target", lambda: '{"numbers": [1, 2], "target": ' + "9" * 5000 + "}",
          "malformed JSON instance: an integer with too many digits"),
     ],
@@ -139,7 +141,7 @@ HUGE: dict[str, list[tuple[str, Callable[[], str], str]]] = {
     ],
     "logic": [
         ("20k rules", lambda: _dumps({"facts": ["a"], "rules": [["a", "b"]] * 20_000, "query": "b"}),
-         "instance has 20000 rules, at most max_rules = 12"),
+         "an instance of 20000 rules is beyond the bound of 40 rules"),
         ("a 500k-letter name", lambda: _dumps({"facts": ["a" * 500_000], "rules": [], "query": "b"}),
          "fact 1 has a concept name of 500000 letters, at most 64"),
         ("a query of 100k items", lambda: _dumps({"facts": ["a"], "rules": [], "query": [1] * N}),
@@ -149,7 +151,7 @@ HUGE: dict[str, list[tuple[str, Callable[[], str], str]]] = {
     ],
     "code_function": [
         ("20k examples", lambda: _dumps({"kind": "function", "examples": [{"input": 1, "output": 1}] * 20_000}),
-         "'examples' must have 1..5 items, got 20000"),
+         "an instance of 20000 examples is beyond the bound of 8 examples"),
         ("a 900k-character solution",
          lambda: _dumps({"kind": "function", "examples": [{"input": 1, "output": 1}], "solution": "X" * 900_000}),
          "bad solution: unknown instruction 'XXX"),

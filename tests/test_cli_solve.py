@@ -110,7 +110,7 @@ def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path, tmp_p
     for seed in seeds:
         state = agent.task.initial_state(seed, 1)
         while not state.terminal:
-            priors, _ = agent.evaluator.evaluate(np.stack([state.observation]), np.stack([state.legal_action_mask]))
+            priors, _ = agent.evaluator.evaluate_states(agent.task, [state])
             state = agent.task.step(state, int(np.argmax(priors[0])))  # priors are zero off the legal moves
         finals.append(state)
     raw = out["raw_policy"]

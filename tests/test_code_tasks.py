@@ -12,9 +12,22 @@ from hypothesis import strategies as st
 
 from zeroforge.tasks import Task, make_task
 from zeroforge.tasks.code.classes import CLASS_INSTRUCTIONS, END, ClassState, CodeClass
-from zeroforge.tasks.code.common import FIRST_FREE, INT, LIST, NONE, PAD, int_token
-from zeroforge.tasks.code.function import FUNCTION_INSTRUCTIONS, LEVEL_BUDGETS, RETURN, CodeFunction, FunctionState
+from zeroforge.tasks.code.common import NONE, int_token
+from zeroforge.tasks.code.function import (
+    BUDGET,
+    EXAMPLE,
+    FUNCTION_INSTRUCTIONS,
+    IN,
+    INSTR,
+    LEVEL_BUDGETS,
+    OUT,
+    RETURN,
+    STACK,
+    CodeFunction,
+    FunctionState,
+)
 from zeroforge.tasks.code.sorting import OPTIMAL_SIZE, CodeSort, SortState, unsorted_binary_vectors
+from zeroforge.tasks.structured import POINTER_KIND_BASE, TOKEN_VOCAB, check_structured
 
 # ------------------------------------------------------------------------------------------- helpers
 
@@ -74,11 +87,16 @@ def _write_class(task: CodeClass, state: ClassState, bodies: list[str]) -> Class
 # ---------------------------------------------------------------------------------------- functions
 
 
+# value tokens: role + (INT, LIST, ELEM); an int feature is v + 512
+INT, LIST, ELEM = 0, 1, 2
+
+
 def test_function_sizes(fn: CodeFunction) -> None:
     assert (fn.num_actions, fn.max_episode_steps, fn.difficulty_levels) == (45, 8, 3)
-    assert (fn.seq_len, fn.vocab_size) == (22 * 5 + 9, FIRST_FREE + 44) == (119, 139)
+    assert fn.structured and (fn.seq_len, fn.vocab_size) == (1 + 8 + 8 * (1 + 10 * 7), TOKEN_VOCAB) == (577, 1024)
+    assert fn.bounds == {"examples": 8, "budget": 8, "list_length": 6}
     assert len(set(FUNCTION_INSTRUCTIONS)) == 44
-    assert CodeFunction(num_examples=8).seq_len == 22 * 8 + 9
+    assert CodeFunction(num_examples=8).seq_len == CodeFunction(num_examples=1).seq_len == 577
 
 
 def test_affine_function_solved_by_hand(fn: CodeFunction) -> None:
@@ -95,16 +113,28 @@ def test_affine_function_solved_by_hand(fn: CodeFunction) -> None:
     assert state.to_text().splitlines()[0] == first
     assert not state.legal_action_mask[RETURN]  # nothing to return yet
     assert not state.legal_action_mask[fn.encode("SUM")]  # a type error on every input
-    # observation: example 0 is [INT 0 PAD..][INT 2 PAD..][INT 0 PAD..][depth 1]
-    obs = state.observation
-    assert obs[:22].tolist() == [INT, int_token(0)] + [PAD] * 5 + [INT, int_token(2)] + [PAD] * 5 + [
-        INT,
-        int_token(0),
-    ] + [PAD] * 5 + [int_token(1)]
+    # observation: the budget token, then example 0 on row 1: f(0) = 2, stack [0]
+    obs = state.observation.tolist()
+    assert obs[:5] == [
+        [BUDGET, 8, 8, 0, 0],
+        [EXAMPLE, 1, 0, 1, 0],  # stack depth 1, top is not the output
+        [IN + INT, 512, 0, 1, 1],
+        [OUT + INT, 514, 0, 1, 8],
+        [STACK + INT, 512, 0, 1, 15],
+    ]
+    assert len(obs) == 1 + 5 * 4 and [t[3] for t in obs[5:9]] == [2] * 4  # example 1 on row 2
     mid = _write(fn, state, "PUSH 3; MUL", finish=False)
     assert "top of stack: f(0) -> 0; f(1) -> 3; f(4) -> 12" in mid.to_text()
-    assert mid.observation[14:16].tolist() == [INT, int_token(0)]
-    assert mid.observation[36:38].tolist() == [INT, int_token(3)]
+    obs = mid.observation.tolist()
+    assert obs[1:3] == [[INSTR, fn.encode("PUSH 3"), 0, 0, 1], [INSTR, fn.encode("MUL"), 0, 0, 2]]
+    assert obs[0] == [BUDGET, 6, 8, 0, 0] and obs[6] == [STACK + INT, 512, 0, 1, 15]
+    assert obs[7:11] == [[EXAMPLE, 1, 0, 2, 0], [IN + INT, 513, 0, 2, 1], [OUT + INT, 517, 0, 2, 8],
+                         [STACK + INT, 515, 0, 2, 15]]
+    two = _write(fn, mid, "PUSH 2", finish=False)  # stack [3x, 2]: the top first, then the item below
+    assert two.observation[4:9].tolist() == [
+        [EXAMPLE, 2, 1, 1, 0],  # f(0): depth 2, and the top 2 is the output already
+        [IN + INT, 512, 0, 1, 1], [OUT + INT, 514, 0, 1, 8], [STACK + INT, 514, 0, 1, 15], [STACK + INT, 512, 1, 1, 22]
+    ]
     done = _write(fn, mid, "PUSH 2; ADD")
     assert done.terminal and done.rewards.tolist() == [1.0] and fn.outcome(done) == "success"
     assert fn.score(done) == 1.0 and fn.heldout_pass_rate(done) == 1.0
@@ -124,7 +154,8 @@ def test_max_and_reverse_of_a_list(fn: CodeFunction) -> None:
     assert fn.heldout_pass_rate(done) is None  # no held-out examples
     assert fn.outcome(_write(fn, mx, "HEAD")) == "failure"
     rev = fn.parse(json.dumps({"kind": "function", "examples": _examples(lambda v: v[::-1], lists)}))
-    assert rev.observation[:7].tolist() == [LIST, int_token(3), int_token(1), int_token(2), PAD, PAD, PAD]
+    assert rev.observation[2:6].tolist() == [[IN + LIST, 3, 0, 1, 1], [IN + ELEM, 515, 0, 1, 2],
+                                             [IN + ELEM, 513, 0, 1, 3], [IN + ELEM, 514, 0, 1, 4]]
     done = _write(fn, rev, "REVERSE")
     assert done.rewards.tolist() == [1.0]
     assert fn.answer(done) == 'def f(x):\n    """REVERSE"""\n    t1 = x[::-1]\n    return t1\n'
@@ -191,6 +222,112 @@ def test_every_generated_function_is_solvable_by_its_reference(fn: CodeFunction,
 def test_function_levels_get_harder(fn: CodeFunction) -> None:
     mean_len = [np.mean([len(fn.initial_state(s, lv).solution or ()) for s in range(20)]) for lv in (1, 2, 3)]
     assert mean_len[0] == 1 < mean_len[1] < mean_len[2]
+
+
+def _fn_instance(f: Any, inputs: list[Any], **extra: Any) -> str:
+    return json.dumps({"kind": "function", "examples": _examples(f, inputs), **extra})
+
+
+def _play_checked(task: CodeFunction, state: FunctionState, actions: list[int]) -> FunctionState:
+    check_structured(task, state)
+    for a in actions:
+        nxt = task.step(state, a)
+        assert isinstance(nxt, FunctionState)
+        state = nxt
+        check_structured(task, state)
+    return state
+
+
+def test_function_pointers_are_global(fn: CodeFunction) -> None:
+    kind = POINTER_KIND_BASE["code_function"]
+    state = fn.parse(_fn_instance(lambda v: sorted(v), [[3, 1], [2, 5, 0]]))
+    ptr = state.action_pointers()
+    assert ptr.shape == (45, 3) and ptr.dtype == np.int64 and not ptr.flags.writeable
+    assert ptr[fn.encode("SORT")].tolist() == [kind + fn.encode("SORT"), 0, 0]  # reads the summary token
+    assert state.legal_action_mask[fn.encode("SUM")] and ptr[fn.encode("SUM")].tolist() == [kind + 26, 0, 0]
+    assert not ptr[RETURN].any() and not ptr[fn.encode("ADD")].any()  # illegal: zero rows
+    legal = np.flatnonzero(state.legal_action_mask)
+    assert (ptr[legal, 0] == kind + legal).all() and not ptr[legal, 1:].any()
+    nxt = _play_checked(fn, state, [fn.encode("REVERSE")])
+    assert nxt.action_pointers()[RETURN].tolist() == [kind + 44, 0, 0]
+    done = _play_checked(fn, state, [fn.encode("SORT")])
+    assert done.terminal and not done.action_pointers().any()
+
+
+def test_one_function_task_reads_every_size_within_the_bounds(fn: CodeFunction) -> None:
+    assert fn.num_examples == 5
+    eight = fn.parse(_fn_instance(lambda x: x * x, [-3, -2, -1, 0, 1, 2, 3, 4], budget=2))  # 8 examples: the bound
+    assert len(eight.examples) == 8 and eight.observation.shape == (1 + 8 * 4, 5)
+    assert eight.observation[:, 3].max() == 8  # example 7 on row 8
+    done = _play_checked(fn, eight, [fn.encode("DUP"), fn.encode("MUL")])
+    assert done.terminal and fn.outcome(done) == "success"
+    one = fn.parse(_fn_instance(lambda v: v[::-1], [[1, 2, 3, 4, 5, 6]], budget=1))  # a 6-element list, budget 1
+    assert one.observation.shape == (1 + 1 + 3 * 7, 5) and one.observation[:, 4].max() == 15 + 6
+    done = _play_checked(fn, one, [fn.encode("REVERSE")])
+    assert fn.outcome(done) == "success" and fn.parse(fn.instance_text(one)) == one
+    over = _play_checked(fn, one, [fn.encode("DUP")])
+    assert over.terminal and fn.outcome(over) == "failure"  # the budget of 1 is spent
+    rng = np.random.default_rng(0)
+    for level in (1, 2, 3):  # random play checks the contract at the generator's sizes too
+        state = fn.initial_state(4, level)
+        assert isinstance(state, FunctionState)
+        while not state.terminal:
+            state = _play_checked(fn, state, [int(rng.choice(np.flatnonzero(state.legal_action_mask)))])
+
+
+def test_function_instances_beyond_the_bounds_are_one_line_errors(fn: CodeFunction) -> None:
+    cases = [
+        (_fn_instance(lambda x: x, list(range(9))), "code_function: an instance of 9 examples is beyond the bound of"),
+        (_fn_instance(lambda x: x, [1], budget=9), "code_function: a budget of 9 is beyond the bound 8"),
+        (_fn_instance(lambda x: 1, [[1] * 7]), "code_function: examples\\[0\\] input: a list of 7 items is beyond the"),
+        (_fn_instance(lambda x: [0] * 7, [1]), "examples\\[0\\] output: a list of 7 items is beyond the bound of 6"),
+        (json.dumps({"kind": "function", "examples": _examples(lambda x: x, [1]),
+                     "heldout": _examples(lambda x: x, [[1] * 9])}), "heldout\\[0\\] input: a list of 9 items"),
+    ]
+    for text, message in cases:
+        with pytest.raises(ValueError, match=message) as info:
+            fn.parse(text)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="beyond the bound of 8 examples"):
+        CodeFunction(num_examples=1).make_state([(k, k) for k in range(9)])
+
+
+def test_function_demonstration_known_answers(fn: CodeFunction) -> None:
+    affine = fn.parse(_fn_instance(lambda x: 3 * x + 2, [0, 1, 4, -2, 7], solution="PUSH 3; MUL; PUSH 2; ADD",
+                                   heldout=_examples(lambda x: 3 * x + 2, [10, -5])))
+    demo = fn.demonstration(affine)
+    assert demo == [fn.encode(t) for t in ("PUSH 3", "MUL", "PUSH 2", "ADD")]  # the reference
+    done = _play_checked(fn, affine, demo)
+    assert fn.outcome(done) == "success" and fn.score(done) == 1.0 and fn.heldout_pass_rate(done) == 1.0
+    mid = _play_checked(fn, affine, demo[:2])
+    assert fn.demonstration(mid) == demo[2:]
+    # no reference: breadth-first search, the first shortest program in action order
+    plus_two = fn.parse(_fn_instance(lambda x: x + 2, [1, 2, 5]))
+    assert fn.demonstration(plus_two) == [fn.encode("PUSH 2"), fn.encode("ADD")]
+    lists = [[3, 1, 2], [-4, 0], [5]]
+    assert fn.demonstration(fn.parse(_fn_instance(max, lists))) == [fn.encode("MAXL")]
+    # one example: PUSH 8 (action 9) comes before INC (a memorising program is shortest too)
+    assert fn.demonstration(fn.parse(_fn_instance(lambda x: x + 1, [7], budget=1))) == [fn.encode("PUSH 8")]
+    # a program that went astray from the reference: search from there (INC after INC for x + 2)
+    with_ref = fn.parse(_fn_instance(lambda x: x + 2, [1, 2, 5], solution="PUSH 2; ADD"))
+    astray = _play_checked(fn, with_ref, [fn.encode("INC")])
+    assert fn.demonstration(astray) == [fn.encode("INC")]
+    done_astray = _play_checked(fn, astray, [fn.encode("INC")])
+    assert fn.outcome(done_astray) == "success" and fn.score(done_astray) == 1.0
+    # nothing of 2 instructions maps 1 to 999999: every one of them was tried
+    assert fn.demonstration(fn.parse(_fn_instance(lambda x: 999_999, [1], budget=2))) is None
+    assert fn.demonstration(done) == [] and fn.demonstration(_write(fn, affine, "NEG")) is None  # failed: None
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_function_demonstration_of_generated_instances(fn: CodeFunction, level: int) -> None:
+    for seed in range(8):
+        state = fn.initial_state(seed, level)
+        assert isinstance(state, FunctionState) and state.solution is not None
+        demo = fn.demonstration(state)
+        assert demo is not None and len(demo) <= len(state.solution)
+        done = _play_checked(fn, state, demo)
+        assert fn.outcome(done) == "success" and fn.score(done) == 1.0 and fn.heldout_pass_rate(done) == 1.0
 
 
 # ------------------------------------------------------------------------------------------ sorting
@@ -377,10 +514,10 @@ BAD_INSTANCES = [
     ("code_function", "[1]", "must be a JSON object"),
     ("code_function", '{"kind": "function"}', "missing the key 'examples'"),
     ("code_function", '{"kind": "class", "examples": [{"input": 1, "output": 2}]}', "kind must be 'function'"),
-    ("code_function", '{"kind": "function", "examples": []}', "1..5 items"),
+    ("code_function", '{"kind": "function", "examples": []}', "1..8 items"),
     ("code_function", '{"kind": "function", "examples": [{"input": 1.5, "output": 2}]}', "integer"),
     ("code_function", '{"kind": "function", "examples": [{"input": 1, "output": 10000000}]}', "-1000000..1000000"),
-    ("code_function", '{"kind": "function", "examples": [{"input": [1,2,3,4,5,6,7], "output": 1}]}', "at most 6"),
+    ("code_function", '{"kind": "function", "examples": [{"input": [1,2,3,4,5,6,7], "output": 1}]}', "bound of 6"),
     ("code_function", '{"kind": "function", "examples": [{"input": true, "output": 1}]}', "integer"),
     ("code_function", '{"kind": "function", "examples": [{"in": 1, "output": 1}]}', "exactly 'input'"),
     ("code_function", '{"kind": "function", "examples": [{"input": 1, "output": 1}], "x": 1}', "unknown keys"),

@@ -109,7 +109,7 @@ def test_arrays_are_read_only_and_nbytes_is_the_sum_of_episode_shares() -> None:
     t = table()
     assert not t.visit_probs.flags.writeable
     assert t.nbytes == sum(getattr(t, n).nbytes for n in EpisodeTable.array_names())
-    assert t.nbytes == int(t.episode_nbytes().sum()) + 8 * 5  # one leading offset entry per offsets array
+    assert t.nbytes == int(t.episode_nbytes().sum()) + 8 * 6  # one leading offset entry per offsets array
     assert t.num_moves == sum(len(ep.actions) for ep in episodes())
 
 
@@ -487,7 +487,7 @@ def test_mixed_searches_concat_select_and_buffer() -> None:
     got = buf.policy_value_arrays()
     assert_f16_close(got.policies, ref.policies)
     assert np.array_equal(got.has_policy, ref.has_policy)
-    assert t.nbytes == int(t.episode_nbytes().sum()) + 8 * 5
+    assert t.nbytes == int(t.episode_nbytes().sum()) + 8 * 6
 
 
 @pytest.mark.parametrize("search", sorted(SEARCHES))

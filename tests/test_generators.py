@@ -76,7 +76,7 @@ def test_generator_sub_types_and_task_params() -> None:
     gen = MCTSSearchTaskGenerator((2, 2), seed=0, sub_types=["maze"], task_params={"maze": {"size": 6}})
     items = gen.generate(5)
     assert {g.sub_type for g in items} == {"maze"} and {g.difficulty for g in items} == {2}
-    assert items[0].task.seq_len == (2 * 6 + 1) ** 2 + 1
+    assert items[0].task.size == 6 and items[0].state.observation.shape[1] == 5
     reasoning = MultiStepReasoningGenerator((1, 2), seed=1, sub_types=["blocksworld"]).generate(6)
     assert {g.sub_type for g in reasoning} == {"blocksworld"}
 

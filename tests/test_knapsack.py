@@ -1,4 +1,5 @@
-"""0/1 knapsack: known answers, exact DP against brute force, observation, parsing, seeding."""
+"""0/1 knapsack: known answers, exact DP against brute force, structured tokens and pointers, bounds, demonstrations,
+parsing, seeding."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 
 from zeroforge.tasks import make_task
 from zeroforge.tasks.search.knapsack import Knapsack, KnapsackState, optimum
+from zeroforge.tasks.structured import TOKEN_VOCAB, check_structured
 
 HAND = '{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}'
 SKIP, TAKE = 0, 1
+UNDECIDED, CURRENT, TAKEN, SKIPPED, GLOBAL = 32, 33, 34, 35, 36  # TOKEN_TYPE_BASE["knapsack"] + 0..4
+KIND_SKIP, KIND_TAKE = 64, 65  # POINTER_KIND_BASE["knapsack"] + 0..1
 
 
 @pytest.fixture
@@ -31,9 +35,9 @@ def _play(task: Knapsack, state: KnapsackState, actions: list[int]) -> KnapsackS
 
 def test_registered_with_sizes() -> None:
     t = make_task("knapsack")
-    assert isinstance(t, Knapsack)
-    # 8 items x 3 tokens + 2 capacity digits (8 * 10 = 80); 13 + 10 weights + 10 values + ABSENT
-    assert (t.num_actions, t.num_players, t.max_episode_steps, t.seq_len, t.vocab_size) == (2, 1, 8, 26, 34)
+    assert isinstance(t, Knapsack) and t.structured and t.bounds == {"items": 50}
+    # sized by the bound (50 items + the global token), not by num_items = 8
+    assert (t.num_actions, t.num_players, t.max_episode_steps, t.seq_len, t.vocab_size) == (2, 1, 50, 51, TOKEN_VOCAB)
     assert t.difficulty_levels == 8
 
 
@@ -71,18 +75,36 @@ def test_taking_an_item_that_does_not_fit_is_illegal(task4: Knapsack) -> None:
     assert s.legal_action_mask.tolist() == [True, False]  # item 3 weighs 3 > 1
 
 
-def test_observation_tokens(task4: Knapsack) -> None:
+def test_tokens_and_pointers(task4: Knapsack) -> None:
     s0 = task4.parse(HAND)
-    # seq_len = 4 * 3 + 2 digits (4 * 10 = 40); weight w -> 12 + w, value v -> 22 + v, flags 10/11/12
-    assert task4.seq_len == 14 and task4.vocab_size == 13 + 10 + 50 + 1
-    assert s0.observation.tolist() == [17, 32, 10, 16, 62, 10, 18, 52, 10, 15, 72, 10, 1, 0]
+    # a = weight / capacity * 1000, b = value / largest value (50) * 1000; the global token: remaining capacity
+    # (same scale) and packed value / total value (130) * 1000; every token at (0, 0)
+    assert s0.observation.tolist() == [
+        [CURRENT, 500, 200, 0, 0],
+        [UNDECIDED, 400, 800, 0, 0],
+        [UNDECIDED, 600, 600, 0, 0],
+        [UNDECIDED, 300, 1000, 0, 0],
+        [GLOBAL, 1000, 0, 0, 0],
+    ]
+    assert s0.action_pointers().tolist() == [[KIND_SKIP, 1, 1], [KIND_TAKE, 1, 1]]
     s2 = _play(task4, s0, [SKIP, TAKE])
-    assert s2.observation.tolist() == [17, 32, 12, 16, 62, 11, 18, 52, 10, 15, 72, 10, 0, 6]
-    # values above max_value are clipped in the observation only
-    small = Knapsack(num_items=4, max_value=10)
-    obs = small.parse(HAND).observation.tolist()
-    assert obs[1::3][:4] == [23 + 9, 23 + 9, 23 + 9, 23 + 9]
-    assert small.parse(HAND).best_value == 90
+    assert s2.observation[:, 0].tolist() == [SKIPPED, TAKEN, CURRENT, UNDECIDED, GLOBAL]
+    assert s2.observation[-1].tolist() == [GLOBAL, 600, 308, 0, 0]  # 40 / 130 = 0.3077
+    assert s2.action_pointers().tolist() == [[KIND_SKIP, 3, 3], [KIND_TAKE, 3, 3]]  # item 2 is token 2
+    full = _play(task4, s0, [TAKE, TAKE])  # remaining 1: item 2 (weight 6) does not fit, take's row is zero
+    assert full.action_pointers().tolist() == [[KIND_SKIP, 3, 3], [0, 0, 0]]
+    end = _play(task4, s2, [SKIP, TAKE])
+    assert end.observation[:, 0].tolist() == [SKIPPED, TAKEN, SKIPPED, TAKEN, GLOBAL]
+    assert end.observation[-1].tolist() == [GLOBAL, 300, 692, 0, 0]  # 90 / 130
+    assert not end.action_pointers().any()
+    for state in (s0, s2, full, end):
+        check_structured(task4, state)
+        assert not state.observation.flags.writeable and not state.action_pointers().flags.writeable
+    # an item heavier than the capacity is clipped to 1023; exact numbers stay in the state
+    heavy = task4.parse('{"capacity": 1, "weights": [1000, 1], "values": [1000000000, 1]}')
+    assert heavy.observation.tolist() == [[CURRENT, 1023, 1000, 0, 0], [UNDECIDED, 1000, 0, 0, 0],
+                                          [GLOBAL, 1000, 0, 0, 0]]
+    assert heavy.weights == (1000, 1) and heavy.best_value == 1
 
 
 def _brute(weights: list[int], values: list[int], capacity: int) -> int:
@@ -158,9 +180,15 @@ def test_to_text_first_line_round_trips(task4: Knapsack) -> None:
         ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [1, 1, 1, 1], "x": 1}', "unknown keys"),
         ('{"capacity": 10, "weights": [5, 4, 6], "values": [10, 40, 30, 50]}', "same length, got 3 and 4"),
         ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30]}', "same length, got 4 and 3"),
-        ('{"capacity": 10, "weights": [5, 4, 6, 3, 1], "values": [1, 1, 1, 1, 1]}', "expected 1..4 weights"),
-        ('{"capacity": 10, "weights": [], "values": []}', "expected 1..4 weights \\(num_items=4\\), got 0"),
-        ('{"capacity": 10, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50, 1]}', "expected 1..4 values"),
+        (json.dumps({"capacity": 10, "weights": [1] * 51, "values": [1] * 51}),
+         "^knapsack: an instance of 51 items is beyond the bound 50 items$"),
+        ('{"capacity": 10, "weights": [], "values": []}', "expected 1..50 weights, got 0"),
+        ('{"capacity": 10, "weights": [5], "values": []}', "expected 1..50 values, got 0"),
+        (json.dumps({"capacity": 10, "weights": [5, 4, 6, 3], "values": [1] * 51}), "51 items is beyond the bound 50"),
+        ('{"capacity": 10, "weights": [5, 4, 6, 3, 1], "values": [1, 1, 1, 1]}', "same length, got 5 and 4"),
+        ('{"capacity": 1000000001, "weights": [5], "values": [1]}', "capacity must be an integer in 1..1000000000"),
+        ('{"capacity": 10, "weights": [1001], "values": [1]}', "weights must be positive integers at most 1000"),
+        ('{"capacity": 10, "weights": [1], "values": [1000000001]}', "values must be positive integers at most 10"),
         ('{"capacity": 0, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}', "capacity"),
         ('{"capacity": 2.5, "weights": [5, 4, 6, 3], "values": [10, 40, 30, 50]}', "capacity"),
         ('{"capacity": 10, "weights": [5, 0, 6, 3], "values": [10, 40, 30, 50]}', "weights must be positive"),
@@ -178,6 +206,7 @@ def test_parse_errors_are_one_line(task4: Knapsack, text: str, match: str) -> No
     ("params", "match"),
     [
         ({"num_items": 0}, "num_items"),
+        ({"num_items": 51}, r"num_items must be an integer in 1\.\.50"),
         ({"num_items": 2.0}, "num_items"),
         ({"max_weight": 0}, "max_weight"),
         ({"max_value": True}, "max_value"),
@@ -204,22 +233,20 @@ def test_top_level_is_the_instance_as_before() -> None:
     top = task.initial_state(0)
     assert top.key() == DEFAULT_SEED0_KEY and top.state_id == DEFAULT_SEED0_ID
     assert task.initial_state(0, 8) == top
-    assert 33 not in top.observation.tolist()  # no ABSENT padding at the top level
+    assert top.observation.shape == (9, 5)  # 8 items and the global token
 
 
-def test_level_one_has_one_item_and_absent_padding() -> None:
-    task = Knapsack()  # absent token 13 + 10 + 10 = 33
+def test_level_one_has_one_item_and_one_item_token() -> None:
+    task = Knapsack()
     for seed in range(10):
         s = task.initial_state(seed, 1)
         assert len(s.weights) == len(s.values) == 1 and s.capacity == max(1, s.weights[0] // 2)
-        obs = s.observation.tolist()
-        assert len(obs) == task.seq_len and obs[2] == 10 and obs[3:24] == [33] * 21
-        assert obs[24:] == [int(c) for c in str(s.capacity).zfill(2)]
+        assert s.observation[:, 0].tolist() == [CURRENT, GLOBAL]
         # capacity max(1, w // 2) holds the lone item only when it weighs 1
         assert s.best_value == (s.values[0] if s.weights[0] == 1 else 0)
         end = task.step(s, 0)
         assert end.terminal and end.step_count == 1 and not end.legal_action_mask.any()
-        assert end.observation.tolist()[3:24] == [33] * 21 and end.observation[2] == 12
+        assert end.observation[:, 0].tolist() == [SKIPPED, GLOBAL]
 
 
 def test_level_one_known_answer() -> None:
@@ -232,17 +259,18 @@ def test_level_one_known_answer() -> None:
     assert task.outcome(skip) == "failure" and task.score(skip) == 0.0 and task.answer(skip) == []
 
 
-def test_levels_draw_prefix_sized_instances_with_the_same_shapes() -> None:
+def test_levels_draw_prefix_sized_instances() -> None:
     task = Knapsack(num_items=6, max_weight=20, max_value=30)
     for level in range(1, 7):
         for seed in range(3):
             s = task.initial_state(seed, level)
             assert s == task.initial_state(seed, level)
-            assert len(s.weights) == level and s.observation.shape == (task.seq_len,)
+            assert len(s.weights) == level and s.observation.shape == (level + 1, 5)
             assert s.capacity == max(1, sum(s.weights) // 2)
             assert s.observation.max() < task.vocab_size
             end = s
             while not end.terminal:
+                check_structured(task, end)
                 end = task.step(end, 0)
             assert end.step_count == level <= task.max_episode_steps
             assert task.parse(task.instance_text(s)) == s
@@ -260,8 +288,92 @@ def test_score_is_packed_over_best_value(task4: Knapsack) -> None:
 def test_parse_accepts_fewer_items(task4: Knapsack) -> None:
     s = task4.parse('{"capacity": 5, "weights": [5, 4], "values": [10, 40]}')
     assert s.weights == (5, 4) and s.best_value == 40
-    absent = 13 + 10 + 50
-    assert s.observation.tolist() == [17, 32, 10, 16, 62, 10, *[absent] * 6, 0, 5]
+    assert s.observation.tolist() == [[CURRENT, 1000, 250, 0, 0], [UNDECIDED, 800, 1000, 0, 0],
+                                      [GLOBAL, 1000, 0, 0, 0]]
     end = _play(task4, s, [SKIP, TAKE])
     assert end.terminal and task4.outcome(end) == "success" and task4.score(end) == 1.0
-    assert end.observation.tolist() == [17, 32, 12, 16, 62, 11, *[absent] * 6, 0, 1]
+    assert end.observation.tolist() == [[SKIPPED, 1000, 250, 0, 0], [TAKEN, 800, 1000, 0, 0],
+                                        [GLOBAL, 200, 800, 0, 0]]
+
+
+# ------------------------------------------------------------------ size-free play, bounds and demonstrations
+
+# density trap, 5 items: greedy by value / weight takes #0 (6, 30) and then only #3 fits: 31. No triple fits (the
+# lightest, #3 + #1 + #2, weighs 11); the pairs that fit 10: {1, 2} = 48 (weight 10), {3, 4} = 41, {0, 3} = 31,
+# {1, 3} = {2, 3} = 25. The optimum is {1, 2} = 48, unique.
+TRAP = '{"capacity": 10, "weights": [6, 5, 5, 1, 9], "values": [30, 24, 24, 1, 40]}'
+# at the bound, 50 items: 49 of weight 2 and value 3 and a last one of weight 30 and value 44; capacity 30 holds
+# 15 small ones (45) or the big one alone (44): the optimum is 45, the first 15 small ones (ties go to the
+# earliest items: an item is kept only where it strictly improves on those before it)
+BOUND = json.dumps({"capacity": 30, "weights": [2] * 49 + [30], "values": [3] * 49 + [44]})
+# 12 items (more than num_items = 8 of the default task): weights 1..6 twice, each value = weight + 1, so a set is
+# worth its weight plus its size; capacity 7: at most weight 7, and at most 4 items (the 5 lightest weigh
+# 1 + 1 + 2 + 2 + 3 = 9); 1 + 1 + 2 + 3 = 7 in 4 items: 11. Ties go to the earliest items: #0, #1, #2, #6.
+TWELVE = json.dumps({"capacity": 7, "weights": [1, 2, 3, 4, 5, 6] * 2, "values": [2, 3, 4, 5, 6, 7] * 2})
+
+
+def _check_episode(task: Knapsack, state: KnapsackState, actions: list[int]) -> KnapsackState:
+    """Play ``actions``, checking the structured contract and the current item's pointers at every state."""
+    for a in actions:
+        check_structured(task, state)
+        t = state.step_count
+        assert state.observation[t, 0] == CURRENT and (state.observation[:, 0] == CURRENT).sum() == 1
+        assert state.action_pointers()[a].tolist() == [KIND_SKIP + a, t + 1, t + 1]
+        state = _play(task, state, [a])
+    check_structured(task, state)
+    return state
+
+
+@pytest.mark.parametrize(("text", "value", "demo"), [
+    (TRAP, 48, [SKIP, TAKE, TAKE, SKIP, SKIP]),
+    (BOUND, 45, [TAKE] * 15 + [SKIP] * 35),
+    (TWELVE, 11, [TAKE, TAKE, TAKE, SKIP, SKIP, SKIP, TAKE, SKIP, SKIP, SKIP, SKIP, SKIP]),
+    ('{"capacity": 3, "weights": [5, 4], "values": [1, 2]}', 0, [SKIP, SKIP]),  # nothing fits
+])
+def test_demonstration_is_the_hand_worked_optimum(text: str, value: int, demo: list[int]) -> None:
+    task = Knapsack()  # default parameters (num_items = 8) play every size up to the bound
+    s0 = task.parse(text)
+    assert s0.best_value == value and s0.observation.shape == (len(s0.weights) + 1, 5)
+    assert task.demonstration(s0) == demo
+    end = _check_episode(task, s0, demo)
+    assert end.terminal and end.packed_value == value
+    assert task.outcome(end) == "success" and task.score(end) == 1.0
+    assert task.demonstration(end) == []
+
+
+def test_demonstration_from_a_later_state_is_the_best_completion() -> None:
+    task = Knapsack()
+    s = task.parse(TRAP)
+    taken = _play(task, s, [TAKE])  # #0 in: 4 left, only #3 still fits
+    assert task.demonstration(taken) == [SKIP, SKIP, TAKE, SKIP]
+    end = _check_episode(task, taken, task.demonstration(taken))
+    assert end.packed_value == 31 and task.outcome(end) == "failure"
+    on_track = _play(task, s, [SKIP, TAKE])
+    assert task.demonstration(on_track) == [TAKE, SKIP, SKIP]
+
+
+def test_demonstrations_of_drawn_instances_reach_the_optimum() -> None:
+    task = Knapsack(num_items=20, max_weight=50, max_value=50)
+    for seed in range(20):
+        s = task.initial_state(seed, 1 + seed % 20)
+        assert isinstance(s, KnapsackState)
+        end = _play(task, s, task.demonstration(s))
+        assert task.outcome(end) == "success" and task.score(end) == 1.0
+
+
+def test_one_task_plays_every_size_up_to_the_bound() -> None:
+    task = Knapsack(num_items=3)
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 7, 9, 23, 50):
+        weights = [int(x) for x in rng.integers(1, 1001, size=n)]
+        values = [int(x) for x in rng.integers(1, 10**9, size=n)]
+        s = task.make_state(int(rng.integers(1, sum(weights) + 1)), weights, values)
+        assert len(s.observation) == n + 1
+        actions = [int(rng.choice(np.flatnonzero(s.legal_action_mask)))]
+        state = _check_episode(task, s, actions)
+        while not state.terminal:
+            state = _check_episode(task, state, [int(rng.choice(np.flatnonzero(state.legal_action_mask)))])
+        assert state.step_count == n <= task.max_episode_steps
+        assert task.parse(task.instance_text(s)) == s
+    with pytest.raises(ValueError, match=r"^knapsack: an instance of 51 items is beyond the bound 50 items$"):
+        task.make_state(10, [1] * 51, [1] * 51)

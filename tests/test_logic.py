@@ -1,21 +1,33 @@
-"""Tests for the ProntoQA-style deduction task (``logic``): known proofs, the verifier, generation, text."""
+"""Tests for the ProntoQA-style deduction task (``logic``): known proofs, the verifier, generation, text, the
+structured tokens and pointers, the bounds and the demonstrations."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
 
 from zeroforge.tasks import make_task
 from zeroforge.tasks.reasoning.logic import (
+    APPLY,
     CONCEPT_NAMES,
+    CONCLUDE,
+    DERIVED,
+    FACT,
+    GLOBAL,
+    QUERY,
+    RULE,
     Logic,
     LogicState,
+    concept_labels,
     forward_chain,
+    proof_actions,
     proof_depths,
     shortest_proof,
 )
+from zeroforge.tasks.structured import TOKEN_VOCAB, check_structured
 
 # concepts by first appearance: wumpus 0, rompus 1, yumpus 2, zumpus 3, dumpus 4
 CHAIN = {
@@ -30,9 +42,19 @@ def _instance(**changes: object) -> str:
     return json.dumps({**CHAIN, **changes})
 
 
+def _lit(state: LogicState, lit: int) -> int:
+    """The feature value of literal ``lit`` in ``state``'s observation: ``2 * labels[concept] + sign``."""
+    return 2 * state.labels[lit // 2] + lit % 2
+
+
 def _play(task: Logic, state: LogicState, actions: list[int]) -> LogicState:
+    """Play ``actions`` checking the structured contract on every state."""
+    check_structured(task, state)
     for a in actions:
-        state = task.step(state, a)
+        nxt = task.step(state, a)
+        assert isinstance(nxt, LogicState)
+        check_structured(task, nxt)
+        state = nxt
     return state
 
 
@@ -111,12 +133,16 @@ def test_budget_does_not_depend_on_the_query(task: Logic) -> None:
     assert budgets == {6}
 
 
-def test_budget_is_capped_at_max_episode_steps() -> None:
+def test_budget_is_capped_by_the_rule_count() -> None:
     task = Logic(num_concepts=5, max_rules=3, max_depth=2, distractors=1)
-    assert task.max_episode_steps == 4  # 3 rule applications and "conclude"
+    assert task.max_episode_steps == 41  # 40 rule applications and "conclude": the bound
     state = task.parse(json.dumps({"facts": ["a"], "rules": [["a", "b"], ["b", "c"], ["c", "d"]], "query": "d"}))
-    assert state.shortest_proof == 3 and state.budget == 4  # not ceil(2.0 * 3) = 6
+    assert state.shortest_proof == 3 and state.budget == 4  # 3 rule applications and "conclude", not 2.0 * 3 = 6
     assert task.score(_play(task, state, [0, 1, 2])) == 1.0
+    # an instance of more rules than max_rules gets the cap of its own rule count
+    chain = [[f"c{'x' * i}", f"c{'x' * (i + 1)}"] for i in range(5)]
+    longer = task.parse(json.dumps({"facts": ["c"], "rules": chain, "query": "cxxxxx"}))
+    assert longer.shortest_proof == 5 and longer.budget == 6
 
 
 def test_diamond_forward_chaining_and_shortest_proof() -> None:
@@ -148,7 +174,7 @@ def test_diamond_forward_chaining_and_shortest_proof() -> None:
 def test_legality(task: Logic) -> None:
     state = task.parse(_instance(rules=[*CHAIN["rules"], ["rompus", "wumpus"]]))
     mask = state.legal_action_mask
-    assert mask.tolist() == [True, True, False, False, False] + [False] * (task.max_rules - 5) + [True]
+    assert mask.tolist() == [True, True, False, False, False] + [False] * (40 - 5) + [True]
     with pytest.raises(ValueError, match="illegal"):
         task.step(state, 2)  # premise "yumpus" is not known yet
     state = task.step(state, 1)
@@ -162,22 +188,40 @@ def test_legality(task: Logic) -> None:
         task.step(state, 7)  # an empty rule slot
 
 
-def test_observation_layout(task: Logic) -> None:
-    n = task.num_concepts
-    pos, neg, pad, unknown, known, bucket0 = n, n + 1, n + 2, n + 3, n + 4, n + 5
-    assert task.seq_len == 4 * task.max_rules + 2 * n + 3 and task.vocab_size == n + 13
-    assert task.num_actions == task.max_rules + 1
+def test_tokens_and_pointers(task: Logic) -> None:
+    assert task.structured and task.bounds == {"rules": 40, "concepts": 128}
+    assert task.num_actions == 41 and task.conclude_action == 40
+    assert task.seq_len == 40 + 2 + 128 and task.vocab_size == TOKEN_VOCAB
     state = task.parse(_instance())
-    obs = state.observation.tolist()
-    assert obs[:16] == [0, pos, 1, pos, 0, pos, 2, pos, 2, pos, 3, pos, 3, pos, 4, neg]
-    assert obs[16 : 4 * task.max_rules] == [pad] * (4 * task.max_rules - 16)
-    bits = obs[4 * task.max_rules : 4 * task.max_rules + 2 * n]
-    assert bits == [known] + [unknown] * (2 * n - 1)
-    assert obs[-3:] == [4, neg, bucket0 + 7]
-    state = task.step(state, 1)  # Max is a yumpus (concept 2, positive)
-    bits = state.observation[4 * task.max_rules : 4 * task.max_rules + 2 * n].tolist()
-    assert [i for i, b in enumerate(bits) if b == known] == [0, 4]
-    assert state.observation[-1] == bucket0 + 6  # 5 of 6 steps left: 8 * 5 // 6 = 6
+    # literals: wumpus 0, rompus 2, yumpus 4, zumpus 6, not dumpus 9, each observed through the instance's labels
+    assert state.labels == concept_labels(state.names, state.facts, state.rules, state.query)
+    wumpus, rompus, yumpus, zumpus, not_dumpus = (_lit(state, lit) for lit in (0, 2, 4, 6, 9))
+    assert not_dumpus % 2 == 1 and [wumpus % 2, rompus % 2, yumpus % 2, zumpus % 2] == [0, 0, 0, 0]
+    assert len({wumpus, rompus, yumpus, zumpus, not_dumpus - 1}) == 5  # five concepts, five labels
+    np.testing.assert_array_equal(
+        state.observation,
+        [
+            (RULE, wumpus, rompus, 0, 0),  # every wumpus is a rompus
+            (RULE, wumpus, yumpus, 0, 0),  # every wumpus is a yumpus
+            (RULE, yumpus, zumpus, 0, 0),  # every yumpus is a zumpus
+            (RULE, zumpus, not_dumpus, 0, 0),  # every zumpus is not a dumpus
+            (QUERY, not_dumpus, not_dumpus, 0, 0),
+            (FACT, wumpus, wumpus, 0, 0),
+            (GLOBAL, 7, 6, 0, 0),  # budget bucket 7, 6 steps left
+        ],
+    )
+    pointers = state.action_pointers()
+    assert pointers.shape == (41, 3) and not pointers.flags.writeable
+    assert pointers[0].tolist() == [APPLY, 1, 1] and pointers[1].tolist() == [APPLY, 2, 2]  # rule r: token r
+    assert pointers[40].tolist() == [CONCLUDE, 0, 0]  # the summary token
+    assert not pointers[~state.legal_action_mask].any()  # rules 2, 3 (premise unknown) and empty slots
+    state = task.step(state, 1)  # Max is a yumpus
+    assert isinstance(state, LogicState)
+    assert state.observation[:6].tolist() == task.parse(_instance()).observation[:6].tolist()
+    assert state.observation[6:].tolist() == [[GLOBAL, 6, 5, 0, 0], [DERIVED, yumpus, yumpus, 0, 0]]  # 8*5//6 = 6
+    assert state.action_pointers()[2].tolist() == [APPLY, 3, 3] and not state.action_pointers()[1].any()
+    end = task.step(state, task.conclude_action)
+    assert not end.action_pointers().any()
 
 
 def test_text(task: Logic) -> None:
@@ -247,6 +291,7 @@ def test_optimal_play_solves_generated_instances() -> None:
                 r = next(i for i, (p, c) in enumerate(state.rules) if c == lit and depths.get(p) == depths[lit] - 1)
                 path.append(r)
                 lit = state.rules[r][0]
+            assert len(task.demonstration(state) or []) == len(path) == state.shortest_proof
             state = _play(task, state, path[::-1])
         assert task.outcome(state) == "success" and task.score(state) == 1.0
 
@@ -254,7 +299,7 @@ def test_optimal_play_solves_generated_instances() -> None:
 def test_registered_with_defaults() -> None:
     task = make_task("logic")
     assert isinstance(task, Logic)
-    assert task.max_episode_steps == min(task.max_rules + 1, int(np.ceil(2.0 * task.max_rules)))
+    assert task.max_episode_steps == 41  # min(40 + 1, ceil(2.0 * 40)): sized by the bound
     small = make_task("logic", num_concepts=5, max_rules=3, max_depth=2, distractors=1, step_budget_factor=1.5)
     for seed in range(10):
         for depth in (1, 2):
@@ -280,11 +325,14 @@ def test_registered_with_defaults() -> None:
         (_instance(rules="x"), "list of"),
         (_instance(rules=[["wumpus"]]), "rule 1 must be a"),
         (_instance(rules=[["wumpus", 7]]), "rule 1 conclusion must be a string"),
-        (_instance(rules=[["wumpus", "yumpus"]] * 13), "13 rules, at most max_rules = 12"),
+        (_instance(rules=[["wumpus", "yumpus"]] * 41), "an instance of 41 rules is beyond the bound of 40 rules"),
         (_instance(rules=[["wumpus", "yumpus"]] * 2), "rule is listed twice"),
         (_instance(facts=["wumpus", "wumpus"]), "fact is listed twice"),
         (_instance(facts=["wumpus", "not wumpus"]), "contradict"),
-        (_instance(rules=[[f"c{chr(97 + i)}", f"d{chr(97 + i)}"] for i in range(6)]), "num_concepts"),
+        (_instance(facts=[f"c{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(129)]),
+         "concept 129 \\('cey' in fact 129\\) is beyond the bound of 128 concepts"),
+        (_instance(rules=[[f"c{chr(97 + i % 26) * (1 + i // 26)}", "dumpus"] for i in range(130)]),
+         "an instance of 130 rules is beyond the bound of 40 rules"),
     ],
 )
 def test_parse_errors(task: Logic, text: str, match: str) -> None:
@@ -300,6 +348,7 @@ def test_parse_errors(task: Logic, text: str, match: str) -> None:
         ({"num_concepts": 33}, "num_concepts"),
         ({"num_concepts": 12.0}, "num_concepts"),
         ({"max_rules": 0}, "max_rules"),
+        ({"max_rules": 41}, "max_rules must be an integer in 1..40"),
         ({"max_rules": True}, "max_rules"),
         ({"max_depth": 0}, "max_depth"),
         ({"distractors": -1}, "distractors"),
@@ -339,3 +388,193 @@ def test_solved_episode_yields_a_readable_reasoning_chain(task: Logic) -> None:
     assert example.reasoning_chain is not None and len(example.reasoning_chain) == 3
     assert "so Max is a yumpus" in example.reasoning_chain[0]
     assert "so Max is not a dumpus" in example.reasoning_chain[2]
+
+
+# ------------------------------------------------------------------ size-free: bounds and demonstrations
+
+
+def _name(i: int) -> str:
+    """A concept name of letters for number ``i``: ``qa``, ``qb``, ... ``qz``, ``qba``, ..."""
+    digits = []
+    while True:
+        i, d = divmod(i, 26)
+        digits.append(chr(97 + d))
+        if i == 0:
+            return "q" + "".join(reversed(digits))
+
+
+def _forty_rules() -> tuple[str, list[int]]:
+    """A 40-rule instance (the bound; the default generator draws 8): a chain q0 -> ... -> q30 (rules 0..29),
+    two shortcuts q3 -> q12 and q12 -> q25 (rules 30, 31) and 8 rules from premises never derived (32..39).
+    The shortest proof of q30 is q0 -> q1 -> q2 -> q3 => q12 => q25 -> q26 -> ... -> q30: 10 rules, one way."""
+    q = [_name(i) for i in range(31)]
+    rules = [[q[i], q[i + 1]] for i in range(30)]
+    rules += [[q[3], q[12]], [q[12], q[25]]]
+    rules += [[f"dead{chr(97 + j)}", q[4 * j]] for j in range(8)]
+    text = json.dumps({"facts": [q[0]], "rules": rules, "query": q[30]})
+    return text, [0, 1, 2, 30, 31, 25, 26, 27, 28, 29]
+
+
+def test_proof_actions_finds_a_shortest_applicable_proof() -> None:
+    rules = [(0, 2), (2, 4), (4, 7), (0, 8), (8, 7)]  # the diamond: a -> b -> c -> not d, a -> e -> not d
+    assert proof_actions([0], rules, 7) == [3, 4]
+    assert proof_actions([0, 4], rules, 7) == [2]  # from a later point: c is known
+    assert proof_actions([0], rules, 6) is None and proof_actions([0], rules, 0) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "demo"),
+    [
+        (_instance(), [1, 2, 3]),  # the listed proof; rule 0 is a distractor
+        (json.dumps({"facts": ["a"], "rules": [["a", "b"]], "query": "b"}), [0]),  # one rule: smaller than generated
+        (json.dumps({"facts": ["a"], "rules": [["a", "b"], ["b", "c"], ["c", "not d"], ["a", "e"], ["e", "not d"]],
+                     "query": "not d"}), [3, 4]),  # the diamond's short side
+        (_instance(query="dumpus"), [40]),  # the negation of a derivable literal: conclude
+        (_instance(query="lempus"), [40]),  # a concept no rule mentions
+        (_forty_rules()[0], _forty_rules()[1]),
+    ],
+)
+def test_demonstration_is_the_shortest_proof(text: str, demo: list[int]) -> None:
+    task = Logic()
+    state = task.parse(text)
+    assert task.demonstration(state) == demo
+    end = _play(task, state, demo)
+    assert end.terminal and task.outcome(end) == "success" and task.score(end) == 1.0
+    assert task.demonstration(end) == []
+
+
+def test_forty_rule_instance_tokens_and_budget() -> None:
+    task = Logic()  # max_rules=12: reads up to 40 all the same
+    text, demo = _forty_rules()
+    state = task.parse(text)
+    assert len(state.rules) == 40 and len(state.names) == 39 and state.shortest_proof == 10
+    assert state.budget == 32  # horizon 16 (q24, reached along the chain from q12), times 2.0
+    obs = state.observation
+    assert obs.shape == (40 + 3, 5) and obs[:40, 0].tolist() == [RULE] * 40
+    assert obs[30].tolist() == [RULE, _lit(state, 6), _lit(state, 24), 0, 0]  # q3 -> q12: literals 2 * 3, 2 * 12
+    q30, q0 = _lit(state, 60), _lit(state, 0)
+    assert obs[40:].tolist() == [[QUERY, q30, q30, 0, 0], [FACT, q0, q0, 0, 0], [GLOBAL, 7, 32, 0, 0]]
+    assert np.flatnonzero(state.legal_action_mask).tolist() == [0, 40]
+    end = _play(task, state, demo)
+    assert end.observation[43:, 0].tolist() == [DERIVED] * 10
+
+
+def test_demonstration_from_the_middle_of_an_episode() -> None:
+    task = Logic()
+    detour = _play(task, task.parse(_instance()), [0, 1])  # rompus (a detour), yumpus
+    assert task.demonstration(detour) == [2, 3]
+    tight = Logic(step_budget_factor=1.0)
+    late = _play(tight, tight.parse(_instance()), [0])  # budget 3, 2 steps left, 3 rules needed
+    assert tight.demonstration(late) is None
+
+
+def test_one_task_plays_instances_of_several_sizes() -> None:
+    task = Logic()
+    many_facts = json.dumps({"facts": [_name(i) for i in range(127)], "rules": [], "query": "zumpus"})
+    for text, rules, concepts in ((_instance(), 4, 5), (_forty_rules()[0], 40, 39), (many_facts, 0, 128)):
+        state = task.parse(text)
+        assert len(state.rules) == rules and len(state.names) == concepts
+        assert len(state.observation) == rules + 2 + len(state.facts) <= task.seq_len
+        end = _play(task, state, task.demonstration(state) or [])
+        assert task.outcome(end) == "success" and task.score(end) == 1.0
+
+
+def test_random_play_keeps_the_structured_contract() -> None:
+    task = Logic()
+    rng = np.random.default_rng(0)
+    for text in (_instance(), _forty_rules()[0]):
+        for _ in range(5):
+            state = task.parse(text)
+            check_structured(task, state)
+            while not state.terminal:
+                nxt = task.step(state, int(rng.choice(np.flatnonzero(state.legal_action_mask))))
+                assert isinstance(nxt, LogicState)
+                check_structured(task, nxt)
+                derived = nxt.observation[nxt.observation[:, 0] == DERIVED, 1].tolist()
+                assert derived == sorted(_lit(nxt, lit) for lit in nxt.derived)  # in observed-literal order
+                state = nxt
+
+
+def test_demonstrations_are_fast() -> None:
+    task = Logic(num_concepts=24, max_rules=20, max_depth=6, distractors=12)
+    states = [s for s in map(task.initial_state, range(200)) if isinstance(s, LogicState)]
+    assert len(states) == 200
+    start = time.perf_counter()
+    demos = [task.demonstration(s) for s in states]
+    assert time.perf_counter() - start < 2.0  # ~20 us each
+    assert all(d is not None and len(d) == (s.optimal if s.provable else 1) for d, s in zip(demos, states, strict=True))
+
+
+# ------------------------------------------------------------------ concept labels: a per-instance permutation
+
+
+def test_a_literal_and_its_negation_differ_only_in_the_low_bit() -> None:
+    task = Logic()
+    state = task.parse(
+        json.dumps(
+            {"facts": ["wumpus"], "rules": [["wumpus", "not zumpus"], ["not zumpus", "dumpus"],
+                                            ["zumpus", "not dumpus"]], "query": "dumpus"}
+        )
+    )
+    rules = state.observation[:3, 1:3].tolist()
+    not_zumpus, zumpus = rules[0][1], rules[2][0]
+    assert rules[1][0] == not_zumpus  # the same literal, the same value: a conclusion matches a premise
+    assert not_zumpus == zumpus ^ 1 and zumpus % 2 == 0
+    dumpus, not_dumpus = rules[1][1], rules[2][1]
+    assert not_dumpus == dumpus ^ 1 and state.observation[3, 1] == dumpus  # the query
+    end = _play(task, state, [0, 1])
+    assert end.observation[end.observation[:, 0] == DERIVED, 1].tolist() == sorted([not_zumpus, dumpus])
+
+
+def test_labels_are_a_permutation_of_the_concept_bound() -> None:
+    task = Logic()
+    many = task.parse(json.dumps({"facts": [_name(i) for i in range(127)], "rules": [], "query": "zumpus"}))
+    assert sorted(many.labels) == list(range(128))  # 128 concepts: every label, each once
+    facts = many.observation[many.observation[:, 0] == FACT, 1].tolist()
+    assert sorted(facts) == [2 * c for c in range(128) if c != many.labels[127]]  # the query's concept is not a fact
+    small = task.parse(_instance())
+    assert len(set(small.labels)) == 5 and all(0 <= c < 128 for c in small.labels)
+
+
+def test_concept_labels_cover_the_bound_on_small_instances() -> None:
+    task = Logic()  # default generator: at most 12 concepts, literals 0..23 before relabelling
+    seen: set[int] = set()
+    for seed in range(200):
+        state = task.initial_state(seed)
+        assert isinstance(state, LogicState) and len(state.names) <= 12
+        seen.update(v // 2 for v in state.observation[state.observation[:, 0] != GLOBAL, 1:3].ravel().tolist())
+    assert len(seen) >= 120  # a larger instance's concepts meet labels that training on these showed
+
+
+def test_observation_is_a_function_of_the_instance() -> None:
+    task, other = Logic(), Logic()
+    for seed in range(20):
+        state, again = task.initial_state(seed), other.initial_state(seed)  # drawn twice
+        assert isinstance(state, LogicState) and isinstance(again, LogicState)
+        twins = (again, task.parse(state.to_json()), other.parse(state.to_json()))  # and parsed twice
+        for twin in twins:
+            assert twin == state and twin.labels == state.labels
+            np.testing.assert_array_equal(twin.observation, state.observation)
+        demo = task.demonstration(state) or []
+        one, two = _play(task, state, demo), _play(other, twins[1], demo)  # states reached by the same steps
+        np.testing.assert_array_equal(one.observation, two.observation)
+    first, second = task.parse(_instance()), task.parse(_instance())
+    np.testing.assert_array_equal(first.observation, second.observation)
+    # another instance (here: another query) draws its own labels
+    assert task.parse(_instance(query="zumpus")).labels != first.labels
+
+
+def test_labels_stay_fixed_through_an_episode_and_keep_the_contract() -> None:
+    task = Logic()
+    rng = np.random.default_rng(2)
+    for seed in range(40):
+        state = task.initial_state(seed)
+        assert isinstance(state, LogicState)
+        labels, static = state.labels, state.observation[: len(state.rules) + 1 + len(state.facts)].tolist()
+        check_structured(task, state)
+        while not state.terminal:
+            nxt = task.step(state, int(rng.choice(np.flatnonzero(state.legal_action_mask))))
+            assert isinstance(nxt, LogicState)
+            check_structured(task, nxt)
+            assert nxt.labels == labels and nxt.observation[: len(static)].tolist() == static
+            state = nxt

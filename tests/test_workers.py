@@ -226,8 +226,8 @@ def test_a_chunk_that_keeps_killing_its_workers_gives_up_after_max_restarts() ->
 
 
 def test_an_exception_in_a_worker_is_reported_and_the_pool_goes_on() -> None:
-    spec = WorkerSpec("maze", NetConfig(kind="mlp", hidden=8, embed_dim=4), MCTSConfig(num_simulations=2),
-                      parallel_batch_size=2)
+    spec = WorkerSpec("maze", NetConfig(kind="pointer", hidden=8, embed_dim=4, num_layers=1),
+                      MCTSConfig(num_simulations=2), parallel_batch_size=2)
     maze = make_task("maze")
     with SelfPlayWorkerPool(spec, build_net(spec.net, maze).state_dict(), 1) as p:
         with pytest.raises(WorkerError, match="failed on chunk 0: ValueError: expected non-negative") as info:

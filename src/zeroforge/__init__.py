@@ -13,6 +13,7 @@ from zeroforge.agent import Agent, load_agent
 from zeroforge.arena.heldout import SolveReport, evaluate_held_out
 from zeroforge.config import MCTSConfig, ZeroforgeConfig, load_config
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
+from zeroforge.orchestrator import AgentTrainingOrchestrator
 from zeroforge.search.mcts import MCTS
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
@@ -34,6 +35,7 @@ __all__ = [
     "MCTS",
     "Action",
     "Agent",
+    "AgentTrainingOrchestrator",
     "CodeGenerationTaskGenerator",
     "Curriculum",
     "MCTSConfig",

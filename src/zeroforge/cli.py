@@ -85,8 +85,8 @@ def train(args: argparse.Namespace) -> None:
 
         with SelfPlayTrainer(cfg, run_dir, resume=args.resume, on_progress=on_progress) as trainer:
             start = trainer.next_iteration
-            it_bar = progress.add_task("iterations", total=cfg.iterations, completed=start)
-            for i in range(start, cfg.iterations):
+            it_bar = progress.add_task("iterations", total=cfg.total_iterations, completed=start)
+            for i in range(start, cfg.total_iterations):
                 for stage in list(bars):
                     progress.remove_task(bars.pop(stage))
                 m = trainer.run_iteration(i)

@@ -39,6 +39,7 @@ __all__ = [
     "MCTSConfig",
     "NetConfig",
     "SelfPlayConfig",
+    "SupervisedConfig",
     "TaskConfig",
     "TrainConfig",
     "ZeroforgeConfig",
@@ -100,6 +101,27 @@ class CurriculumConfig:
 
 
 @dataclass(frozen=True)
+class SupervisedConfig:
+    """The supervised phase (issue 13; the spec's ``train_phase("supervised")``): the run's first ``iterations``
+    iterations learn from solver demonstrations (``Task.demonstration``: BFS paths, DP / Held-Karp optima, optimal
+    plans) instead of self-play, ``episodes_per_iteration`` instances each, drawn uniformly over the task's
+    difficulty levels (its sizes) from ``min_level`` up; then ``ZeroforgeConfig.iterations`` self-play iterations
+    fine-tune that net. Both phases are one resumable run: the metrics say each line's ``phase``. The
+    demonstrations stay in the replay buffer until self-play's episodes push them out."""
+
+    SECTION: ClassVar[str] = "supervised"
+
+    iterations: int = 0
+    episodes_per_iteration: int = 256
+    min_level: int = 1
+
+    def __post_init__(self) -> None:
+        at_least(self, "iterations", 0, 10**6)
+        at_least(self, "episodes_per_iteration", 1, 10**7)
+        at_least(self, "min_level", 1, 1000)
+
+
+@dataclass(frozen=True)
 class ZeroforgeConfig:
     """The whole run. ``agent_simulations`` is the search budget of ``load_agent(...).select_action``;
     ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps. ``threads`` is the most
@@ -115,6 +137,7 @@ class ZeroforgeConfig:
     torch_threads: int = 1
     task: TaskConfig = field(default_factory=TaskConfig)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
+    supervised: SupervisedConfig = field(default_factory=SupervisedConfig)
     net: NetConfig = field(default_factory=NetConfig)
     mcts: MCTSConfig = field(default_factory=MCTSConfig)
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
@@ -128,6 +151,15 @@ class ZeroforgeConfig:
         at_least(self, "keep_checkpoints", 1, 10**4)
         at_least(self, "threads", 0, 4096)
         at_least(self, "torch_threads", 1, 4096)
+
+    @property
+    def total_iterations(self) -> int:
+        """The run's iterations: the supervised phase's, then self-play's."""
+        return self.supervised.iterations + self.iterations
+
+    def phase(self, i: int) -> str:
+        """``supervised`` or ``selfplay``: the phase of iteration ``i``."""
+        return "supervised" if i < self.supervised.iterations else "selfplay"
 
 
 # --------------------------------------------------------------------------------------------------

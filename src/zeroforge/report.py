@@ -31,10 +31,12 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 
 def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """The spec's run-level quality summary of a run's metrics records (``{}`` before the first iteration);
+    """The spec's run-level quality summary of a run's self-play metrics records (``{}`` before the first
+    self-play iteration; the supervised phase's records have no self-play success rate and are left out);
     ``success_rate_trend`` is the least-squares slope of the success rate per iteration."""
     import numpy as np
 
+    history = [m for m in history if "success_rate" in m]
     if not history:
         return {}
     rates = np.array([m["success_rate"] for m in history], np.float64)

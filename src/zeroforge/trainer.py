@@ -1,6 +1,7 @@
 """``SelfPlayTrainer``: the AlphaZero loop (DESIGN §1), once per iteration, readable top to bottom::
 
     round = source.play(best, seeds, levels)          # self-play: an EpisodeTable (+ Parquet on disk)
+                                                      # (supervised phase: the solver's demonstrations)
     buffer.add(round.table)                           # the replay buffer, bounded in bytes and positions
     learner.train(buffer)                             # AdamW on minibatches taken from the buffer
     verdict = evaluation.run(i, candidate, best)      # gate, anchors / Elo, held-out sets
@@ -37,6 +38,7 @@ from zeroforge.device import resolve_device
 from zeroforge.nets import build_net
 from zeroforge.report import quality_metrics
 from zeroforge.runstate import RunState
+from zeroforge.selfplay.demonstrations import DemonstrationSource, demonstration_metrics
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.progression import Progression
 from zeroforge.selfplay.source import SelfPlayRound, SelfPlaySource, make_source, round_metrics
@@ -74,6 +76,7 @@ class SelfPlayTrainer:
         self.rule = TargetRule(cfg.mcts.discount, cfg.train.self_imitation)
         self.buffer = EpisodeBuffer(cfg.train.replay_buffer_bytes, cfg.train.replay_buffer_size, self.rule)
         self.source = source or make_source(self.task, cfg, self.device)
+        self.demonstrations = DemonstrationSource(self.task, cfg.supervised.min_level)
         self.run_state = run_state or RunState(run_dir)
         self.run_dir = self.run_state.run_dir
         self.next_iteration, self.best_generation = 0, 0
@@ -84,9 +87,9 @@ class SelfPlayTrainer:
     # -- the loop ------------------------------------------------------------------------------------
 
     def run(self) -> list[dict[str, Any]]:
-        """Run the remaining iterations up to ``config.iterations``; returns their metrics."""
+        """Run the remaining iterations up to ``config.total_iterations``; returns their metrics."""
         try:
-            return [self.run_iteration(i) for i in range(self.next_iteration, self.config.iterations)]
+            return [self.run_iteration(i) for i in range(self.next_iteration, self.config.total_iterations)]
         finally:
             self.close()
 
@@ -96,10 +99,15 @@ class SelfPlayTrainer:
             raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
         cfg, t0, cpu0 = self.config, time.perf_counter(), time.process_time()
         self.run_state.check_space()
-        played = self._play(cfg.selfplay.games_per_iteration, training_seed(i, 0))
+        phase = cfg.phase(i)
+        if phase == "supervised":
+            played = self._demonstrate(cfg.supervised.episodes_per_iteration, training_seed(i, 0))
+            progression, round_figures = {}, demonstration_metrics(played)
+        else:
+            played = self._play(cfg.selfplay.games_per_iteration, training_seed(i, 0))
+            progression, round_figures = self.progression.update(played.table), round_metrics(played)
         if cfg.selfplay.save_episodes:
             self.run_state.save_episodes(i, played.table)
-        progression = self.progression.update(played.table)
         self.buffer.add(played.table)
         t1 = time.perf_counter()
         self._progress("train", 0, 1)
@@ -110,7 +118,7 @@ class SelfPlayTrainer:
             self.best_net.load_state_dict(self.learner.net.state_dict())
             self.best_generation += 1
         metrics: dict[str, Any] = {
-            "iteration": i, **round_metrics(played), **progression,
+            "iteration": i, "phase": phase, **round_figures, **progression,
             "buffer_size": self.buffer.num_positions, "buffer_bytes": self.buffer.nbytes, **train.as_metrics(),
             **verdict.metrics, "best_generation": self.best_generation,
             "selfplay_seconds": played.seconds, "train_seconds": t2 - t1, "eval_seconds": time.perf_counter() - t2,
@@ -124,6 +132,12 @@ class SelfPlayTrainer:
         self.history.append(metrics)
         self.run_state.plot()
         return metrics
+
+    def _demonstrate(self, num_episodes: int, first_seed: int) -> SelfPlayRound:
+        self._progress("demonstrations", 0, num_episodes)
+        return self.demonstrations.play(self.best_net, self.best_generation,
+                                        range(first_seed, first_seed + num_episodes), None, None, self.rng,
+                                        lambda done, total: self._progress("demonstrations", done, total))
 
     def _play(self, num_games: int, first_seed: int) -> SelfPlayRound:
         self._progress("self-play", 0, num_games)

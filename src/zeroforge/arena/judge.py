@@ -78,7 +78,8 @@ class Evaluation:
 
     def _due(self, i: int) -> bool:
         every = self.config.arena.eval_every
-        return every > 0 and (i % every == 0 or i == self.config.iterations - 1)
+        last = (self.config.supervised.iterations - 1, self.config.total_iterations - 1)  # the end of each phase
+        return every > 0 and (i % every == 0 or i in last)
 
     def _player(self, name: str, net: torch.nn.Module, sims: int) -> SearchPlayer:
         return SearchPlayer(name, self.task, NetworkEvaluator(net, self.device), self.config.mcts, sims)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from zeroforge.data.table import EpisodeTable, check_compatible
+from zeroforge.data.table import EpisodeTable, check_compatible, upgrade_columns
 from zeroforge.data.targets import (
     PolicyValueArrays,
     TargetRule,
@@ -203,8 +203,10 @@ class EpisodeBuffer:
         sizes = arrays["chunk_episodes"]
         if len(sizes):
             num_actions, vocab_size = (int(x) for x in arrays["shape"])
-            columns = {name: arrays[f"table.{name}"] for name in EpisodeTable.array_names()}
-            whole = EpisodeTable(num_actions=num_actions, vocab_size=vocab_size, **columns)
+            columns = upgrade_columns({name[len("table."):]: value for name, value in arrays.items()
+                                       if name.startswith("table.")})
+            whole = EpisodeTable(num_actions=num_actions, vocab_size=vocab_size,
+                                 **{name: columns[name] for name in EpisodeTable.array_names()})
             bounds = np.cumsum([0, *sizes.tolist()])
             for lo, hi in itertools.pairwise(bounds):
                 self._push(whole.select(int(lo), int(hi)))

@@ -8,8 +8,13 @@ fields and ``list<list<...>>`` for the per-legal-action ones (``COLUMNS``), so
 ``pyarrow.parquet.read_table(path).to_pandas()`` reads a file directly. ``policy_targets`` holds zeros for
 the moves whose ``has_policy_target`` is false (their trace's ``policy_target`` is ``None``).
 
-Files written before ``full_search``, ``has_policy_target`` and ``policy_targets`` existed still load
-(``OPTIONAL_COLUMNS``): every move a full search, none with a policy target of its own.
+Observations: each move's ``observation`` is its tokens' fields flattened (``token_fields`` per token: ``1`` for
+flat tasks, ``5`` for structured ones, whose tokens ``(type, a, b, row, col)`` vary in number); ``action_pointers``
+holds each move's legal actions' ``(kind, src, dst)`` flattened (empty lists for flat tasks).
+
+Files written before ``full_search``, ``has_policy_target``, ``policy_targets``, ``token_fields`` and
+``action_pointers`` existed still load (``OPTIONAL_COLUMNS``): every move a full search, none with a policy target
+of its own, flat observations.
 """
 
 from __future__ import annotations
@@ -39,9 +44,10 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "outcome": ("episode", None), "total_reward": ("episode", "total_rewards"),
     "episode_length": ("episode", None), "search_efficiency": ("episode", "search_efficiency"),
     "returns": ("episode", None), "winner": ("episode", "winners"), "metadata": ("episode", None),
-    "num_actions": ("episode", None), "vocab_size": ("episode", None),
+    "num_actions": ("episode", None), "vocab_size": ("episode", None), "token_fields": ("episode", None),
     "player": ("move", "players"), "action": ("move", "actions"), "action_text": ("move", None),
-    "reward": ("move", "rewards"), "observation": ("move", None), "visit_total": ("move", "visit_totals"),
+    "reward": ("move", "rewards"), "observation": ("move", None), "action_pointers": ("move", None),
+    "visit_total": ("move", "visit_totals"),
     "num_simulations": ("move", "num_simulations"), "root_value": ("move", "root_values"),
     "root_prior_value": ("move", "root_prior_values"), "selected_action": ("move", "selected_actions"),
     "tree_depth": ("move", "tree_depths"), "search_time": ("move", "search_times"),
@@ -52,7 +58,8 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "value_estimates": ("legal", "value_estimates"), "policy_targets": ("legal", "policy_targets"),
 }
 #: columns a file may lack (written before they existed): name -> the value every item then reads
-OPTIONAL_COLUMNS: dict[str, Any] = {"full_search": True, "has_policy_target": False, "policy_targets": 0.0}
+OPTIONAL_COLUMNS: dict[str, Any] = {"full_search": True, "has_policy_target": False, "policy_targets": 0.0,
+                                     "token_fields": 1, "action_pointers": None}
 #: columns that come together or not at all
 _TOGETHER = ("has_policy_target", "policy_targets")
 FORMAT = b"zeroforge-episodes/2"
@@ -86,8 +93,11 @@ def to_arrow(t: EpisodeTable) -> pa.Table:
         "num_actions": pa.array(np.full(n, t.num_actions, np.int32)),
         "vocab_size": pa.array(np.full(n, t.vocab_size, np.int64)),
         "action_text": _list_array(eo, _string_array(t.text_offsets, t.text_bytes)),
-        "observation": _list_array(eo, _list_array(np.arange(t.num_moves + 1) * t.seq_len,
+        "token_fields": pa.array(np.full(n, t.token_fields, np.int32)),
+        "observation": _list_array(eo, _list_array(t.observation_offsets * t.token_fields,
                                                    pa.array(t.observations.ravel()))),
+        "action_pointers": _list_array(eo, _list_array(t.legal_offsets * t.action_pointers.shape[1],
+                                                       pa.array(t.action_pointers.ravel()))),
     }
     for name, (kind, field) in COLUMNS.items():
         if field is None:
@@ -107,8 +117,8 @@ def _empty_arrow() -> pa.Table:
     types: dict[str, pa.DataType] = {
         "task_id": pa.string(), "outcome": pa.string(), "episode_length": pa.int32(),
         "returns": pa.list_(pa.float32()), "metadata": pa.string(), "num_actions": pa.int32(),
-        "vocab_size": pa.int64(), "action_text": pa.list_(pa.string()),
-        "observation": pa.list_(pa.list_(token)),
+        "vocab_size": pa.int64(), "token_fields": pa.int32(), "action_text": pa.list_(pa.string()),
+        "observation": pa.list_(pa.list_(token)), "action_pointers": pa.list_(pa.list_(pa.uint16())),
     }
     for name, (kind, field) in COLUMNS.items():
         if field is None:
@@ -209,7 +219,7 @@ def from_arrow(table: pa.Table | pa.RecordBatch) -> EpisodeTable:
         kind, field = COLUMNS[name]
         if name not in table.schema.names and field is not None:
             out[field] = np.full(sizes[kind], default, FIXED_DTYPES[field])
-    out.update(_derived_from_arrow(table, episode_offsets, vocab_size))
+    out.update(_derived_from_arrow(table, episode_offsets, legal_offsets, vocab_size))
     out["episode_offsets"], out["legal_offsets"] = episode_offsets, legal_offsets
     result = EpisodeTable(num_actions=num_actions, vocab_size=vocab_size, **out)
     _check_values(result)
@@ -221,9 +231,10 @@ def _same_offsets(offs: np.ndarray, expected: np.ndarray, name: str, what: str) 
         raise ValueError(f"column {name!r} has a different number of {what} than column 'player' / 'legal_actions'")
 
 
-def _derived_from_arrow(table: pa.Table | pa.RecordBatch, episode_offsets: np.ndarray,
+def _derived_from_arrow(table: pa.Table | pa.RecordBatch, episode_offsets: np.ndarray, legal_offsets: np.ndarray,
                         vocab_size: int) -> dict[str, np.ndarray]:
-    """The columns of ``EpisodeTable`` that are not one Arrow column each: strings, returns, observations."""
+    """The columns of ``EpisodeTable`` that are not one Arrow column each: strings, returns, observations, action
+    pointers."""
     outcome = _cast(_column(table, "outcome"), pa.string(), "outcome").to_pylist()
     bad = sorted({o for o in outcome if o not in OUTCOMES})
     if bad:
@@ -240,13 +251,25 @@ def _derived_from_arrow(table: pa.Table | pa.RecordBatch, episode_offsets: np.nd
     obs_offsets, obs_rows = _unlist(_column(table, "observation"), "observation")
     _same_offsets(obs_offsets, episode_offsets, "observation", "moves")
     token_offsets, tokens = _unlist(obs_rows, "observation")
-    seq_lens = np.unique(np.diff(token_offsets))
-    if len(seq_lens) > 1:
-        raise ValueError("column 'observation' has observations of different lengths")
-    seq_len = int(seq_lens[0]) if len(seq_lens) else 0
+    fields = _constant(table, "token_fields") if "token_fields" in table.schema.names else 1
+    if (token_offsets % fields).any():
+        raise ValueError(f"column 'observation' has observations that are not whole {fields}-field tokens")
     token_values = _flat(tokens, np.int64, "observation")
     if token_values.size and (token_values.min() < 0 or token_values.max() >= vocab_size):
         raise ValueError(f"column 'observation' has tokens outside 0..{vocab_size - 1}")
+    legal_counts = np.diff(legal_offsets)
+    pointer_width = 3 if fields > 1 else 0
+    if "action_pointers" in table.schema.names:
+        ptr_offsets, ptr_rows = _unlist(_column(table, "action_pointers"), "action_pointers")
+        _same_offsets(ptr_offsets, episode_offsets, "action_pointers", "moves")
+        inner_offsets, ptr_values = _unlist(ptr_rows, "action_pointers")
+        if not np.array_equal(np.diff(inner_offsets), legal_counts * pointer_width):
+            raise ValueError(f"column 'action_pointers' must hold {pointer_width} values per legal action")
+        pointers = _flat(ptr_values, np.uint16, "action_pointers").reshape(int(legal_counts.sum()), pointer_width)
+    elif pointer_width:
+        raise ValueError("column 'action_pointers' is missing (structured observations need it)")
+    else:
+        pointers = np.zeros((int(legal_counts.sum()), 0), np.uint16)
     task_offsets, task_bytes = encode_strings(_cast(_column(table, "task_id"), pa.string(), "task_id").to_pylist())
     meta_text = _cast(_column(table, "metadata"), pa.string(), "metadata").to_pylist()
     text_offsets, text_bytes = encode_strings(_cast(texts, pa.string(), "action_text").to_pylist())
@@ -254,7 +277,9 @@ def _derived_from_arrow(table: pa.Table | pa.RecordBatch, episode_offsets: np.nd
     return {
         "outcomes": np.array([OUTCOMES.index(o) for o in outcome], np.uint8),
         "returns": _flat(returns, np.float32, "returns").reshape(len(outcome), int(widths[0])),
-        "observations": token_values.astype(smallest_uint(vocab_size)).reshape(-1, seq_len),
+        "observation_offsets": token_offsets // fields,
+        "observations": token_values.astype(smallest_uint(vocab_size)).reshape(-1, fields),
+        "action_pointers": pointers,
         "task_id_offsets": task_offsets, "task_id_bytes": task_bytes,
         "metadata_offsets": meta_offsets, "metadata_bytes": meta_bytes,
         "text_offsets": text_offsets, "text_bytes": text_bytes,

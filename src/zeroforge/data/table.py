@@ -8,16 +8,19 @@ over the moves; ``A = num_actions``, ``L = seq_len``, ``P = num_players``:
 - per episode ``[E]``: seed, difficulty, outcome, total reward, search efficiency, returns ``[E, P]``,
   winner, and two strings (task id, metadata JSON) as utf-8 bytes + offsets ``[E + 1]``. The moves of
   episode ``e`` are rows ``episode_offsets[e]:episode_offsets[e + 1]``.
-- per move ``[M]``: player, action, reward, observation tokens ``[M, L]`` (the smallest unsigned dtype
-  that holds ``vocab_size``: ``uint8``, ``uint16`` or ``uint32``), the action's text (utf-8 + offsets)
-  and the search's scalars: visit total, simulations, root value, root prior value, selected action,
+- per move ``[M]``: player, action, reward, the observation's tokens (ragged: rows
+  ``observation_offsets[m]:observation_offsets[m + 1]`` of ``observations [T, F]``, the smallest unsigned dtype
+  that holds ``vocab_size``: ``uint8``, ``uint16`` or ``uint32``; ``F = 1`` for flat tasks, whose moves all have
+  ``L = seq_len`` tokens, ``F = 5`` for structured tasks' typed tokens of any length), the action's text
+  (utf-8 + offsets) and the search's scalars: visit total, simulations, root value, root prior value, selected action,
   tree depth, search time, root state id (``State.state_id`` as ``uint64``), whether the move had a full
   search (``False``: a fast playout-cap move) and whether its search gave a policy target of its own
   (Gumbel). The episode index and the step of a move are derived from ``episode_offsets``
   (``episode_index``, ``steps``) and cost no bytes.
 - per legal action of each move ``[N]``, rows ``legal_offsets[m]:legal_offsets[m + 1]``: the legal
-  action ids (ascending) and the search's ``float16`` visit distribution, Q-values, priors, child value
-  estimates and policy target over them (the policy target is 0 for moves without one).
+  action ids (ascending), their action pointers ``[N, K]`` (``uint16``; ``K = 3`` ``(kind, src, dst)`` for
+  structured tasks, ``K = 0`` for flat ones) and the search's ``float16`` visit distribution, Q-values, priors,
+  child value estimates and policy target over them (the policy target is 0 for moves without one).
 
 Legal actions are stored as ids + offsets rather than a packed bitmask: the float16 trace arrays are
 ragged over the legal actions anyway, so they need per-move offsets whichever way legality is kept;
@@ -51,9 +54,9 @@ from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import OUTCOMES, Action, SelfPlayEpisode
 
 if TYPE_CHECKING:
-    from zeroforge.tasks.base import Task
+    from zeroforge.tasks.base import State, Task
 
-__all__ = ["DRAW", "NO_WINNER", "EpisodeTable", "check_compatible"]
+__all__ = ["DRAW", "NO_WINNER", "EpisodeTable", "check_compatible", "upgrade_columns"]
 
 #: winner codes of ``EpisodeTable.winners``: a draw (``metadata["winner"] is None``) and no winner recorded
 DRAW, NO_WINNER = -1, -2
@@ -61,7 +64,7 @@ DRAW, NO_WINNER = -1, -2
 _META_COLUMNS = ("seed", "difficulty", "returns", "winner")
 
 _EPISODE_ARRAYS = ("seeds", "difficulties", "outcomes", "total_rewards", "search_efficiency", "returns", "winners")
-_ROW_ARRAYS = ("players", "actions", "rewards", "observations", "visit_totals", "num_simulations", "root_values",
+_ROW_ARRAYS = ("players", "actions", "rewards", "visit_totals", "num_simulations", "root_values",
                "root_prior_values", "selected_actions", "tree_depths", "search_times", "root_state_ids",
                "full_searches", "has_policy_targets")
 _TRACE_ARRAYS = ("visit_probs", "q_values", "prior_probs", "value_estimates", "policy_targets")
@@ -70,8 +73,11 @@ _RAGGED: dict[str, tuple[str, tuple[str, ...]]] = {
     "task_id_offsets": ("episode", ("task_id_bytes",)),
     "metadata_offsets": ("episode", ("metadata_bytes",)),
     "text_offsets": ("row", ("text_bytes",)),
-    "legal_offsets": ("row", ("legal_actions", *_TRACE_ARRAYS)),
+    "observation_offsets": ("row", ("observations",)),
+    "legal_offsets": ("row", ("legal_actions", "action_pointers", *_TRACE_ARRAYS)),
 }
+#: the two-dimensional arrays (rows x a fixed width)
+_MATRICES = ("returns", "observations", "action_pointers")
 FIXED_DTYPES: dict[str, Any] = {
     "episode_offsets": np.int64, "seeds": np.int64, "difficulties": np.int32, "outcomes": np.uint8,
     "total_rewards": np.float32, "search_efficiency": np.float32, "returns": np.float32, "winners": np.int8,
@@ -79,7 +85,8 @@ FIXED_DTYPES: dict[str, Any] = {
     "root_values": np.float32, "root_prior_values": np.float32, "tree_depths": np.uint16,
     "search_times": np.float32, "root_state_ids": np.uint64, "full_searches": np.bool_,
     "has_policy_targets": np.bool_, "task_id_bytes": np.uint8, "metadata_bytes": np.uint8,
-    "text_bytes": np.uint8, **{name: np.int64 for name in _RAGGED}, **{name: np.float16 for name in _TRACE_ARRAYS},
+    "text_bytes": np.uint8, "action_pointers": np.uint16, **{name: np.int64 for name in _RAGGED},
+    **{name: np.float16 for name in _TRACE_ARRAYS},
 }
 
 
@@ -156,7 +163,7 @@ def _split_metadata(meta: dict[str, Any]) -> tuple[int, int, int, str]:
 class EpisodeTable:
     """A batch of ``E`` episodes with ``M`` moves and ``N`` legal actions in all, as read-only numpy columns
     (layout in the module docstring). ``num_actions`` (``A``) and ``vocab_size`` fix the token and action
-    dtypes: ``observations`` is ``smallest_uint(vocab_size)[M, L]``; ``actions``, ``selected_actions`` and
+    dtypes: ``observations`` is ``smallest_uint(vocab_size)[T, F]``; ``actions``, ``selected_actions`` and
     ``legal_actions`` are ``smallest_uint(num_actions)``.
 
     Per episode: ``episode_offsets int64[E + 1]``, ``seeds int64[E]`` (-1: none), ``difficulties int32[E]``
@@ -166,13 +173,15 @@ class EpisodeTable:
     int64[E + 1]`` / ``metadata_bytes uint8`` (JSON of the metadata keys without a column).
 
     Per move: ``players uint8[M]``, ``actions [M]``, ``rewards float32[M]`` (what the mover received),
-    ``observations [M, L]``, ``text_offsets int64[M + 1]`` / ``text_bytes uint8`` (action texts),
+    ``observation_offsets int64[M + 1]`` / ``observations [T, F]`` (tokens; ``observation_batch`` pads them),
+    ``text_offsets int64[M + 1]`` / ``text_bytes uint8`` (action texts),
     ``visit_totals int32[M]``, ``num_simulations int32[M]``, ``root_values float32[M]``,
     ``root_prior_values float32[M]``, ``selected_actions [M]``, ``tree_depths uint16[M]``,
     ``search_times float32[M]``, ``root_state_ids uint64[M]``, ``full_searches bool[M]``
     (``MCTSTrace.full_search``), ``has_policy_targets bool[M]`` (``MCTSTrace.policy_target is not None``).
 
-    Per legal action: ``legal_offsets int64[M + 1]``, ``legal_actions [N]``, ``visit_probs``, ``q_values``,
+    Per legal action: ``legal_offsets int64[M + 1]``, ``legal_actions [N]``, ``action_pointers uint16[N, K]``,
+    ``visit_probs``, ``q_values``,
     ``prior_probs``, ``value_estimates``, ``policy_targets`` (``float16[N]``; ``policy_targets`` is 0 on the
     moves without one).
     """
@@ -194,6 +203,7 @@ class EpisodeTable:
     players: np.ndarray
     actions: np.ndarray
     rewards: np.ndarray
+    observation_offsets: np.ndarray
     observations: np.ndarray
     text_offsets: np.ndarray
     text_bytes: np.ndarray
@@ -209,6 +219,7 @@ class EpisodeTable:
     has_policy_targets: np.ndarray
     legal_offsets: np.ndarray
     legal_actions: np.ndarray
+    action_pointers: np.ndarray
     visit_probs: np.ndarray
     q_values: np.ndarray
     prior_probs: np.ndarray
@@ -244,7 +255,7 @@ class EpisodeTable:
             if not isinstance(arr, np.ndarray) or arr.dtype != self._dtype(name):
                 raise ValueError(f"EpisodeTable.{name} must be a {self._dtype(name)} array, got "
                                  f"{getattr(arr, 'dtype', type(arr).__name__)}")
-            if arr.ndim != (2 if name in ("observations", "returns") else 1):
+            if arr.ndim != (2 if name in _MATRICES else 1):
                 raise ValueError(f"EpisodeTable.{name} has rank {arr.ndim}")
         moves = self._check_offsets("episode_offsets", len(self.players))
         sizes = {"episode": len(self.episode_offsets) - 1, "row": moves}
@@ -257,6 +268,11 @@ class EpisodeTable:
                 raise ValueError(f"EpisodeTable.{offs} must have {sizes[axis] + 1} entries")
             for name in values:
                 self._check_offsets(offs, len(getattr(self, name)))
+        if self.action_pointers.shape[1] != (3 if self.structured else 0):
+            raise ValueError(f"EpisodeTable.action_pointers must have {3 if self.structured else 0} columns "
+                             f"with {self.token_fields}-field tokens")
+        if not self.structured and len(np.unique(self.observation_lengths)) > 1:
+            raise ValueError("EpisodeTable.observations of a flat table must all have the same length")
 
     def _check_length(self, name: str, n: int) -> None:
         if len(getattr(self, name)) != n:
@@ -278,8 +294,54 @@ class EpisodeTable:
         return len(self.players)
 
     @property
-    def seq_len(self) -> int:
+    def token_fields(self) -> int:
+        """``F``: fields per token (``1`` flat, ``5`` structured)."""
         return int(self.observations.shape[1])
+
+    @property
+    def structured(self) -> bool:
+        """Whether the moves' observations are structured typed tokens with action pointers."""
+        return self.token_fields > 1
+
+    @property
+    def observation_lengths(self) -> np.ndarray:
+        """``int64[M]``: the tokens of each move's observation."""
+        return np.diff(self.observation_offsets)
+
+    @property
+    def seq_len(self) -> int:
+        """Tokens per observation: ``L`` of a flat table, the longest observation of a structured one."""
+        return int(self.observation_lengths.max(initial=0))
+
+    def observation(self, r: int) -> np.ndarray:
+        """Move ``r``'s observation as its state had it: ``int64[L]`` (flat) or ``int64[N, 5]`` (structured)."""
+        tokens = self.observations[self.observation_offsets[r]:self.observation_offsets[r + 1]].astype(np.int64)
+        return tokens if self.structured else tokens[:, 0]
+
+    def observation_batch(self, moves: np.ndarray) -> np.ndarray:
+        """The observations of ``moves int64[B]`` as net input: ``int64[B, L]`` (flat) or ``int64[B, N, 5]``
+        (structured, padded with zero tokens to the longest of them)."""
+        moves = np.asarray(moves, np.int64)
+        lo, lengths = self.observation_offsets[moves], self.observation_lengths[moves]
+        if not self.structured:
+            return self.observations[:, 0].reshape(self.num_moves, self.seq_len)[moves].astype(np.int64)
+        out = np.zeros((len(moves), int(lengths.max(initial=1)), self.token_fields), np.int64)
+        row = np.repeat(np.arange(len(moves)), lengths)
+        col = np.arange(int(lengths.sum())) - np.repeat(offsets_of(lengths)[:-1], lengths)
+        out[row, col] = self.observations[np.repeat(lo, lengths) + col]
+        return out
+
+    def pointer_batch(self, moves: np.ndarray, width: int | None = None) -> np.ndarray:
+        """``int64[B, A, 3]``: the action pointers of ``moves`` (a structured table), zero rows for the illegal
+        actions; ``width`` (default ``num_actions``) may be larger."""
+        moves = np.asarray(moves, np.int64)
+        lo, hi = self.legal_offsets[moves], self.legal_offsets[moves + 1]
+        counts = hi - lo
+        entry = np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(offsets_of(counts)[:-1], counts)
+        out = np.zeros((len(moves), self.num_actions if width is None else width, 3), np.int64)
+        out[np.repeat(np.arange(len(moves)), counts), self.legal_actions[entry].astype(np.int64)] = \
+            self.action_pointers[entry]
+        return out
 
     @property
     def num_players(self) -> int:
@@ -317,7 +379,7 @@ class EpisodeTable:
             arr = getattr(self, name)
             ep += arr.itemsize * (arr.size // max(1, len(arr)))
         for offs, (axis, values) in _RAGGED.items():
-            per_item = 8 + np.diff(getattr(self, offs)) * sum(getattr(self, v).itemsize for v in values)
+            per_item = 8 + np.diff(getattr(self, offs)) * sum(_row_nbytes(getattr(self, v)) for v in values)
             if axis == "row":
                 row += per_item
             else:
@@ -408,7 +470,7 @@ class EpisodeTable:
         difficulty = int(self.difficulties[i]) if self.difficulties[i] > 0 else None
         states = [task.initial_state(int(self.seeds[i]), difficulty)]
         for t, r in enumerate(rows):
-            if not np.array_equal(states[-1].observation, self.observations[r]):
+            if not np.array_equal(states[-1].observation, self.observation(r)):
                 raise ValueError(f"episode {i}: replaying it with task {task.name!r} diverges at step {t}")
             states.append(task.step(states[-1], int(self.actions[r])))
         return SelfPlayEpisode.build(self.task_id(i), states, list(self.actions_of(i)), list(self.traces(i)),
@@ -423,11 +485,11 @@ class EpisodeTable:
         if not episodes:
             raise ValueError("from_episodes needs at least one episode")
         first = episodes[0].initial_state
-        num_actions, seq_len = len(first.legal_action_mask), len(first.observation)
+        num_actions = len(first.legal_action_mask)
         if vocab_size is None:
             vocab_size = 1 + max((int(s.observation.max()) for ep in episodes for s in ep.states if s.observation.size),
                                  default=0)
-        rows = _row_columns(episodes, num_actions, seq_len, vocab_size)
+        rows = _row_columns(episodes, num_actions, first.observation, vocab_size)
         return cls(num_actions=num_actions, vocab_size=int(vocab_size), **_episode_columns(episodes), **rows)
 
     def select(self, lo: int, hi: int) -> EpisodeTable:
@@ -462,6 +524,23 @@ class EpisodeTable:
         return cls(num_actions=tables[0].num_actions, vocab_size=tables[0].vocab_size, **out)
 
 
+def upgrade_columns(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Columns saved before observations were ragged (checkpoints of earlier runs: flat ``observations [M, L]``, no
+    ``observation_offsets`` / ``action_pointers``) in today's layout; today's columns pass unchanged."""
+    if "observation_offsets" in columns:
+        return columns
+    obs = columns["observations"]
+    moves, width = obs.shape
+    return {**columns, "observation_offsets": np.arange(moves + 1, dtype=np.int64) * width,
+            "observations": obs.reshape(-1, 1),
+            "action_pointers": np.zeros((len(columns["legal_actions"]), 0), np.uint16)}
+
+
+def _row_nbytes(arr: np.ndarray) -> int:
+    """Bytes of one row of ``arr`` (one item of a vector, one row of a matrix)."""
+    return int(arr.itemsize * (arr.shape[1] if arr.ndim == 2 else 1))
+
+
 def _cat_offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
     out, base = [parts[0]], int(parts[0][-1])
     for offs in parts[1:]:
@@ -471,11 +550,15 @@ def _cat_offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def check_compatible(a: EpisodeTable, b: EpisodeTable) -> None:
-    shape_a = (a.num_actions, a.vocab_size, a.seq_len, a.num_players)
-    shape_b = (b.num_actions, b.vocab_size, b.seq_len, b.num_players)
+    """A one-line ``ValueError`` unless ``a`` and ``b`` hold episodes of one shape (a structured table's
+    observations may have any length)."""
+    shape_a = (a.num_actions, a.vocab_size, a.token_fields, a.num_players)
+    shape_b = (b.num_actions, b.vocab_size, b.token_fields, b.num_players)
     if shape_a != shape_b:
-        raise ValueError(f"episode tables of different shapes (num_actions, vocab_size, seq_len, num_players): "
+        raise ValueError(f"episode tables of different shapes (num_actions, vocab_size, token fields, num_players): "
                          f"{shape_a} vs {shape_b}")
+    if not a.structured and a.num_moves and b.num_moves and a.seq_len != b.seq_len:
+        raise ValueError(f"episode tables of different observation lengths: {a.seq_len} vs {b.seq_len}")
 
 
 def _episode_columns(episodes: Sequence[SelfPlayEpisode]) -> dict[str, np.ndarray]:
@@ -512,15 +595,37 @@ def _stack(arrays: list[np.ndarray], width: int, dtype: Any, what: str) -> np.nd
     return np.stack(arrays).astype(dtype) if arrays else np.zeros((0, width), dtype)
 
 
-def _row_columns(episodes: Sequence[SelfPlayEpisode], num_actions: int, seq_len: int,
+def _observation_columns(states: Sequence[State], mask: np.ndarray, first: np.ndarray,
+                         vocab_size: int) -> dict[str, np.ndarray]:
+    """``observation_offsets``, ``observations [T, F]`` and the legal actions' ``action_pointers [N, K]`` of
+    ``states`` (their legal masks ``mask``), all shaped like ``first`` (flat ``[L]`` or structured ``[N, 5]``)."""
+    structured = first.ndim == 2
+    if structured:
+        parts = [s.observation for s in states]
+        if any(o.ndim != 2 or o.shape[1] != first.shape[1] for o in parts):
+            raise ValueError("episodes mix flat and structured observations")
+        pointers = [s.action_pointers() for s in states]
+        if any(p is None or p.shape != (mask.shape[1], 3) for p in pointers):
+            raise ValueError(f"a structured state's action_pointers() must be int64[{mask.shape[1]}, 3]")
+        ptr = np.stack(pointers)[mask] if pointers else np.zeros((0, 3), np.int64)  # type: ignore[arg-type]
+    else:
+        parts = [_stack([s.observation for s in states], len(first), np.int64, "observations").reshape(-1, 1)]
+        ptr = np.zeros((int(mask.sum()), 0), np.int64)
+    obs = np.concatenate(parts) if parts else np.zeros((0, first.shape[1] if structured else 1), np.int64)
+    if obs.size and (obs.min() < 0 or obs.max() >= vocab_size):
+        raise ValueError(f"observation tokens must be in 0..{vocab_size - 1}, got {obs.min()}..{obs.max()}")
+    lengths = np.array([len(s.observation) for s in states], np.int64)
+    return {"observation_offsets": offsets_of(lengths), "observations": obs.astype(smallest_uint(vocab_size)),
+            "action_pointers": _checked_uint(ptr, np.uint16, "action pointer")}
+
+
+def _row_columns(episodes: Sequence[SelfPlayEpisode], num_actions: int, first: np.ndarray,
                  vocab_size: int) -> dict[str, np.ndarray]:
-    """The per-move and per-legal-action columns of ``EpisodeTable`` for ``episodes``."""
+    """The per-move and per-legal-action columns of ``EpisodeTable`` for ``episodes`` (observations shaped like
+    ``first``)."""
     traces = [tr for ep in episodes for tr in ep.mcts_traces]
     states = [s for ep in episodes for s in ep.states[:-1]]
     moves = [a for ep in episodes for a in ep.actions]
-    obs = _stack([s.observation for s in states], seq_len, np.int64, "observations")
-    if obs.size and (obs.min() < 0 or obs.max() >= vocab_size):
-        raise ValueError(f"observation tokens must be in 0..{vocab_size - 1}, got {obs.min()}..{obs.max()}")
     mask = _stack([tr.legal_action_mask for tr in traces], num_actions, bool, "legal_action_mask")
     if not np.array_equal(mask, _stack([s.legal_action_mask for s in states], num_actions, bool, "masks")):
         raise ValueError("a trace's legal_action_mask differs from its root state's")
@@ -544,7 +649,7 @@ def _row_columns(episodes: Sequence[SelfPlayEpisode], num_actions: int, seq_len:
         "players": _checked_uint([a.player for a in moves], np.uint8, "player"),
         "actions": _checked_uint([a.action_id for a in moves], action_type, "action id"),
         "rewards": np.array([r for ep in episodes for r in ep.rewards], np.float32),
-        "observations": obs.astype(smallest_uint(vocab_size)),
+        **_observation_columns(states, mask, first, vocab_size),
         "text_offsets": text_offsets, "text_bytes": text_bytes,
         "visit_totals": _checked_uint(totals, np.int32, "visit total"),
         "num_simulations": _checked_uint([tr.num_simulations for tr in traces], np.int32, "num_simulations"),

@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from zeroforge.data.table import EpisodeTable
+from zeroforge.nets.inputs import concat_inputs, trim_padding
 from zeroforge.selfplay.episode import OUTCOMES, returns_to_go
 
 __all__ = ["PolicyValueArrays", "TargetRule", "TrainingView", "targets", "trainable_lengths", "training_view",
@@ -35,7 +36,9 @@ _ERROR, _SUCCESS = OUTCOMES.index("error"), OUTCOMES.index("success")
 @dataclass(frozen=True, eq=False)
 class PolicyValueArrays:
     """Columnar policy/value training data: ``observations int64[M, L]``, ``masks bool[M, A]``,
-    ``policies float32[M, A]`` (policy targets), ``values float32[M]`` (returns of the mover).
+    ``policies float32[M, A]`` (policy targets), ``values float32[M]`` (returns of the mover). Structured tasks:
+    ``observations int64[M, N, 5]`` padded with zero tokens and ``pointers int64[M, A, 3]``
+    (``zeroforge.nets.inputs``); ``inputs()`` is what the net reads either way.
 
     A row whose policy is all zeros has no policy target (a fast playout-cap move: KataGo trains the value
     there but not the policy); ``alphazero_loss`` averages the policy loss over the other rows only.
@@ -46,6 +49,7 @@ class PolicyValueArrays:
     masks: np.ndarray
     policies: np.ndarray
     values: np.ndarray
+    pointers: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -59,14 +63,27 @@ class PolicyValueArrays:
         """``bool[M]``: which rows carry a policy target (a policy that is not all zeros)."""
         return np.asarray(self.policies.sum(axis=1) > 0)
 
+    def inputs(self) -> tuple[np.ndarray, ...]:
+        """The net's inputs: ``(observations,)`` or, structured, ``(observations, pointers)``."""
+        return (self.observations,) if self.pointers is None else (self.observations, self.pointers)
+
     def take(self, rows: np.ndarray) -> PolicyValueArrays:
-        """Rows ``rows int64[B]`` (a minibatch)."""
-        return PolicyValueArrays(self.observations[rows], self.masks[rows], self.policies[rows], self.values[rows])
+        """Rows ``rows int64[B]`` (a minibatch; structured tokens lose the padding no taken row needs)."""
+        if self.pointers is None:
+            return PolicyValueArrays(self.observations[rows], self.masks[rows], self.policies[rows], self.values[rows])
+        return PolicyValueArrays(trim_padding(self.observations[rows]), self.masks[rows], self.policies[rows],
+                                 self.values[rows], self.pointers[rows])
 
     @classmethod
     def concat(cls, parts: Sequence[PolicyValueArrays]) -> PolicyValueArrays:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts])
-                     for f in ("observations", "masks", "policies", "values")))
+        """The rows of ``parts`` in order (structured tokens padded to the longest)."""
+        if parts[0].pointers is None:
+            return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                         for f in ("observations", "masks", "policies", "values")))
+        tokens, pointers = concat_inputs([p.inputs() for p in parts])
+        masks, policies, values = (np.concatenate([getattr(p, f) for p in parts])
+                                   for f in ("masks", "policies", "values"))
+        return cls(tokens, masks, policies, values, pointers)
 
 
 @dataclass(frozen=True)
@@ -135,7 +152,8 @@ def targets(table: EpisodeTable, rule: TargetRule = TargetRule(), rows: np.ndarr
             view: TrainingView | None = None, num_actions: int | None = None) -> PolicyValueArrays:
     """Targets of ``table``'s trainable moves: all of them, or those at positions ``rows int64[B]`` of the
     training view (``view``, default ``training_view(table, rule.discount)``). ``num_actions`` (default the
-    table's) may be larger: the extra actions are illegal. Arrays ``[B, L]``, ``[B, A]``, ``[B, A]``, ``[B]``."""
+    table's) may be larger: the extra actions are illegal. Arrays ``[B, L]`` (structured: ``[B, N, 5]`` and
+    pointers ``[B, A, 3]``), ``[B, A]``, ``[B, A]``, ``[B]``."""
     width = table.num_actions if num_actions is None else int(num_actions)
     if width < table.num_actions:
         raise ValueError(f"num_actions must be >= the table's {table.num_actions}, got {width}")
@@ -161,4 +179,5 @@ def targets(table: EpisodeTable, rule: TargetRule = TargetRule(), rows: np.ndarr
         w = np.float32(rule.self_imitation)
         policies[imitate] *= 1 - w
         policies[imitate, table.actions[moves[imitate]].astype(np.int64)] += w
-    return PolicyValueArrays(table.observations[moves].astype(np.int64), masks, policies, view.values[picked].copy())
+    pointers = table.pointer_batch(moves, width) if table.structured else None
+    return PolicyValueArrays(table.observation_batch(moves), masks, policies, view.values[picked].copy(), pointers)

@@ -2,7 +2,8 @@
 
 Values are from the perspective of the player to move in each evaluated state, in [-1, 1];
 priors are a distribution over that state's legal actions (zero elsewhere). Search calls
-``evaluate_states(task, states)``; evaluators that only need tokens implement ``evaluate``.
+``evaluate_states(task, states)``; evaluators that only need flat tokens implement ``evaluate``, net-backed ones
+``evaluate_inputs`` (flat tokens, or the padded tokens and pointers of structured tasks).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from zeroforge.nets.denormal import flush_denormals
+from zeroforge.nets.inputs import length_buckets, state_inputs, token_lengths, trim_padding
 from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = [
@@ -78,38 +80,58 @@ class TokenEvaluator:
 class UniformEvaluator(TokenEvaluator):
     """Uniform priors over legal actions and value 0: search driven by terminal rewards alone."""
 
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        return self.evaluate(np.zeros((len(states), 0), np.int64), np.stack([s.legal_action_mask for s in states]))
+
     def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return masked_softmax(np.zeros(masks.shape, np.float32), masks), np.zeros(len(masks), np.float32)
 
 
 class LogitsEvaluator(TokenEvaluator):
-    """Base of evaluators backed by a policy-value net, wherever it runs: ``_logits(observations)`` gives the
-    net's raw ``(logits float32[B, A], values float32[B])``; ``evaluate`` turns them into legal-only priors and
-    clipped values. ``calls``, ``positions`` and ``seconds`` count the calls, the positions evaluated and the
-    wall time spent here (the net's share of self-play time)."""
+    """Base of evaluators backed by a policy-value net, wherever it runs: ``_logits(inputs)`` gives the net's raw
+    ``(logits float32[B, A], values float32[B])`` for its inputs (``zeroforge.nets.inputs``: flat ``(tokens
+    [B, L],)`` or structured ``(tokens [B, N, 5], pointers [B, A, 3])``); ``evaluate_inputs`` turns them into
+    legal-only priors and clipped values, running structured batches one length bucket at a time.
+    ``calls``, ``positions`` and ``seconds`` count the calls, the positions evaluated and the wall time spent
+    here (the net's share of self-play time)."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.positions = 0
         self.seconds = 0.0
 
-    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _logits(self, inputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.evaluate_inputs((observations,), masks)
+
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        return self.evaluate_inputs(state_inputs(states), np.stack([s.legal_action_mask for s in states]))
+
+    def evaluate_inputs(self, inputs: tuple[np.ndarray, ...], masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Priors ``float32[B, A]`` and values ``float32[B]`` of a batch of net inputs and legal masks."""
         start = time.perf_counter()
         self.calls += 1
-        self.positions += len(observations)
-        logits, values = self._logits(np.ascontiguousarray(observations, dtype=np.int64))
+        self.positions += len(masks)
+        if len(inputs) == 1:
+            logits, values = self._logits((np.ascontiguousarray(inputs[0], dtype=np.int64),))
+        else:
+            tokens, pointers = inputs
+            logits = np.zeros(masks.shape, np.float32)
+            values = np.zeros(len(masks), np.float32)
+            for rows in length_buckets(token_lengths(tokens)):
+                logits[rows], values[rows] = self._logits((trim_padding(tokens[rows]), pointers[rows]))
         out = priors_and_values(logits, values, masks)
         self.seconds += time.perf_counter() - start
         return out
 
 
 class NetworkEvaluator(LogitsEvaluator):
-    """A policy-value net in ``torch.inference_mode`` in this process; one forward pass per call.
+    """A policy-value net in ``torch.inference_mode`` in this process; one forward pass per call (per length
+    bucket for structured nets).
 
-    The net maps ``tokens int64[B, L]`` to ``(logits float[B, A], values float[B])``.
+    The net maps its inputs (``zeroforge.nets.inputs``) to ``(logits float[B, A], values float[B])``.
     ``device`` is a parameter so that the same code runs on a GPU; ``dtype`` other than float32
     (``bfloat16``, ``float16``) runs the forward pass under ``torch.autocast`` (the net's weights stay as
     they are, so the learner is not affected).
@@ -122,17 +144,17 @@ class NetworkEvaluator(LogitsEvaluator):
         self.dtype = _torch_dtype(dtype)
         super().__init__()
 
-    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _logits(self, inputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         was_training = self.net.training
         self.net.eval()
         # flush_denormals: denormal weights stall CPU matmuls ~40x (the mode is scoped to the net's call)
         with flush_denormals(), torch.inference_mode():
-            tokens = torch.from_numpy(observations).to(self.device)
+            tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=np.int64)).to(self.device) for x in inputs]
             if self.dtype == torch.float32:
-                logits, values = self.net(tokens)
+                logits, values = self.net(*tensors)
             else:
                 with torch.autocast(self.device.type, dtype=self.dtype):
-                    logits, values = self.net(tokens)
+                    logits, values = self.net(*tensors)
             logits_np = logits.float().cpu().numpy()
             values_np = values.float().cpu().numpy().reshape(-1)
         if was_training:
@@ -160,7 +182,7 @@ class CachingEvaluator(TokenEvaluator):
     the inner evaluator as one batch, in the order they came.
     """
 
-    def __init__(self, inner: TokenEvaluator, capacity: int = 100_000) -> None:
+    def __init__(self, inner: LogitsEvaluator | TokenEvaluator, capacity: int = 100_000) -> None:
         if capacity < 1:
             raise ValueError(f"evaluation cache capacity must be >= 1, got {capacity}")
         self.inner = inner
@@ -182,12 +204,23 @@ class CachingEvaluator(TokenEvaluator):
         self._cache.clear()
         self.hits = self.misses = 0
 
-    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        obs = np.ascontiguousarray(observations, np.int64)
-        legal = np.ascontiguousarray(masks, bool)
-        keys = [o.tobytes() + m.tobytes() for o, m in zip(obs, legal, strict=True)]
-        priors = np.zeros(legal.shape, np.float32)
-        values = np.zeros(len(keys), np.float32)
+    def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
+        """Flat states as ``evaluate``; structured ones keyed by their tokens, pointers and legal mask, the misses
+        evaluated by the inner evaluator's ``evaluate_states`` (one batch)."""
+        if not states or states[0].observation.ndim == 1:
+            return super().evaluate_states(task, states)
+        keys = [s.observation.tobytes() + s.action_pointers().tobytes()  # type: ignore[union-attr]
+                + s.legal_action_mask.tobytes() for s in states]
+        priors = np.zeros((len(states), len(states[0].legal_action_mask)), np.float32)
+        values = np.zeros(len(states), np.float32)
+        missing = self._lookup(keys, priors, values)
+        if missing:
+            p, v = self.inner.evaluate_states(task, [states[rows[0]] for rows in missing.values()])
+            self._store(missing, p, v, priors, values)
+        return priors, values
+
+    def _lookup(self, keys: list[bytes], priors: np.ndarray, values: np.ndarray) -> dict[bytes, list[int]]:
+        """Fill the rows of the cached keys; the rows of each missing key."""
         missing: dict[bytes, list[int]] = {}
         for i, key in enumerate(keys):
             hit = self._cache.get(key)
@@ -197,16 +230,30 @@ class CachingEvaluator(TokenEvaluator):
             self._cache.move_to_end(key)
             priors[i], values[i] = hit
             self.hits += 1
+        return missing
+
+    def _store(self, missing: dict[bytes, list[int]], p: np.ndarray, v: np.ndarray, priors: np.ndarray,
+               values: np.ndarray) -> None:
+        """Cache the evaluations ``p``, ``v`` of the ``missing`` keys (in order) and fill their rows."""
+        for (key, rows), pi, vi in zip(missing.items(), p, v, strict=True):
+            priors[rows], values[rows] = pi, vi
+            self._cache[key] = (pi.copy(), np.float32(vi))
+            self.misses += 1
+            self.hits += len(rows) - 1  # repeats within the call are evaluated once
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+
+    def evaluate(self, observations: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        obs = np.ascontiguousarray(observations, np.int64)
+        legal = np.ascontiguousarray(masks, bool)
+        keys = [o.tobytes() + m.tobytes() for o, m in zip(obs, legal, strict=True)]
+        priors = np.zeros(legal.shape, np.float32)
+        values = np.zeros(len(keys), np.float32)
+        missing = self._lookup(keys, priors, values)
         if missing:
             first = [rows[0] for rows in missing.values()]
             p, v = self.inner.evaluate(obs[first], legal[first])
-            for (key, rows), pi, vi in zip(missing.items(), p, v, strict=True):
-                priors[rows], values[rows] = pi, vi
-                self._cache[key] = (pi.copy(), np.float32(vi))
-                self.misses += 1
-                self.hits += len(rows) - 1  # repeats within the call are evaluated once
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+            self._store(missing, p, v, priors, values)
         return priors, values
 
 
@@ -236,7 +283,7 @@ class RolloutEvaluator:
         return ret
 
     def evaluate_states(self, task: Task, states: Sequence[State]) -> tuple[np.ndarray, np.ndarray]:
-        _, masks = stack_states(states)
+        masks = np.stack([s.legal_action_mask for s in states])
         priors = masked_softmax(np.zeros(masks.shape, np.float32), masks)
         values = np.array(
             [np.mean([self._rollout(task, s) for _ in range(self.num_rollouts)]) for s in states],

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from zeroforge.nets import build_net
+from zeroforge.nets.inputs import concat_inputs
 from zeroforge.nets.params import NetConfig
 from zeroforge.search.evaluator import LogitsEvaluator
 from zeroforge.selfplay.processes import WorkerError, load_weights, reap, signals_deferred
@@ -30,9 +31,10 @@ __all__ = ["InferenceServer", "RemoteEvaluator"]
 class RemoteEvaluator(LogitsEvaluator):
     """The ``Evaluator`` protocol over a pipe to an ``InferenceServer``.
 
-    ``evaluate(observations int64[B, L], masks bool[B, A])`` sends the observations (tagged with the weights
-    ``version`` the caller expects) and receives ``logits float32[B, A]`` and ``values float32[B]``; the
-    legal-move softmax and the clipping are done here, as in ``NetworkEvaluator``. A lost server raises
+    ``evaluate_inputs(inputs, masks bool[B, A])`` sends the net inputs (``zeroforge.nets.inputs``: flat tokens,
+    or structured tokens and pointers; tagged with the weights ``version`` the caller expects) and receives
+    ``logits float32[B, A]`` and ``values float32[B]``; the legal-move softmax and the clipping are done here, as
+    in ``NetworkEvaluator``. A lost server raises
     ``ConnectionError``. ``calls``, ``positions`` and ``seconds`` count as in ``NetworkEvaluator``.
     """
 
@@ -41,9 +43,9 @@ class RemoteEvaluator(LogitsEvaluator):
         self.conn = conn
         self.version = version
 
-    def _logits(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _logits(self, inputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
         try:
-            self.conn.send(("eval", self.version, observations))
+            self.conn.send(("eval", self.version, inputs))
             reply = self.conn.recv()
         except (EOFError, OSError) as exc:
             raise ConnectionError(f"lost the inference server: {type(exc).__name__}") from exc
@@ -62,10 +64,11 @@ class _ServerSpec:
     torch_threads: int
 
 
-def _forward(net: torch.nn.Module, device: torch.device, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``tokens int64[B, L] -> (logits float32[B, A], values float32[B])`` (raw: no softmax, no clipping)."""
+def _forward(net: torch.nn.Module, device: torch.device,
+             inputs: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Net inputs -> ``(logits float32[B, A], values float32[B])`` (raw: no softmax, no clipping)."""
     with torch.inference_mode():
-        logits, values = net(torch.from_numpy(obs).to(device))
+        logits, values = net(*(torch.from_numpy(x).to(device) for x in inputs))
         return logits.float().cpu().numpy(), values.float().cpu().numpy().reshape(-1)
 
 
@@ -120,7 +123,7 @@ class _ServerLoop:
     def _serve(self, ready: Sequence[Any]) -> None:
         """Gather the ready requests and those arriving within the window, answer them with one forward pass."""
         by_conn = {id(c): cid for cid, c in self.clients.items()}
-        batch: list[tuple[int, int, np.ndarray]] = []  # (client id, version, observations)
+        batch: list[tuple[int, int, tuple[np.ndarray, ...]]] = []  # (client id, version, net inputs)
         waiting = set(self.clients)
         deadline = time.perf_counter() + self.spec.window_s
         while True:
@@ -146,14 +149,14 @@ class _ServerLoop:
         if not good:
             return
         start = time.perf_counter()
-        logits, values = _forward(self.net, self.device, np.concatenate([r[2] for r in good]))
+        logits, values = _forward(self.net, self.device, concat_inputs([r[2] for r in good]))
         self.stats["seconds"] += time.perf_counter() - start
         self.stats["batches"] += 1
         self.stats["requests"] += len(good)
         self.stats["positions"] += len(logits)
         offset = 0
-        for cid, _, obs in good:
-            n = len(obs)
+        for cid, _, inputs in good:
+            n = len(inputs[0])
             self._reply(cid, ("ok", logits[offset:offset + n], values[offset:offset + n]))
             offset += n
 

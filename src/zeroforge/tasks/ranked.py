@@ -100,6 +100,8 @@ class RankedRewardTask(Task):
         self.vocab_size = inner.vocab_size
         self.max_episode_steps = inner.max_episode_steps
         self.difficulty_levels = inner.difficulty_levels
+        self.structured = inner.structured  # type: ignore[misc]
+        self.bounds = inner.bounds  # type: ignore[misc]
 
     def _initial_state(self, seed: int, difficulty: int) -> State:
         return self.inner.initial_state(seed, difficulty)
@@ -116,6 +118,9 @@ class RankedRewardTask(Task):
 
     def symmetries(self) -> tuple[np.ndarray, np.ndarray]:
         return self.inner.symmetries()
+
+    def demonstration(self, state: State) -> list[int] | None:
+        return self.inner.demonstration(state)
 
     def outcome(self, state: State) -> str:
         return self.inner.outcome(state)

@@ -87,28 +87,34 @@ class Learner:
     #: chunk, so one take serves several steps; the block is small next to the buffer (no copy of it)
     BLOCK_POSITIONS = 8192
 
-    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[tuple[torch.Tensor, ...]]:
-        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement: ``tokens
-        int64[B, L]``, ``masks bool[B, A]``, ``policies float32[B, A]``, ``values float32[B]`` on the device."""
+    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[tuple[tuple[torch.Tensor, ...], ...]]:
+        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement: ``(net inputs,
+        (masks bool[B, A], policies float32[B, A], values float32[B]))`` on the device; the net inputs are
+        ``(tokens int64[B, L],)`` or structured ``(tokens int64[B, N, 5], pointers int64[B, A, 3])`` without the
+        padding that no row of the minibatch needs."""
         size = self.config.batch_size
         per_block = max(1, self.BLOCK_POSITIONS // size)
         for first in range(0, n_steps, per_block):
             steps = min(per_block, n_steps - first)
             idx = torch.randint(data.num_positions, (steps * size,), generator=self.generator)
             b = data.take(idx.numpy())
-            block = [torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
-                     for x in (b.observations, b.masks, b.policies, b.values)]
             for k in range(steps):
-                yield tuple(t[k * size:(k + 1) * size] for t in block)
+                part = b.take(np.arange(k * size, min((k + 1) * size, len(b))))
+                yield (tuple(self._tensor(x) for x in part.inputs()),
+                       tuple(self._tensor(x) for x in (part.masks, part.policies, part.values)))
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
 
     def _train(self, data: PositionSource, n_steps: int, on_step: Callable[[int, int], None] | None) -> TrainMetrics:
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
         self.net.train()
-        for step, (tokens, masks, pis, zs) in enumerate(self._batches(data, n_steps)):
+        for step, (inputs, (masks, pis, zs)) in enumerate(self._batches(data, n_steps)):
             if self.symmetries is not None:
-                tokens, masks, pis = self._augment(tokens, masks, pis)
-            logits, values = self.net(tokens)
+                tokens, masks, pis = self._augment(inputs[0], masks, pis)
+                inputs = (tokens,)
+            logits, values = self.net(*inputs)
             terms = alphazero_loss(logits, values, masks, pis, zs, weights,
                                    self.config.value_loss_weight, self.config.l2_coef)
             self.optimizer.zero_grad(set_to_none=True)

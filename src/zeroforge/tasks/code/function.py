@@ -1,10 +1,10 @@
 """``code_function``: synthesise an integer / list function from input-output examples, one instruction per step.
 
-An instance is a hidden function given by ``num_examples`` visible examples ``f(input) = output`` (inputs and
-outputs are values of :mod:`zeroforge.tasks.code.dsl`: ints or lists of at most 6 ints) and
-``num_heldout`` held-out examples that never appear in the observation or the text. The agent writes a
-program of the stack language one instruction per action; the input is pushed on the stack before the
-program runs and the output is the top of the stack afterwards.
+An instance is a hidden function given by 1..8 visible examples ``f(input) = output`` (the generator draws
+``num_examples``; inputs and outputs are values of :mod:`zeroforge.tasks.code.dsl`: ints or lists of at most 6
+ints) and held-out examples (the generator draws ``num_heldout``) that never appear in the observation or the
+text. The agent writes a program of the stack language one instruction per action; the input is pushed on the
+stack before the program runs and the output is the top of the stack afterwards.
 
 Actions (``num_actions = 45``): ``0..43`` append the instruction :data:`FUNCTION_INSTRUCTIONS` ``[a]``
 (``PUSH -1..9``, ``DUP SWAP DROP OVER``, ``ADD SUB MUL DIV MOD NEG INC DEC MAX2 MIN2``, ``LEN SUM MAXL MINL
@@ -39,14 +39,41 @@ computed by the interpreter; instances whose visible outputs are all equal are r
 default) four to six instructions, budget 8 (``max_episode_steps = 8``). The reference always fits the
 budget and is legal at every step, so every generated instance is solvable.
 
-Observation (``seq_len = 22 * num_examples + 9``, ``vocab_size = 139``; value tokens as in
-:mod:`zeroforge.tasks.code.common`, instruction ``a`` is token ``95 + a``): per visible example slot
-``[input block (7), expected output block (7), current top-of-stack block (7), stack depth]`` (an
-execution-guided view of the program so far; an empty slot is 22 PAD), then the program's instructions
-(8 tokens, PAD after its end), then the remaining-budget bucket.
+Bounds (``CodeFunction.bounds``): ``{"examples": 8, "budget": 8, "list_length": 6}``: at most 8 visible
+examples (whatever ``num_examples``, which only sizes the generator's instances), a length budget of at most
+8 instructions (``max_episode_steps = 8``) and lists of at most 6 ints; beyond one of them ``parse`` says so in
+one line naming the bound.
+
+Observation (structured, :mod:`zeroforge.tasks.structured`): typed tokens ``(type, a, b, row, col)`` with
+``T = TOKEN_TYPE_BASE["code_function"]``; an int ``v`` as a feature is ``feature(v) = v + 512`` for
+``-511 <= v <= 510``, ``0`` below and ``1023`` above (clipped). In order:
+
+- ``(T + 11 BUDGET, remaining budget, budget, 0, 0)``: the global token;
+- the program so far, a sequence: ``(T + 10 INSTR, a, 0, 0, 1 + t)`` for its ``t``-th instruction
+  ``FUNCTION_INSTRUCTIONS[a]``;
+- per visible example ``e``, on row ``e + 1`` (the examples are a set; a row groups the tokens of one):
+  ``(T + 9 EXAMPLE, stack depth, 1 if the top of the stack is the expected output else 0, e + 1, 0)``, then
+  three kinds of values as short sequences: the input from column 1, the expected output from column 8, the
+  current stack (after running the program so far on the input) item ``k`` from the top from column
+  ``15 + 7 k``. A value is one token for an int ``(INT, feature(v), k, e + 1, c)`` or a header ``(LIST,
+  length, k, e + 1, c)`` followed by one ``(ELEM, feature(x_i), k, e + 1, c + 1 + i)`` per element ``x_i``
+  (at most 6: the bound); ``INT / LIST / ELEM`` are ``T + 0 / 1 / 2`` for the input, ``T + 3 / 4 / 5`` for
+  the output, ``T + 6 / 7 / 8`` for stack items (``k = 0`` for input and output).
+
+``N = 1 + len(program) + sum over examples of (1 + tokens of input, output and stack)``, at most ``seq_len =
+577`` at the bounds (8 examples, 8 instructions, 8 stack items of 6-element lists).
+
+Pointers: every action is global (it names no token): action ``a`` (``RETURN`` = 44 included) is ``(K + a, 0,
+0)`` with ``K = POINTER_KIND_BASE["code_function"]``, zero rows for illegal actions.
+
+Demonstration (:meth:`CodeFunction.demonstration`): the rest of the reference program when the program so far
+is a prefix of it (cut where the episode ends by itself), else a breadth-first search over the visible stacks
+for the shortest continuation that makes every visible top the expected output within the budget
+(``None`` past ``SEARCH_NODES`` expanded programs, or when none exists). The reference passes the held-out
+examples too; a searched program only has to pass the visible ones.
 
 Text: ``CodeFunction.parse`` reads JSON ``{"kind": "function", "examples": [{"input": 3, "output": 11},
-...], "heldout": [...], "budget": 8, "solution": "PUSH 3; MUL; PUSH 2; ADD"}``: ``examples`` 1..num_examples
+...], "heldout": [...], "budget": 8, "solution": "PUSH 3; MUL; PUSH 2; ADD"}``: ``examples`` 1..8
 objects with exactly the keys ``input`` / ``output``, values ints with ``|v| <= 10**6`` or lists of at most
 6 of them; optional ``heldout`` (0..32 examples, default none), ``budget`` (1..8, default 8) and
 ``solution`` (a reference program of this task's instructions within the budget that must pass every
@@ -59,27 +86,24 @@ and the current top of stack per example.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
 
 from zeroforge.tasks.base import State, Task, frozen_array, solo_rewards
 from zeroforge.tasks.code.common import (
-    FIRST_FREE,
     MAX_ABS,
     MAX_LIST,
-    PAD,
-    budget_token,
     check_int,
     check_kind,
     check_list,
     check_value,
     instruction_action,
-    int_token,
     to_json,
-    value_block,
 )
 from zeroforge.tasks.code.dsl import FILTERS, MAPS, PUSH_RANGE, Instr, Program, Value, parse_program, value_text
 from zeroforge.tasks.code.export import to_python
@@ -88,6 +112,14 @@ from zeroforge.tasks.instances import read_json_instance
 from zeroforge.tasks.params import check_int_param
 from zeroforge.tasks.path import path_score
 from zeroforge.tasks.registry import register_task
+from zeroforge.tasks.structured import (
+    FEATURE_VOCAB,
+    POINTER_KIND_BASE,
+    TOKEN_TYPE_BASE,
+    TOKEN_VOCAB,
+    out_of_bounds,
+    token_rows,
+)
 
 __all__ = ["FUNCTION_INSTRUCTIONS", "TEMPLATES", "CodeFunction", "FunctionState", "Template"]
 
@@ -106,11 +138,56 @@ LIMITS = Limits(max_steps=64, max_stack=8, max_list=64, max_int=10**9)
 LEVEL_BUDGETS = (3, 5, 8)
 LEVEL_BANDS = ((1, 1), (2, 3), (4, 6))
 MAX_HELDOUT = 32
-_SLOT = 22
-_PROGRAM_TOKENS = LEVEL_BUDGETS[-1]
+#: the most visible examples an instance may have (``CodeFunction.bounds``)
+MAX_EXAMPLES = 8
+#: the largest length budget (``CodeFunction.bounds``, ``max_episode_steps``)
+MAX_BUDGET = LEVEL_BUDGETS[-1]
+#: programs the demonstration's breadth-first search expands at most before it gives up
+SEARCH_NODES = 3000
 _INDEX = {ins: a for a, ins in enumerate(FUNCTION_INSTRUCTIONS)}
 
+# token types (module docstring): value tokens are ``role + (INT, LIST, ELEM)`` for the roles IN / OUT / STACK
+_T = TOKEN_TYPE_BASE["code_function"]
+IN, OUT, STACK = _T, _T + 3, _T + 6
+INT, LIST, ELEM = 0, 1, 2
+EXAMPLE, INSTR, BUDGET = _T + 9, _T + 10, _T + 11
+#: where a value starts on its example's row: input, output, stack item ``k`` at ``_STACK_COL + _WIDTH * k``
+_IN_COL, _OUT_COL, _STACK_COL, _WIDTH = 1, 1 + (1 + MAX_LIST), 1 + 2 * (1 + MAX_LIST), 1 + MAX_LIST
+_INT_OFFSET = FEATURE_VOCAB // 2
+#: every action's pointer: ``(K + a, 0, 0)`` (global actions)
+_POINTERS = np.array(
+    [(POINTER_KIND_BASE["code_function"] + a, 0, 0) for a in range(len(FUNCTION_INSTRUCTIONS) + 1)], np.int64
+)
+
 Example = tuple[Value, Value]
+Token = tuple[int, int, int, int, int]
+Stacks = tuple[tuple[Value, ...], ...]
+
+
+def _feature(v: int) -> int:
+    """An int as a token feature: ``v + 512`` for ``-511 <= v <= 510``, clipped to ``0`` / ``1023`` beyond."""
+    return min(max(v + _INT_OFFSET, 0), FEATURE_VOCAB - 1)
+
+
+@lru_cache(maxsize=65536)
+def _value_tokens(role: int, v: Value, depth: int, row: int, col: int) -> tuple[Token, ...]:
+    """The tokens of value ``v`` in ``role`` (IN / OUT / STACK) from ``(row, col)``: one int token, or a list
+    header (``a`` = length) and one token per element; ``b`` = ``depth`` (a stack item's place from the top)."""
+    if not isinstance(v, tuple):
+        return ((role + INT, _feature(v), depth, row, col),)
+    head = (role + LIST, min(len(v), FEATURE_VOCAB - 1), depth, row, col)
+    return (head, *((role + ELEM, _feature(x), depth, row, col + 1 + i) for i, x in enumerate(v[:MAX_LIST])))
+
+
+def _example_tokens(e: int, example: Example, stack: tuple[Value, ...]) -> list[Token]:
+    """The tokens of visible example ``e`` (row ``e + 1``): its EXAMPLE token, input, output and current stack."""
+    (x, y), row = example, e + 1
+    match = int(bool(stack) and stack[-1] == y)
+    out = [(EXAMPLE, len(stack), match, row, 0), *_value_tokens(IN, x, 0, row, _IN_COL)]
+    out += _value_tokens(OUT, y, 0, row, _OUT_COL)
+    for k, item in enumerate(reversed(stack)):
+        out += _value_tokens(STACK, item, k, row, _STACK_COL + _WIDTH * k)
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,21 +260,27 @@ class FunctionState(State):
     """A program under construction: ``examples`` / ``heldout`` ``(input, output)`` pairs, ``solution`` the
     reference program (``None`` if unknown), ``budget`` the length limit, ``program`` so far, ``stacks``
     the stack of every visible example after running it, ``returned`` whether ``RETURN`` was played,
-    ``passed`` whether the finished program passes every visible example (``False`` before the end)."""
+    ``passed`` whether the finished program passes every visible example (``False`` before the end);
+    ``pointers`` the ``int64[num_actions, 3]`` action pointers."""
 
     examples: tuple[Example, ...]
     heldout: tuple[Example, ...]
     solution: Program | None
     budget: int
     program: Program
-    stacks: tuple[tuple[Value, ...], ...]
+    stacks: Stacks
     returned: bool
     passed: bool
+    pointers: np.ndarray
 
     def key(self) -> tuple[Any, ...]:
         """The instance (examples, held-out examples, reference, budget), the program and whether it ended."""
         ref = None if self.solution is None else self.solution.instrs
         return (self.examples, self.heldout, ref, self.budget, self.program.instrs, self.returned, self.terminal)
+
+    def action_pointers(self) -> np.ndarray:
+        """``int64[num_actions, 3]``: ``(K + a, 0, 0)`` per legal action ``a`` (global actions), zero rows else."""
+        return self.pointers
 
     def to_text(self) -> str:
         """E.g.::
@@ -225,27 +308,31 @@ class FunctionState(State):
 class CodeFunction(Task):
     """Program synthesis from input-output examples in the stack language (see the module docstring).
 
-    ``num_examples`` (1..8) visible examples per instance, ``num_heldout`` (0..32) held-out ones. An instance read by
-    ``parse`` (a JSON text of at most 1,000,000 characters) has 1..num_examples visible and at most 32 held-out
-    examples, values ints with ``|v| <= 10**6`` or lists of at most 6 of them, a budget in 1..8, and no input with
-    two outputs.
+    The generator draws ``num_examples`` (1..8) visible examples per instance and ``num_heldout`` (0..32) held-out
+    ones. Whatever they are, an instance read by ``parse`` (a JSON text of at most 1,000,000 characters) has 1..8
+    visible and at most 32 held-out examples, values ints with ``|v| <= 10**6`` or lists of at most 6 of them, a
+    budget in 1..8 (``bounds``), and no input with two outputs.
     """
 
     name: ClassVar[str] = "code_function"
+    structured: ClassVar[bool] = True
+    bounds: ClassVar[dict[str, int]] = {"examples": MAX_EXAMPLES, "budget": MAX_BUDGET, "list_length": MAX_LIST}
     num_players = 1
     num_actions = len(FUNCTION_INSTRUCTIONS) + 1
-    vocab_size = FIRST_FREE + len(FUNCTION_INSTRUCTIONS)
-    max_episode_steps = LEVEL_BUDGETS[-1]
+    vocab_size = TOKEN_VOCAB
+    #: the most tokens: the budget token, 8 instructions, 8 examples of 3 + 8 stack values of 7 tokens each
+    seq_len = 1 + MAX_BUDGET + MAX_EXAMPLES * (1 + (2 + LIMITS.max_stack) * _WIDTH)
+    max_episode_steps = MAX_BUDGET
     difficulty_levels = len(LEVEL_BUDGETS)
 
     def __init__(self, num_examples: int = 5, num_heldout: int = 10) -> None:
-        self.num_examples = check_int_param(self.name, "num_examples", num_examples, 1, 8)
+        self.num_examples = check_int_param(self.name, "num_examples", num_examples, 1, MAX_EXAMPLES)
         self.num_heldout = check_int_param(self.name, "num_heldout", num_heldout, 0, MAX_HELDOUT)
-        self.seq_len = _SLOT * self.num_examples + _PROGRAM_TOKENS + 1
         self._no_actions = frozen_array(np.zeros(self.num_actions, dtype=np.bool_), np.bool_)
+        self._no_pointers = frozen_array(np.zeros((self.num_actions, 3), dtype=np.int64), np.int64)
 
     # ------------------------------------------------------------------------------------------ states
-    def _mask(self, stacks: tuple[tuple[Value, ...], ...], length: int) -> np.ndarray:
+    def _mask(self, stacks: Stacks, length: int) -> np.ndarray:
         mask = np.zeros(self.num_actions, dtype=np.bool_)
         for a, ins in enumerate(FUNCTION_INSTRUCTIONS):
             mask[a] = all(not isinstance(apply(s, ins, LIMITS), str) for s in stacks)
@@ -253,18 +340,21 @@ class CodeFunction(Task):
         mask.flags.writeable = False
         return mask
 
-    def _observation(
-        self, examples: tuple[Example, ...], stacks: tuple[tuple[Value, ...], ...], program: Program, budget: int
-    ) -> np.ndarray:
-        tokens: list[int] = []
-        for (x, y), stack in zip(examples, stacks, strict=True):
-            top = value_block(stack[-1]) if stack else value_block(None)
-            tokens += [*value_block(x), *value_block(y), *top, int_token(len(stack))]
-        tokens += [PAD] * (_SLOT * (self.num_examples - len(examples)))
-        prog = [FIRST_FREE + _INDEX[i] for i in program.instrs[:_PROGRAM_TOKENS]]
-        tokens += prog + [PAD] * (_PROGRAM_TOKENS - len(prog))
-        tokens.append(budget_token(budget - len(program), budget))
-        return frozen_array(tokens, np.int64)
+    @staticmethod
+    def _observation(examples: tuple[Example, ...], stacks: Stacks, program: Program, budget: int) -> np.ndarray:
+        """``int64[N, 5]``: the budget token, the program, then every visible example (module docstring)."""
+        tokens: list[Token] = [(BUDGET, budget - len(program), budget, 0, 0)]
+        tokens += [(INSTR, _INDEX[ins], 0, 0, 1 + t) for t, ins in enumerate(program.instrs)]
+        for e, (example, stack) in enumerate(zip(examples, stacks, strict=True)):
+            tokens += _example_tokens(e, example, stack)
+        return token_rows(tokens)
+
+    @staticmethod
+    def _pointers(mask: np.ndarray) -> np.ndarray:
+        """``int64[num_actions, 3]``: the global pointer ``(K + a, 0, 0)`` of every legal action, zero rows else."""
+        out = _POINTERS * mask[:, None]
+        out.flags.writeable = False
+        return out
 
     def _make(
         self,
@@ -273,7 +363,7 @@ class CodeFunction(Task):
         solution: Program | None,
         budget: int,
         program: Program,
-        stacks: tuple[tuple[Value, ...], ...],
+        stacks: Stacks,
         returned: bool,
     ) -> FunctionState:
         # a program whose stack tops already are the expected outputs is finished: it ends by itself, as a
@@ -281,9 +371,10 @@ class CodeFunction(Task):
         matches = len(program) > 0 and all(st and st[-1] == y for st, (_, y) in zip(stacks, examples, strict=True))
         terminal = returned or matches or len(program) >= budget
         passed = terminal and _passes(program, examples)
+        mask = self._no_actions if terminal else self._mask(stacks, len(program))
         return FunctionState(
             current_player=0,
-            legal_action_mask=self._no_actions if terminal else self._mask(stacks, len(program)),
+            legal_action_mask=mask,
             terminal=terminal,
             rewards=solo_rewards(terminal, passed),
             observation=self._observation(examples, stacks, program, budget),
@@ -296,6 +387,7 @@ class CodeFunction(Task):
             stacks=stacks,
             returned=returned,
             passed=passed,
+            pointers=self._no_pointers if terminal else self._pointers(mask),
         )
 
     def make_state(
@@ -307,12 +399,13 @@ class CodeFunction(Task):
     ) -> FunctionState:
         """The initial state of an instance (validated: counts, budget, reference passing every example)."""
         ex, held = tuple(examples), tuple(heldout)
-        if not 1 <= len(ex) <= self.num_examples:
-            raise ValueError(f"code_function: expected 1..{self.num_examples} examples, got {len(ex)}")
+        if len(ex) > MAX_EXAMPLES:
+            raise out_of_bounds(self.name, "an instance of", f"{len(ex)} examples", f"of {MAX_EXAMPLES} examples")
+        if not ex:
+            raise ValueError(f"code_function: expected 1..{MAX_EXAMPLES} examples, got 0")
         if len(held) > MAX_HELDOUT:
             raise ValueError(f"code_function: at most {MAX_HELDOUT} held-out examples, got {len(held)}")
-        top = self.max_episode_steps
-        b = top if budget is None else check_int(self.name, "budget", budget, 1, top)
+        b = MAX_BUDGET if budget is None else self._budget(budget)
         if solution is not None:
             if len(solution) > b:
                 raise ValueError(f"code_function: the solution has {len(solution)} instructions, the budget is {b}")
@@ -359,8 +452,8 @@ class CodeFunction(Task):
     def _step(self, state: State, action: int) -> FunctionState:
         if type(state) is not FunctionState:
             raise ValueError(f"{self.name}: expected a FunctionState, got {type(state).__name__}")
-        if len(state.examples) > self.num_examples:
-            raise ValueError(f"{self.name}: the state has more examples than this task's num_examples")
+        if len(state.examples) > MAX_EXAMPLES:
+            raise ValueError(f"{self.name}: the state has more examples than the bound {MAX_EXAMPLES}")
         s = state
         if action == RETURN:
             return self._make(s.examples, s.heldout, s.solution, s.budget, s.program, s.stacks, True)
@@ -399,6 +492,55 @@ class CodeFunction(Task):
             return None
         return to_python(state.program)
 
+    def demonstration(self, state: State) -> list[int] | None:
+        """A shortest known way to finish ``state`` successfully: the rest of the reference program when the
+        program so far is a prefix of it (cut where the episode ends by itself), else :meth:`search`'s shortest
+        continuation; ``[]`` on a passed terminal state, ``None`` when nothing is found (module docstring)."""
+        if not isinstance(state, FunctionState):
+            raise ValueError(f"{self.name}: expected a FunctionState, got {type(state).__name__}")
+        if state.terminal:
+            return [] if state.passed else None
+        done = len(state.program)
+        if state.solution is not None and state.solution.instrs[:done] == state.program.instrs:
+            plan = self._replay(state, [_INDEX[ins] for ins in state.solution.instrs[done:]])
+            if plan is not None:
+                return plan
+        return self.search(state)
+
+    def _replay(self, state: FunctionState, actions: list[int]) -> list[int] | None:
+        """``actions`` up to where the episode ends, if they are legal and end it in success; else ``None``."""
+        played: list[int] = []
+        for a in actions:
+            if state.terminal or not state.legal_action_mask[a]:
+                break
+            state = self._step(state, a)
+            played.append(a)
+        return played if state.terminal and state.passed else None
+
+    def search(self, state: FunctionState, max_nodes: int = SEARCH_NODES) -> list[int] | None:
+        """The shortest instruction sequence (breadth first over the visible examples' stacks, each stack tuple
+        once) after which every visible top is the expected output, within the remaining budget; ``None`` when
+        there is none or after ``max_nodes`` expanded programs."""
+        outputs = tuple(y for _, y in state.examples)
+        left = state.budget - len(state.program)
+        step = _Stepper()
+        seen = {state.stacks}
+        frontier: deque[tuple[Stacks, tuple[int, ...]]] = deque([(state.stacks, ())])
+        expanded = 0
+        while frontier and expanded < max_nodes:
+            stacks, path = frontier.popleft()
+            expanded += 1
+            for a, ins in enumerate(FUNCTION_INSTRUCTIONS):
+                nxt = step(stacks, ins)
+                if nxt is None or nxt in seen:
+                    continue
+                if all(st and st[-1] == y for st, y in zip(nxt, outputs, strict=True)):
+                    return [*path, a]
+                if len(path) + 1 < left:
+                    seen.add(nxt)
+                    frontier.append((nxt, (*path, a)))
+        return None
+
     def action_to_text(self, state: State, action: int) -> str:
         """The instruction's text (``"PUSH 3"``) or ``"RETURN"``."""
         a = int(action)
@@ -428,7 +570,7 @@ class CodeFunction(Task):
         one-line ``ValueError`` starting with ``code_function``."""
         data = read_json_instance(self.name, text, ("kind", "examples"), ("heldout", "budget", "solution"))
         check_kind(self.name, data, "function")
-        examples = self._examples("examples", data["examples"], 1, self.num_examples)
+        examples = self._examples("examples", data["examples"], 1, MAX_EXAMPLES)
         heldout = self._examples("heldout", data.get("heldout", []), 0, MAX_HELDOUT)
         first: dict[Value, tuple[str, Value]] = {}  # input -> (where it first appears, its output)
         for where, items in (("examples", examples), ("heldout", heldout)):
@@ -451,20 +593,52 @@ class CodeFunction(Task):
         return self.make_state(examples, heldout, solution, data.get("budget"))
 
     def _examples(self, where: str, items: Any, lo: int, hi: int) -> list[Example]:
+        """The ``(input, output)`` pairs of the JSON list ``items`` (``lo..hi`` of them; more visible examples than
+        the bound is an ``out_of_bounds`` error)."""
+        if where == "examples" and isinstance(items, list) and len(items) > MAX_EXAMPLES:
+            raise out_of_bounds(self.name, "an instance of", f"{len(items)} examples", f"of {MAX_EXAMPLES} examples")
         out = []
         for k, item in enumerate(check_list(self.name, f"'{where}'", items, lo, hi)):
             if not isinstance(item, dict) or set(item) != {"input", "output"}:
                 raise ValueError(f"{self.name}: {where}[{k}] must be an object with exactly 'input' and 'output'")
-            out.append(
-                (
-                    check_value(self.name, f"{where}[{k}] input", item["input"]),
-                    check_value(self.name, f"{where}[{k}] output", item["output"]),
-                )
-            )
+            out.append((self._value(f"{where}[{k}] input", item["input"]),
+                        self._value(f"{where}[{k}] output", item["output"])))  # fmt: skip
         return out
+
+    def _value(self, where: str, x: Any) -> Value:
+        """A JSON value as a language value; a list longer than the bound is an ``out_of_bounds`` error."""
+        if isinstance(x, list) and len(x) > MAX_LIST:
+            raise out_of_bounds(self.name, f"{where}: a list of", f"{len(x)} items", f"of {MAX_LIST} items")
+        return check_value(self.name, where, x)
+
+    def _budget(self, budget: Any) -> int:
+        """A length budget in ``1..8``; a larger integer is an ``out_of_bounds`` error."""
+        if isinstance(budget, int) and not isinstance(budget, bool) and budget > MAX_BUDGET:
+            raise out_of_bounds(self.name, "a budget of", budget, MAX_BUDGET)
+        return check_int(self.name, "budget", budget, 1, MAX_BUDGET)
 
     def __repr__(self) -> str:
         return f"CodeFunction(num_examples={self.num_examples}, num_heldout={self.num_heldout})"
+
+
+class _Stepper:
+    """One instruction on every visible stack at once (``None`` if it fails on one), each stack's result cached."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[tuple[Value, ...], Instr], tuple[Value, ...] | None] = {}
+
+    def __call__(self, stacks: Stacks, ins: Instr) -> Stacks | None:
+        out = []
+        for st in stacks:
+            key = (st, ins)
+            if key not in self._cache:
+                res = apply(st, ins, LIMITS)
+                self._cache[key] = None if isinstance(res, str) else res
+            nxt = self._cache[key]
+            if nxt is None:
+                return None
+            out.append(nxt)
+        return tuple(out)
 
 
 def _representable(v: Value) -> bool:

@@ -2,15 +2,20 @@
 
 An instance is about one entity, ``Max``. A *literal* says ``Max`` is (positive) or is not (negative)
 an instance of a concept; literal ``l`` encodes concept ``l // 2`` with sign ``l % 2`` (``0`` "is a X",
-``1`` "is not X"). The instance holds one or more *facts* (literals known from the start), up to
-``max_rules`` single-premise *rules* ``premise -> conclusion`` ("Every wumpus is a yumpus.", "Every
+``1`` "is not X"). The instance holds one or more *facts* (literals known from the start), up to 40
+single-premise *rules* ``premise -> conclusion`` ("Every wumpus is a yumpus.", "Every
 yumpus is not a zumpus.", "Everything that is not a zumpus is a dumpus.") and a *query* literal
 ("Prove: Max is a dumpus."). The query is never a fact.
 
-Actions (``num_actions = max_rules + 1``): action ``r < max_rules`` applies rule ``r``, legal iff the
+Bounds (``Logic.bounds = {"rules": 40, "concepts": 128}``): one task object plays and ``parse`` reads any
+instance of at most 40 rules about at most 128 concepts, whatever its parameters (``num_concepts``,
+``max_rules``, ``max_depth`` and ``distractors`` shape only what the generator draws); an instance beyond
+gets a one-line ``ValueError`` naming the bound.
+
+Actions (sized by the bound, ``num_actions = 41``): action ``r < 40`` applies rule ``r``, legal iff the
 instance has a rule ``r`` whose premise is known and whose conclusion is not yet known (so every legal
-application derives a new literal); action ``max_rules`` is "conclude: not provable", legal in every
-non-terminal state.
+application derives a new literal); action ``40`` (``Logic.conclude_action``) is "conclude: not provable",
+legal in every non-terminal state.
 
 Episode end and rewards ``float32[1]``:
 
@@ -26,16 +31,19 @@ not provable). Both run once per instance; the state keeps ``shortest_proof``. T
 length is ``optimal = shortest_proof`` for a provable query and ``1`` (the single "conclude") otherwise;
 ``score`` is ``optimal / steps`` on success and ``0.0`` on failure.
 
-Budget: ``max(1, ceil(step_budget_factor * horizon))``, capped at ``max_episode_steps``, where ``horizon``
-is the largest BFS depth of any literal derivable from the facts (the rounds of chaining to the fixed
-point). It depends on the facts and
-rules only, never on the query: a budget scaled by the query's own proof length would give the answer
-away (an unprovable query would get a budget of 1 or 2, visible in ``to_text`` and, after one step, in
-the budget bucket). Since ``shortest_proof <= horizon`` and ``step_budget_factor >= 1``, an optimal
-episode always fits. An episode applies every rule at most once, so it ends within ``max_rules + 1``
-steps; every depth is at most the number of rules, so ``max_episode_steps = min(max_rules + 1,
-ceil(step_budget_factor * max_rules))`` (at least ``max_rules``, so the cap never cuts off a proof) bounds
-every episode and budget.
+Budget: ``max(1, ceil(step_budget_factor * horizon))``, capped at ``min(R + 1, ceil(step_budget_factor * R))``
+with ``R = max(max_rules, rules of the instance)``, where ``horizon`` is the largest BFS depth of any literal
+derivable from the facts (the rounds of chaining to the fixed point). It depends on the facts and rules only,
+never on the query: a budget scaled by the query's own proof length would give the answer away (an
+unprovable query would get a budget of 1 or 2, visible in ``to_text`` and, after one step, in the budget
+bucket). Since ``shortest_proof <= horizon`` and ``step_budget_factor >= 1``, an optimal episode always
+fits. An episode applies every rule at most once, so it ends within ``R + 1`` steps; every depth is at most
+the number of rules, so the cap (at least ``R``) never cuts off a proof, and ``max_episode_steps = min(41,
+ceil(step_budget_factor * 40))`` bounds every episode and budget of an instance within the bounds.
+
+Demonstration (``Logic.demonstration``): a shortest proof, found by breadth-first search from the known
+literals over the rules with the rule that first reached each literal (:func:`proof_actions`), as rule
+applications; ``[conclude]`` when the query is not entailed.
 
 Generation (``initial_state(seed, difficulty)``, deterministic through ``np.random.default_rng(seed)``;
 ``difficulty_levels = max_depth``): level ``d`` builds a chain fact ``c0``, rules ``c0 -> c1 -> ... ->
@@ -50,16 +58,35 @@ Sometimes a second fact about an off-chain concept is added. Facts and rules are
 then numbered by first appearance (facts, rules premise before conclusion, query) - the order ``parse``
 numbers them in - and named by distinct nonsense words drawn from :data:`CONCEPT_NAMES`.
 
-Observation: ``seq_len = 4 * max_rules + 2 * num_concepts + 3`` tokens, with ``N = num_concepts``:
+Observation (structured, :mod:`zeroforge.tasks.structured`; ``T = TOKEN_TYPE_BASE["logic"]``): a literal
+``2 * concept + sign`` is written as the feature value ``2 * L[concept] + sign`` (``0..255``), its *observed*
+literal, where ``L`` (``LogicState.labels``) maps the instance's concepts ``0..n - 1`` one-to-one into
+``0..127`` (the first ``n`` entries of a permutation of ``0..127``), drawn once per instance from a stable hash
+(``hashlib.blake2b``) of the instance (names, facts, rules, query). Concept numbers are labels, not quantities,
+and a net learns one embedding per feature value: numbered by first appearance, an instance of ``n`` concepts
+would only ever show the literals ``0..2n - 1``, and a net trained on small instances could not read larger
+ones. With the relabelling every value ``0..255`` occurs at every size, a literal and its negation still differ
+only in the low bit, and equal literals still carry equal values. The map is part of the instance, which every
+state of an episode shares and ``key()`` holds, so observations stay a function of the state; it does not touch
+the MDP, the texts, the actions, the state's literals or the generator. Every token sits at ``(0, 0)``: rules,
+facts and derived literals are sets, with no positional identity. For an instance of ``R`` rules and ``F``
+facts, in this order:
 
-- tokens ``0..N-1`` concepts; ``N`` POSITIVE, ``N + 1`` NEGATIVE (signs); ``N + 2`` PAD;
-  ``N + 3`` UNKNOWN, ``N + 4`` KNOWN; ``N + 5 + b`` remaining-budget bucket ``b`` in ``0..7``
-  (``vocab_size = N + 13``);
-- per rule slot ``r`` in ``0..max_rules-1``: ``[premise concept, premise sign, conclusion concept,
-  conclusion sign]``, or four PAD for slots beyond the instance's rules;
-- per concept ``c`` in ``0..N-1``: ``[KNOWN/UNKNOWN for "Max is a c", KNOWN/UNKNOWN for "Max is not c"]``;
-- the query ``[concept, sign]``;
-- the remaining-budget bucket ``b = min(7, 8 * remaining // budget)``.
+- token ``r < R``, type ``T`` (rule ``r``): ``a`` = premise literal, ``b`` = conclusion literal;
+- token ``R``, type ``T + 3`` (the query): ``a = b =`` the query literal;
+- tokens ``R + 1 .. R + F``, type ``T + 1`` (the facts, in the instance's order): ``a = b =`` the literal;
+- token ``R + F + 1``, type ``T + 4`` (global): ``a`` = remaining-budget bucket ``min(7, 8 * remaining //
+  budget)``, ``b`` = remaining steps (clipped to 1023);
+- then one token per derived literal, type ``T + 2``, ``a = b =`` the literal, in order of observed literal.
+
+(Every literal above is the observed one.)
+
+A single literal fills both features so that a net can match it to a rule's premise (``a``) and to its
+conclusion (``b``) through the same embedding. ``seq_len = 40 + 2 + 128 = 170`` (at most one known literal per
+concept: derivable literals never contradict); ``vocab_size = TOKEN_VOCAB``.
+
+Pointers (``K = POINTER_KIND_BASE["logic"]``): "apply rule ``r``" is ``(K, r + 1, r + 1)`` (rule ``r``'s token),
+"conclude: not provable" is ``(K + 1, 0, 0)`` (the summary token). Rows of illegal actions are zero.
 
 Text: ``to_text`` renders the rules, the facts, the query, what has been derived so far (in literal
 order) and the step count in ProntoQA-like English. ``Logic.parse`` reads the JSON instance format
@@ -72,6 +99,7 @@ its negation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -87,9 +115,27 @@ from zeroforge.tasks.instances import read_json_instance, short_repr
 from zeroforge.tasks.params import check_budget_factor, check_int_param
 from zeroforge.tasks.path import PathTask
 from zeroforge.tasks.registry import register_task
-from zeroforge.tasks.tokens import BUDGET_BUCKETS, budget_bucket
+from zeroforge.tasks.structured import (
+    FEATURE_VOCAB,
+    POINTER_KIND_BASE,
+    TOKEN_TYPE_BASE,
+    TOKEN_VOCAB,
+    out_of_bounds,
+    pointer_rows,
+    token_rows,
+)
+from zeroforge.tasks.tokens import budget_bucket
 
-__all__ = ["CONCEPT_NAMES", "Logic", "LogicState", "forward_chain", "proof_depths", "shortest_proof"]
+__all__ = [
+    "CONCEPT_NAMES",
+    "Logic",
+    "LogicState",
+    "concept_labels",
+    "forward_chain",
+    "proof_actions",
+    "proof_depths",
+    "shortest_proof",
+]
 
 #: nonsense concept names in the manner of ProntoQA (generated instances draw from these)
 CONCEPT_NAMES: tuple[str, ...] = (
@@ -101,13 +147,20 @@ CONCEPT_NAMES: tuple[str, ...] = (
 
 ENTITY = "Max"
 MIN_CONCEPTS, MAX_CONCEPTS = 3, len(CONCEPT_NAMES)
-MAX_RULES = 64
+#: the largest instance any task object plays and ``parse`` reads
+RULE_BOUND, CONCEPT_BOUND = 40, 128
+#: ``max_depth`` and ``distractors`` are checked against this first, then their sum against ``max_rules``
+_CHAIN_PARAM_MAX = 64
+_T = TOKEN_TYPE_BASE["logic"]
+RULE, FACT, DERIVED, QUERY, GLOBAL = _T, _T + 1, _T + 2, _T + 3, _T + 4
+APPLY, CONCLUDE = POINTER_KIND_BASE["logic"], POINTER_KIND_BASE["logic"] + 1
 #: the longest concept name ``parse`` reads (letters)
 MAX_NAME_LETTERS = 64
 _NAME_RE = re.compile(r"[A-Za-z]+")
 _DISTRACTOR_TRIES = 30
 
 Rule = tuple[int, int]  # (premise literal, conclusion literal)
+Token = tuple[int, int, int, int, int]
 
 
 def forward_chain(facts: Iterable[int], rules: Iterable[Rule]) -> frozenset[int]:
@@ -148,6 +201,47 @@ def shortest_proof(facts: Iterable[int], rules: Iterable[Rule], query: int) -> i
     return proof_depths(facts, rules).get(query, 0)
 
 
+def proof_actions(known: Iterable[int], rules: Sequence[Rule], query: int) -> list[int] | None:
+    """A shortest proof of ``query`` from the ``known`` literals as rule indices, each applicable (premise
+    known, conclusion new) in turn; ``[]`` if the query is known, ``None`` if it is not entailed. Breadth-first
+    search over literals, each reached through the first rule (in rule order) that reaches it."""
+    by_premise: dict[int, list[int]] = {}
+    for r, (premise, _) in enumerate(rules):
+        by_premise.setdefault(premise, []).append(r)
+    reached_by: dict[int, int | None] = dict.fromkeys(known)
+    queue = deque(reached_by)
+    while queue and query not in reached_by:
+        lit = queue.popleft()
+        for r in by_premise.get(lit, ()):
+            conclusion = rules[r][1]
+            if conclusion not in reached_by:
+                reached_by[conclusion] = r
+                queue.append(conclusion)
+    if query not in reached_by:
+        return None
+    proof: list[int] = []
+    rule = reached_by[query]
+    while rule is not None:
+        proof.append(rule)
+        rule = reached_by[rules[rule][0]]
+    return proof[::-1]
+
+
+def concept_labels(names: Sequence[str], facts: Sequence[int], rules: Sequence[Rule], query: int) -> tuple[int, ...]:
+    """The observed label of each concept of an instance (``len(names)`` of them): the first ``len(names)``
+    entries of a permutation of ``0..CONCEPT_BOUND - 1`` seeded by a stable hash of the instance (module
+    docstring)."""
+    content = repr((tuple(names), tuple(facts), tuple(rules), query))
+    digest = hashlib.blake2b(f"logic labels {content}".encode(), digest_size=8).digest()
+    perm = np.random.default_rng(int.from_bytes(digest, "little")).permutation(CONCEPT_BOUND)
+    return tuple(int(v) for v in perm[: len(names)])
+
+
+def _observed(labels: Sequence[int], lit: int) -> int:
+    """The feature value of literal ``lit``: ``2 * labels[concept] + sign``."""
+    return 2 * labels[lit >> 1] | (lit & 1)
+
+
 def _noun(name: str) -> str:
     return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
@@ -181,7 +275,9 @@ class LogicState(State):
     ``names``: concept names by index; ``facts``: the initial literals; ``rules``: ``(premise,
     conclusion)`` literal pairs; ``query``: the literal to prove; ``known``: facts plus literals derived so
     far; ``concluded``: the episode ended with "conclude: not provable"; ``shortest_proof``: BFS proof
-    length of the query (``0`` = not provable); ``budget``: the step budget.
+    length of the query (``0`` = not provable); ``budget``: the step budget; ``labels``: the observed label of
+    each concept (:func:`concept_labels`, shared by every state of the episode); ``pointers``:
+    ``int64[num_actions, 3]`` action pointers (:meth:`action_pointers`).
     """
 
     names: tuple[str, ...]
@@ -192,6 +288,8 @@ class LogicState(State):
     concluded: bool
     shortest_proof: int
     budget: int
+    labels: tuple[int, ...]
+    pointers: np.ndarray
 
     def key(self) -> tuple[Any, ...]:
         """``(names, facts, rules, query, sorted known literals, concluded, step_count, budget)``; the order
@@ -206,6 +304,11 @@ class LogicState(State):
             self.step_count,
             self.budget,
         )
+
+    def action_pointers(self) -> np.ndarray:
+        """``int64[num_actions, 3]``: ``(APPLY, r + 1, r + 1)`` per applicable rule ``r``, ``(CONCLUDE, 0, 0)``
+        for "conclude: not provable", zero rows elsewhere (see the module docstring)."""
+        return self.pointers
 
     @property
     def provable(self) -> bool:
@@ -265,17 +368,22 @@ class LogicState(State):
 class Logic(PathTask):
     """ProntoQA-style deduction: apply rules to prove the query, or conclude that it is not provable.
 
-    ``num_concepts`` (3..32) and ``max_rules`` (1..64) fix the shapes; ``max_depth`` is the longest proof
-    chain of a generated instance (one difficulty level per depth); ``distractors`` the number of extra
-    rules; ``step_budget_factor`` (>= 1) the budget as a multiple of the chaining horizon. A
-    generated instance needs ``max_depth + distractors <= max_rules`` and ``max_depth + distractors + 2 <=
-    num_concepts``. An instance read by ``parse`` (a JSON text of at most 1,000,000 characters) has at most
-    ``num_concepts`` concepts and ``max_rules`` rules, at least one fact, concept names of at most 64 letters,
-    no rule relating a concept to itself and no derivable contradiction; an unprovable query is valid.
+    ``num_concepts`` (3..32) and ``max_rules`` (1..40) bound what the generator draws (the shapes are those of
+    the bounds: 41 actions); ``max_depth`` is the longest proof chain of a generated instance (one difficulty
+    level per depth); ``distractors`` the number of extra rules; ``step_budget_factor`` (>= 1) the budget as a
+    multiple of the chaining horizon. A generated instance needs ``max_depth + distractors <= max_rules`` and
+    ``max_depth + distractors + 2 <= num_concepts``. An instance read by ``parse`` (a JSON text of at most
+    1,000,000 characters) has at most 128 concepts and 40 rules (``bounds``), at least one fact, concept names
+    of at most 64 letters, no rule relating a concept to itself and no derivable contradiction; an unprovable
+    query is valid.
     """
 
     name: ClassVar[str] = "logic"
     path_state = LogicState
+    structured: ClassVar[bool] = True
+    bounds: ClassVar[dict[str, int]] = {"rules": RULE_BOUND, "concepts": CONCEPT_BOUND}
+    #: action "conclude: not provable" (after the rule slots)
+    conclude_action: ClassVar[int] = RULE_BOUND
 
     def __init__(
         self,
@@ -286,9 +394,9 @@ class Logic(PathTask):
         step_budget_factor: float = 2.0,
     ) -> None:
         n = check_int_param("logic", "num_concepts", num_concepts, MIN_CONCEPTS, MAX_CONCEPTS)
-        m = check_int_param("logic", "max_rules", max_rules, 1, MAX_RULES)
-        depth = check_int_param("logic", "max_depth", max_depth, 1, MAX_RULES)
-        extra = check_int_param("logic", "distractors", distractors, 0, MAX_RULES)
+        m = check_int_param("logic", "max_rules", max_rules, 1, RULE_BOUND)
+        depth = check_int_param("logic", "max_depth", max_depth, 1, _CHAIN_PARAM_MAX)
+        extra = check_int_param("logic", "distractors", distractors, 0, _CHAIN_PARAM_MAX)
         if depth + extra > m:
             raise ValueError(f"logic: max_depth + distractors ({depth + extra}) must be at most max_rules ({m})")
         if depth + extra + 2 > n:
@@ -302,27 +410,65 @@ class Logic(PathTask):
         self.distractors = extra
         self.step_budget_factor = factor
         self.difficulty_levels = depth
-        self.conclude_action = m
-        self.num_actions = m + 1
-        self.max_episode_steps = min(m + 1, math.ceil(self.step_budget_factor * m))
-        # token ids
-        self._pos, self._neg, self._pad = n, n + 1, n + 2
-        self._unknown, self._known = n + 3, n + 4
-        self._first_bucket = n + 5
-        self.vocab_size = n + 5 + BUDGET_BUCKETS
-        self._known_at = 4 * m
-        self.seq_len = 4 * m + 2 * n + 3
+        self.num_actions = RULE_BOUND + 1
+        self.max_episode_steps = self._step_cap(RULE_BOUND)
+        self.vocab_size = TOKEN_VOCAB
+        self.seq_len = RULE_BOUND + 2 + CONCEPT_BOUND
 
     # ----------------------------------------------------------------- states
 
-    def budget_for(self, facts: Iterable[int], rules: Iterable[Rule]) -> int:
-        """The step budget of an instance: ``max(1, ceil(step_budget_factor * horizon))`` capped at
-        ``max_episode_steps``, ``horizon`` the largest proof depth of a derivable literal (independent of the
-        query)."""
-        return self.step_budget(max(proof_depths(facts, rules).values(), default=0))
+    def _step_cap(self, rules: int) -> int:
+        """The most steps an episode of ``rules`` rules may need: ``min(rules + 1, ceil(factor * rules))``."""
+        return min(rules + 1, math.ceil(self.step_budget_factor * rules))
 
-    def _sign(self, lit: int) -> int:
-        return self._neg if lit % 2 else self._pos
+    def budget_for(self, facts: Iterable[int], rules: Sequence[Rule]) -> int:
+        """The step budget of an instance: ``max(1, ceil(step_budget_factor * horizon))``, ``horizon`` the largest
+        proof depth of a derivable literal (independent of the query), capped at ``_step_cap(max(max_rules,
+        len(rules)))``."""
+        horizon = max(proof_depths(facts, rules).values(), default=0)
+        return min(self._step_cap(max(self.max_rules, len(rules))), self.step_budget(horizon))
+
+    @staticmethod
+    def _static_tokens(
+        facts: tuple[int, ...], rules: tuple[Rule, ...], query: int, labels: tuple[int, ...]
+    ) -> list[Token]:
+        """The tokens that never change within an instance: the rules, the query, the facts (observed literals)."""
+        q = _observed(labels, query)
+        return [
+            *((RULE, _observed(labels, premise), _observed(labels, conclusion), 0, 0) for premise, conclusion in rules),
+            (QUERY, q, q, 0, 0),
+            *((FACT, _observed(labels, lit), _observed(labels, lit), 0, 0) for lit in facts),
+        ]
+
+    def _tokens(
+        self,
+        base: LogicState | None,
+        facts: tuple[int, ...],
+        rules: tuple[Rule, ...],
+        query: int,
+        known: frozenset[int],
+        remaining: int,
+        budget: int,
+        labels: tuple[int, ...],
+    ) -> np.ndarray:
+        """The observation ``int64[R + F + 2 + derived, 5]`` (module docstring); the static tokens are copied
+        from ``base``'s observation when there is one."""
+        static_len = len(rules) + 1 + len(facts)
+        static = base.observation[:static_len] if base is not None else self._static_tokens(facts, rules, query, labels)
+        fact_set = set(facts)
+        derived = sorted(_observed(labels, lit) for lit in known if lit not in fact_set)
+        dynamic = [
+            (GLOBAL, budget_bucket(remaining, budget), min(remaining, FEATURE_VOCAB - 1), 0, 0),
+            *((DERIVED, lit, lit, 0, 0) for lit in derived),
+        ]
+        return token_rows(np.concatenate([np.asarray(static, np.int64).reshape(-1, 5), token_rows(dynamic)]))
+
+    def _pointers(self, applicable: list[int], terminal: bool) -> np.ndarray:
+        """``int64[num_actions, 3]``: the ``applicable`` rules' and (unless ``terminal``) "conclude"'s pointers."""
+        pointers = {r: (APPLY, r + 1, r + 1) for r in applicable}
+        if not terminal:
+            pointers[self.conclude_action] = (CONCLUDE, 0, 0)
+        return pointer_rows(self.num_actions, pointers)
 
     def _state(
         self,
@@ -336,35 +482,22 @@ class Logic(PathTask):
         steps: int,
         shortest: int,
         budget: int,
+        labels: tuple[int, ...],
     ) -> LogicState:
         proved = query in known
         solved = proved or (concluded and shortest == 0)
         terminal = proved or concluded or steps >= budget
+        applicable = [] if terminal else [r for r, (p, c) in enumerate(rules) if p in known and c not in known]
         mask = np.zeros(self.num_actions, dtype=np.bool_)
-        if not terminal:
-            for r, (premise, conclusion) in enumerate(rules):
-                mask[r] = premise in known and conclusion not in known
-            mask[self.conclude_action] = True
+        mask[applicable] = True
+        mask[self.conclude_action] = not terminal
         mask.flags.writeable = False
-        if base is None:
-            obs = np.full(self.seq_len, self._pad, dtype=np.int64)
-            for r, (premise, conclusion) in enumerate(rules):
-                obs[4 * r : 4 * r + 4] = (premise // 2, self._sign(premise), conclusion // 2, self._sign(conclusion))
-            obs[-3:-1] = (query // 2, self._sign(query))
-        else:
-            obs = base.observation.copy()
-        known_bits = np.full(2 * self.num_concepts, self._unknown, dtype=np.int64)
-        known_bits[list(known)] = self._known
-        obs[self._known_at : self._known_at + 2 * self.num_concepts] = known_bits
-        remaining = budget - steps
-        obs[-1] = self._first_bucket + budget_bucket(remaining, budget)
-        obs.flags.writeable = False
         return LogicState(
             current_player=0,
             legal_action_mask=mask,
             terminal=terminal,
             rewards=solo_rewards(terminal, solved),
-            observation=obs,
+            observation=self._tokens(base, facts, rules, query, known, budget - steps, budget, labels),
             step_count=steps,
             names=names,
             facts=facts,
@@ -374,16 +507,18 @@ class Logic(PathTask):
             concluded=concluded,
             shortest_proof=shortest,
             budget=budget,
+            labels=labels,
+            pointers=self._pointers(applicable, terminal),
         )
 
     def make_state(self, names: Sequence[str], facts: Sequence[int], rules: Sequence[Rule], query: int) -> LogicState:
         """The initial state of an instance given by literal numbers (names by concept index)."""
         names_t, facts_t = tuple(names), tuple(int(f) for f in facts)
         rules_t = tuple((int(p), int(c)) for p, c in rules)
-        if len(names_t) > self.num_concepts:
-            raise ValueError(f"logic: instance uses {len(names_t)} concepts, num_concepts is {self.num_concepts}")
-        if len(rules_t) > self.max_rules:
-            raise ValueError(f"logic: instance has {len(rules_t)} rules, at most max_rules = {self.max_rules}")
+        if len(names_t) > CONCEPT_BOUND:
+            raise out_of_bounds(self.name, "an instance of", f"{len(names_t)} concepts", f"of {CONCEPT_BOUND} concepts")
+        if len(rules_t) > RULE_BOUND:
+            raise out_of_bounds(self.name, "an instance of", f"{len(rules_t)} rules", f"of {RULE_BOUND} rules")
         if not facts_t:
             raise ValueError("logic: an instance needs at least one fact")
         lits = [*facts_t, *(lit for rule in rules_t for lit in rule), int(query)]
@@ -393,19 +528,23 @@ class Logic(PathTask):
             raise ValueError(f"logic: the query {_literal_json(names_t, query)!r} is already a fact")
         shortest = shortest_proof(facts_t, rules_t, query)
         budget = self.budget_for(facts_t, rules_t)
-        return self._state(None, names_t, facts_t, rules_t, int(query), frozenset(facts_t), False, 0, shortest, budget)
+        labels = concept_labels(names_t, facts_t, rules_t, int(query))
+        known = frozenset(facts_t)
+        return self._state(None, names_t, facts_t, rules_t, int(query), known, False, 0, shortest, budget, labels)
 
     def _step(self, state: State, action: int) -> LogicState:
         if type(state) is not LogicState:
             raise ValueError(f"{self.name}: expected a LogicState, got {type(state).__name__}")
-        if len(state.rules) > self.max_rules or len(state.names) > self.num_concepts:
-            raise ValueError(f"{self.name}: the state's instance does not fit this task's shapes")
+        if len(state.rules) > RULE_BOUND or len(state.names) > CONCEPT_BOUND:
+            raise ValueError(f"{self.name}: the state's instance is beyond this task's bounds")
         known, concluded = state.known, action == self.conclude_action
         if not concluded:
             known = known | {state.rules[action][1]}
         steps = state.step_count + 1
         s = state
-        return self._state(s, s.names, s.facts, s.rules, s.query, known, concluded, steps, s.shortest_proof, s.budget)
+        return self._state(
+            s, s.names, s.facts, s.rules, s.query, known, concluded, steps, s.shortest_proof, s.budget, s.labels
+        )
 
     # ----------------------------------------------------------------- generation
 
@@ -520,6 +659,18 @@ class Logic(PathTask):
         assert isinstance(state, LogicState)
         return state.optimal
 
+    def demonstration(self, state: State) -> list[int] | None:
+        """A shortest proof from ``state`` (:func:`proof_actions`), or ``[conclude]`` when the query is not
+        entailed; ``[]`` for a terminal state, ``None`` when the proof does not fit the remaining budget."""
+        if not isinstance(state, LogicState):
+            raise ValueError(f"{self.name}: expected a LogicState, got {type(state).__name__}")
+        if state.terminal:
+            return []
+        proof = proof_actions(state.known, state.rules, state.query)
+        if proof is None:
+            return [self.conclude_action]
+        return proof if len(proof) <= state.budget - state.step_count else None
+
     def answer(self, state: State) -> str | None:
         """``"true"`` if the query was proved, ``"not provable"`` if concluded so (right or wrong); else ``None``."""
         if not isinstance(state, LogicState) or not state.terminal:
@@ -554,10 +705,10 @@ class Logic(PathTask):
         """The instance in ``text``: JSON ``{"facts": [...], "rules": [[premise, conclusion], ...], "query": q}``.
 
         Literals are concept names (letters only) with an optional ``"not "`` prefix; concepts are numbered
-        in order of first appearance (facts, rules, query). At most ``num_concepts`` concepts and
-        ``max_rules`` rules; concept names of at most 64 letters; at least one fact; no repeated fact or rule;
-        no rule relating a concept to itself; no contradiction (a literal and its negation) among the facts or
-        anything they derive; the query must not be a fact. A query that is not entailed (about a concept no
+        in order of first appearance (facts, rules, query). At most 128 concepts and 40 rules (``bounds``,
+        whatever the task's parameters); concept names of at most 64 letters; at least one fact; no repeated fact
+        or rule; no rule relating a concept to itself; no contradiction (a literal and its negation) among the
+        facts or anything they derive; the query must not be a fact. A query that is not entailed (about a concept no
         rule concludes, say) is a valid instance whose answer is "not provable". Anything else raises a one-line
         ``ValueError``.
         """
@@ -581,8 +732,9 @@ class Logic(PathTask):
                     f"logic: {where} has a concept name of {len(words[-1])} letters, at most {MAX_NAME_LETTERS}"
                 )
             concept = index.setdefault(words[-1], len(index))
-            if len(index) > self.num_concepts:
-                raise ValueError(f"logic: instance uses more than num_concepts = {self.num_concepts} concepts")
+            if len(index) > CONCEPT_BOUND:
+                what = f"{len(index)} ({short_repr(words[-1])} in {where})"
+                raise out_of_bounds(self.name, "concept", what, f"of {CONCEPT_BOUND} concepts")
             return 2 * concept + negative
 
         facts_in, rules_in = data["facts"], data["rules"]
@@ -591,8 +743,8 @@ class Logic(PathTask):
         if not isinstance(rules_in, list):
             got = short_repr(rules_in)
             raise ValueError(f"logic: 'rules' must be a list of [premise, conclusion] pairs, got {got}")
-        if len(rules_in) > self.max_rules:
-            raise ValueError(f"logic: instance has {len(rules_in)} rules, at most max_rules = {self.max_rules}")
+        if len(rules_in) > RULE_BOUND:
+            raise out_of_bounds(self.name, "an instance of", f"{len(rules_in)} rules", f"of {RULE_BOUND} rules")
         facts = [literal(f"fact {i + 1}", f) for i, f in enumerate(facts_in)]
         if len(set(facts)) < len(facts):
             raise ValueError("logic: a fact is listed twice")

@@ -1,0 +1,144 @@
+"""``PointerNet``: the size-free policy-value net over structured observations (:mod:`zeroforge.tasks.structured`).
+
+A transformer encoder reads a variable number of typed tokens ``(type, a, b, row, col)``: each token's embedding is
+the sum of a type, an ``a`` and a ``b`` embedding (no absolute position: nothing in the net is sized by the
+instance). Attention gets a learned **relative 2-D position bias** per head and layer (Shaw et al. 2018; T5's
+bias): the bias of query ``i`` to key ``j`` is looked up by the clipped offset ``(row_j - row_i, col_j - col_i)``
+in ``[-R, R]^2`` (offsets beyond ``R`` share the border entry), so a grid's neighbourhoods look the same at every
+size; set members all sit at ``(0, 0)`` and have no positional identity. Half the heads start with a locality
+prior (bias ``-|dr| - |dc|``), the others uniform: on a grid, learning to look at the neighbours first takes
+hundreds of steps from a flat start. A learned **summary token** (index 0)
+is prepended to every sequence; it attends and is attended with a bias of its own, and carries the value and the
+global actions.
+
+**Pointer heads** (Vinyals et al. 2015): the logit of action ``a`` with pointer ``(kind, src, dst)`` is
+``w . relu(W_s h_src + W_d h_dst + e_kind)`` over the encoded tokens it names (``0`` = the summary token), so
+"take item i", "go to city j", "move block b onto c" are scored from the tokens of i, j, b and c, and one
+checkpoint serves any number of items, cities or squares. ``num_layers`` pre-norm encoder layers of width
+``embed_dim`` (``attention_heads(embed_dim)`` heads, feed-forward and pointer-head width ``hidden``), applied
+``recurrence`` times with shared weights, the token embeddings added back before each repeat (input injection, as
+in Deep Thinking nets and TRM): depth for multi-hop problems (a maze's dead ends filled square by square) without
+more weights.
+
+Padding: a token of type ``0`` is padding; it is never attended to, and pointers never name it.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zeroforge.nets.transformer import attention_heads
+from zeroforge.tasks.structured import (
+    COL,
+    FEATURE_A,
+    FEATURE_B,
+    FEATURE_VOCAB,
+    NUM_POINTER_KINDS,
+    NUM_TOKEN_TYPES,
+    ROW,
+    TYPE,
+)
+
+__all__ = ["PointerNet"]
+
+#: relative offsets are clipped to ``[-MAX_OFFSET, MAX_OFFSET]`` per axis
+MAX_OFFSET = 8
+_SIDE = 2 * MAX_OFFSET + 1
+#: the bias-table entry of every pair that involves the summary token
+_SUMMARY_SLOT = _SIDE * _SIDE
+
+
+def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
+    """``int64[B, N + 1, N + 1]``: the bias-table entry of every (query, key) pair of the summary token followed
+    by ``tokens int64[B, N, 5]``: the clipped 2-D offset ``key - query``, ``_SUMMARY_SLOT`` for pairs with the
+    summary token."""
+    rows, cols = tokens[..., ROW], tokens[..., COL]
+    dr = (rows[:, None, :] - rows[:, :, None]).clamp(-MAX_OFFSET, MAX_OFFSET) + MAX_OFFSET
+    dc = (cols[:, None, :] - cols[:, :, None]).clamp(-MAX_OFFSET, MAX_OFFSET) + MAX_OFFSET
+    inner = dr * _SIDE + dc
+    return F.pad(inner, (1, 0, 1, 0), value=_SUMMARY_SLOT)
+
+
+class _EncoderLayer(nn.Module):
+    """Pre-norm self-attention with a relative position bias, then a feed-forward block: ``x [B, N, D]``."""
+
+    def __init__(self, dim: int, ffn: int) -> None:
+        super().__init__()
+        self.heads = attention_heads(dim)
+        self.norm1 = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.out = nn.Linear(dim, dim)
+        self.bias = nn.Parameter(torch.zeros(self.heads, _SUMMARY_SLOT + 1))
+        with torch.no_grad():  # a locality prior: half the heads start looking near (-|dr| - |dc|), half anywhere
+            offsets = torch.arange(_SIDE) - MAX_OFFSET
+            distance = (offsets[:, None].abs() + offsets[None, :].abs()).float().flatten()
+            self.bias[: self.heads // 2, :_SUMMARY_SLOT] = -distance
+        self.norm2 = nn.LayerNorm(dim)
+        self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
+
+    def forward(self, x: torch.Tensor, slots: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        """``x float[B, N, D]``, ``slots int64[B, N, N]``, ``pad bool[B, N]`` (True: padding key)."""
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        bias = self.bias[:, slots].permute(1, 0, 2, 3)  # [B, H, N, N]
+        bias = bias.masked_fill(pad[:, None, None, :], float("-inf"))
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        x = x + self.out(attended.transpose(1, 2).reshape(b, n, d))
+        return x + self.ffn(self.norm2(x))
+
+
+class PointerNet(nn.Module):
+    """``(tokens int64[B, N, 5], pointers int64[B, A, 3]) -> (logits float[B, A], value float[B] in [-1, 1])``.
+
+    ``tokens`` are padded with all-zero rows (type 0); ``pointers`` are ``(kind, src, dst)`` with ``src``/``dst``
+    in ``0..N`` (``0`` = summary token); the logits of actions that are illegal are meaningless (masked by the
+    caller). The value is for the player to move. ``num_actions`` is unused by the weights (any ``A`` works).
+    """
+
+    #: the net reads ``(tokens, pointers)`` (``zeroforge.nets.inputs``), not flat tokens
+    structured = True
+
+    def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
+                 **_: object) -> None:
+        super().__init__()
+        if recurrence < 1:
+            raise ValueError(f"recurrence must be >= 1, got {recurrence}")
+        self.recurrence = recurrence
+        self.type_embed = nn.Embedding(NUM_TOKEN_TYPES, embed_dim, padding_idx=0)
+        self.a_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
+        self.b_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
+        self.summary = nn.Parameter(torch.zeros(embed_dim))
+        nn.init.normal_(self.summary, std=0.02)
+        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden) for _ in range(num_layers))
+        self.norm = nn.LayerNorm(embed_dim)
+        self.kind_embed = nn.Embedding(NUM_POINTER_KINDS, hidden)
+        self.src = nn.Linear(embed_dim, hidden)
+        self.dst = nn.Linear(embed_dim, hidden, bias=False)
+        self.logit = nn.Linear(hidden, 1)
+        self.value = nn.Sequential(nn.Linear(embed_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens``."""
+        x0 = self.type_embed(tokens[..., TYPE]) + self.a_embed(tokens[..., FEATURE_A]) + self.b_embed(
+            tokens[..., FEATURE_B])
+        x0 = torch.cat([self.summary.expand(len(tokens), 1, -1), x0], dim=1)
+        pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
+        slots = relative_slots(tokens)
+        x = x0
+        for r in range(self.recurrence):
+            if r:
+                x = x + x0
+            for layer in self.layers:
+                x = layer(x, slots, pad)
+        return self.norm(x)
+
+    def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.encode(tokens)
+        width = h.shape[-1]
+        src = h.gather(1, pointers[..., 1:2].expand(-1, -1, width))
+        dst = h.gather(1, pointers[..., 2:3].expand(-1, -1, width))
+        z = torch.relu(self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0]))
+        logits = self.logit(z).squeeze(-1)
+        return logits, torch.tanh(self.value(h[:, 0])).squeeze(-1)

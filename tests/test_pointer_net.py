@@ -1,0 +1,180 @@
+"""The size-free path: ``PointerNet``, structured inputs through evaluators, the episode table, Parquet, targets and
+the learner, on a toy structured task (``structured_toy.PickMax``: point at the largest item)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from structured_toy import MAX_ITEMS, PickMax
+from zeroforge.data.buffer import EpisodeBuffer
+from zeroforge.data.parquet import load_parquet, save_parquet
+from zeroforge.data.table import EpisodeTable
+from zeroforge.data.targets import targets
+from zeroforge.nets import build_net
+from zeroforge.nets.inputs import length_buckets, state_inputs
+from zeroforge.nets.params import NetConfig
+from zeroforge.nets.pointer import PointerNet
+from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator
+from zeroforge.search.params import MCTSConfig
+from zeroforge.selfplay.demonstrations import demonstration_episodes
+from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+from zeroforge.tasks import make_task
+from zeroforge.tasks.structured import check_structured, token_rows
+from zeroforge.train.learner import Learner
+from zeroforge.train.params import TrainConfig
+
+
+def net(seed: int = 0) -> PointerNet:
+    torch.manual_seed(seed)
+    return PointerNet(embed_dim=32, hidden=64, num_layers=2).eval()
+
+
+def forward(model: PointerNet, states: list) -> tuple[np.ndarray, np.ndarray]:
+    tokens, pointers = state_inputs(states)
+    with torch.no_grad():
+        logits, values = model(torch.from_numpy(tokens), torch.from_numpy(pointers))
+    return logits.numpy(), values.numpy()
+
+
+def test_toy_states_keep_the_contract() -> None:
+    task = PickMax()
+    for values in ([3, 1], [5, 9, 2, 7], list(range(MAX_ITEMS))):
+        s = task.make(values)
+        check_structured(task, s)
+        check_structured(task, task.step(s, 0))
+
+
+def test_set_members_are_permutation_equivariant() -> None:
+    """Items of a set have no positions: permuting them permutes the logits and keeps the value."""
+    task, model = PickMax(), net()
+    values = [17, 3, 88, 41, 56, 9]
+    perm = [4, 0, 5, 2, 1, 3]
+    logits, value = forward(model, [task.make(values)])
+    logits_p, value_p = forward(model, [task.make([values[p] for p in perm])])
+    np.testing.assert_allclose(logits_p[0, :6], logits[0, perm], atol=1e-5)
+    np.testing.assert_allclose(value_p, value, atol=1e-5)
+
+
+def test_padding_and_batch_company_change_nothing() -> None:
+    task, model = PickMax(), net()
+    small, large = task.make([5, 70, 12]), task.make(list(range(3, 60, 3)))
+    alone, value_alone = forward(model, [small])
+    together, value_together = forward(model, [small, large])
+    np.testing.assert_allclose(together[0, :3], alone[0, :3], atol=1e-5)
+    np.testing.assert_allclose(value_together[0], value_alone[0], atol=1e-5)
+
+
+def test_grid_positions_are_relative() -> None:
+    """Shifting every token of a grid by the same offset changes nothing: the net reads only differences."""
+    model = net()
+    for layer in model.layers:  # learned biases start at zero; give them values so positions matter
+        torch.nn.init.normal_(layer.bias, std=1.0)
+    grid = np.array([(240, 1, 0, r, c) for r in range(3) for c in range(4)], np.int64)
+    shifted = grid + np.array([0, 0, 0, 7, 11])
+    pointers = torch.tensor([[[1000, 1, 2], [1001, 5, 6]]])
+    with torch.no_grad():
+        a = model(torch.from_numpy(grid)[None], pointers)
+        b = model(torch.from_numpy(shifted)[None], pointers)
+        moved = model(torch.from_numpy(np.array([*grid[:-1], (240, 1, 0, 9, 9)]))[None], pointers)
+    np.testing.assert_allclose(a[0].numpy(), b[0].numpy(), atol=1e-5)
+    assert not np.allclose(a[0].numpy(), moved[0].numpy(), atol=1e-4)
+
+
+def test_length_buckets_keep_padding_small() -> None:
+    lengths = np.array([10, 120, 11, 100, 12, 10, 125])
+    groups = length_buckets(lengths)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(len(lengths)))
+    for g in groups:
+        assert lengths[g].max() <= 1.25 * lengths[g].min()
+    assert len(groups) == 2
+
+
+def test_evaluators_on_mixed_sizes_equal_one_by_one() -> None:
+    task, model = PickMax(), net(1)
+    states = [task.make(list(range(n, 0, -1))) for n in (2, 9, 3, 24, 8)]
+    ev = NetworkEvaluator(model)
+    priors, values = ev.evaluate_states(task, states)
+    for i, s in enumerate(states):
+        p, v = NetworkEvaluator(model).evaluate_states(task, [s])
+        np.testing.assert_allclose(priors[i], p[0], atol=1e-5)
+        np.testing.assert_allclose(values[i], v[0], atol=1e-5)
+        assert priors[i, len(s.values):].sum() == 0 and abs(priors[i].sum() - 1) < 1e-5
+    cache = CachingEvaluator(NetworkEvaluator(model), 100)
+    np.testing.assert_allclose(cache.evaluate_states(task, states + states[:2])[0][:5], priors, atol=1e-5)
+    assert (cache.hits, cache.misses) == (2, 5)
+
+
+def mixed_episodes() -> list:
+    """Searched episodes of three instance sizes (one table holds them all)."""
+    out = []
+    for n in (3, 7, 12):
+        task = PickMax(n)
+        gen = SelfPlayEpisodeGenerator(task, NetworkEvaluator(net(2)), MCTSConfig(num_simulations=8))
+        out += gen.generate(range(4), np.random.default_rng(n))
+    return out
+
+
+def test_structured_table_parquet_and_targets_round_trip(tmp_path: Path) -> None:
+    eps = mixed_episodes()
+    table = EpisodeTable.from_episodes(eps, PickMax.vocab_size)
+    assert table.structured and table.token_fields == 5 and table.seq_len == 13
+    assert table.observation_lengths.tolist() == [len(ep.states[0].observation) for ep in eps]
+    for r, ep in enumerate(eps):
+        np.testing.assert_array_equal(table.observation(r), ep.states[0].observation)
+    got = targets(table)
+    assert got.observations.shape == (len(eps), 13, 5) and got.pointers is not None
+    np.testing.assert_array_equal(got.observations[0, :4], eps[0].states[0].observation)
+    assert (got.observations[0, 4:] == 0).all()  # padding
+    np.testing.assert_array_equal(got.pointers[4, :7], eps[4].states[0].action_pointers()[:7])
+    assert (got.pointers[0, 3:] == 0).all()  # illegal actions point nowhere
+    path = tmp_path / "episodes.parquet"
+    save_parquet(table, path)
+    back = load_parquet(path, 10**8).table()
+    for name in table.array_names():
+        np.testing.assert_array_equal(getattr(back, name), getattr(table, name), err_msg=name)
+    again = targets(back)
+    for name in ("observations", "masks", "policies", "values", "pointers"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(got, name), err_msg=name)
+    buf = EpisodeBuffer(10**8)
+    buf.CHUNK_EPISODES = 5
+    buf.add(table)
+    rows = np.array([11, 0, 5, 5, 9])
+    part = buf.take(rows)
+    np.testing.assert_array_equal(part.pointers, got.pointers[rows])
+    np.testing.assert_array_equal(part.observations, got.observations[rows][:, :part.observations.shape[1]])
+    restored = EpisodeBuffer(10**8)
+    restored.load_state_arrays(buf.state_arrays())
+    np.testing.assert_array_equal(restored.take(rows).observations, part.observations)
+
+
+def test_flat_and_structured_nets_refuse_the_other_kind_of_task() -> None:
+    with pytest.raises(ValueError, match=r"use net\.kind 'pointer'"):
+        build_net(NetConfig(kind="mlp"), PickMax())
+    with pytest.raises(ValueError, match="reads structured observations"):
+        build_net(NetConfig(kind="pointer"), make_task("tictactoe"))
+
+
+def test_supervised_pointer_net_generalises_to_larger_sets() -> None:
+    """Trained on the solver's choices for 3..8 items, the net points at the maximum of 16 and 24 items: one
+    checkpoint, any size (a known answer: the argmax)."""
+    train = [ep for n in range(3, 9) for ep in demonstration_episodes(PickMax(n), range(n * 1000, n * 1000 + 120))]
+    buf = EpisodeBuffer(10**8)
+    buf.add(EpisodeTable.from_episodes(train, PickMax.vocab_size))
+    model = net(3).train()
+    learner = Learner(model, TrainConfig(batch_size=64, learning_rate=3e-3, steps_per_iteration=800), seed=0)
+    learner.train(buf)
+    model.eval()
+    for n in (5, 16, MAX_ITEMS):
+        states = [PickMax(n).initial_state(10**6 + s) for s in range(100)]
+        priors, _ = NetworkEvaluator(model).evaluate_states(PickMax(n), states)
+        right = np.mean([np.argmax(p) == np.argmax(s.values) for p, s in zip(priors, states, strict=True)])
+        assert right >= 0.75, (n, right)  # chance: 1 / n
+
+
+def test_token_rows_are_read_only() -> None:
+    tokens = token_rows([(240, 1, 2, 3, 4)])
+    assert tokens.shape == (1, 5) and not tokens.flags.writeable
