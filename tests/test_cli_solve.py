@@ -63,6 +63,31 @@ def test_solve_path_replays_to_the_reported_outcome(maze_run: Path, tmp_path: Pa
     assert out["simulations_per_move"] == 16
 
 
+def test_one_agent_solves_mazes_of_sizes_it_never_trained_on(maze_run: Path, tmp_path: Path) -> None:
+    """Trained on 7 x 7 grids, the agent takes any grid within the bounds: a 13 x 5 one (a corridor with a dead end
+    it must not enter) and an open 15 x 15 one; a 33-wide grid is refused by its bound in one line."""
+    wide = "#############\n#...........#\n#.#########.#\n#S#G........#\n#############\n"
+    inst = tmp_path / "wide.txt"
+    inst.write_text(wide)
+    res = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst),
+                     "--simulations", "16")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    state = _replay(make_task("maze"), wide, out["solution_path"])
+    assert out["outcome"] == make_task("maze").outcome(state) and out["steps"] == state.step_count
+    big = ["#" * 15] + ["#" + "." * 13 + "#"] * 13 + ["#" * 15]
+    big[1] = "#S" + "." * 12 + "#"
+    big[13] = "#" + "." * 12 + "G#"
+    inst.write_text("\n".join(big) + "\n")
+    res = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst))
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["steps"] >= 24  # BFS: 12 + 12 moves
+    inst.write_text("S" + "." * 31 + "G\n")
+    res = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst))
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1 and "beyond the bound 31 x 31" in lines[0], res.stderr
+
+
 def _replay(task: Task, instance: str, path: list[str]) -> State:
     """The state after the path's actions, each found by its text among the legal actions, from the parsed
     instance."""
