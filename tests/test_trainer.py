@@ -264,9 +264,13 @@ def test_spec_helpers_extract_examples_and_quality_metrics(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("preset", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> None:
-    cfg = load_config(preset, [*TINY, "iterations=1", "arena.eval_every=1"])
-    m = SelfPlayTrainer(cfg, tmp_path).run()[-1]
-    assert m["iteration"] == 0 and m["episodes"] == 16
+    supervised = min(1, load_config(preset).supervised.iterations)  # a preset's supervised phase: one short iteration
+    cfg = load_config(preset, [*TINY, "iterations=1", "arena.eval_every=1", f"supervised.iterations={supervised}",
+                               "supervised.episodes_per_iteration=8"])
+    ms = SelfPlayTrainer(cfg, tmp_path).run()
+    m = ms[-1]
+    assert [x["phase"] for x in ms] == ["supervised"] * supervised + ["selfplay"]
+    assert m["iteration"] == supervised and m["episodes"] == 16
     assert ("score_vs_random" if cfg.arena.anchors else "heldout_solve_rate") in m
     agent = zeroforge.load_agent(tmp_path)
     assert agent.task.name == load_config(preset).task.name

@@ -106,19 +106,23 @@ class SupervisedConfig:
     iterations learn from solver demonstrations (``Task.demonstration``: BFS paths, DP / Held-Karp optima, optimal
     plans) instead of self-play, ``episodes_per_iteration`` instances each, drawn uniformly over the task's
     difficulty levels (its sizes) from ``min_level`` up; then ``ZeroforgeConfig.iterations`` self-play iterations
-    fine-tune that net. Both phases are one resumable run: the metrics say each line's ``phase``. The
-    demonstrations stay in the replay buffer until self-play's episodes push them out."""
+    fine-tune that net. ``detour_fraction`` of the demonstrations start with random moves (no policy target there)
+    and end as the solver can from where those led, so the value head sees positions worse than a solver's. Both
+    phases are one resumable run: the metrics say each line's ``phase``. The demonstrations stay in the replay
+    buffer until self-play's episodes push them out."""
 
     SECTION: ClassVar[str] = "supervised"
 
     iterations: int = 0
     episodes_per_iteration: int = 256
     min_level: int = 1
+    detour_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         at_least(self, "iterations", 0, 10**6)
         at_least(self, "episodes_per_iteration", 1, 10**7)
         at_least(self, "min_level", 1, 1000)
+        unit_interval(self, "detour_fraction")
 
 
 @dataclass(frozen=True)

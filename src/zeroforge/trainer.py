@@ -76,7 +76,7 @@ class SelfPlayTrainer:
         self.rule = TargetRule(cfg.mcts.discount, cfg.train.self_imitation)
         self.buffer = EpisodeBuffer(cfg.train.replay_buffer_bytes, cfg.train.replay_buffer_size, self.rule)
         self.source = source or make_source(self.task, cfg, self.device)
-        self.demonstrations = DemonstrationSource(self.task, cfg.supervised.min_level)
+        self.demonstrations = DemonstrationSource(self.task, cfg.supervised.min_level, cfg.supervised.detour_fraction)
         self.run_state = run_state or RunState(run_dir)
         self.run_dir = self.run_state.run_dir
         self.next_iteration, self.best_generation = 0, 0
