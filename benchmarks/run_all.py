@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "episode_storage.py": ["--episodes", "200"],
     "replay_buffer.py": ["--positions", "20000", "--episodes", "100"],
     "concurrent_runs.py": ["--iterations", "2"],
+    "size_free.py": ["--quick"],
 }
 
 

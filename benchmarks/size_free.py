@@ -125,7 +125,7 @@ def family_setup(family: str, simulations: int, seed: int,
     cfg = load_config(ROOT / "configs" / f"{family}.yaml")
     task = zeroforge.make_task(cfg.task.name, **{**cfg.task.params, **(params or {})})
     torch.manual_seed(seed)
-    net = build_net(cfg.net, task)
+    net = build_net(cfg.net, task).eval()  # as in the self-play workers (no train/eval toggling per call)
     mcts = dataclasses.replace(cfg.mcts, num_simulations=min(cfg.mcts.num_simulations, simulations))
     return task, net, mcts
 
@@ -134,7 +134,7 @@ def reference(args: argparse.Namespace) -> dict[str, float]:
     """The fixed-size path: tic-tac-toe, flat MLP, compiled array search, same episodes / batch / sims."""
     task = zeroforge.make_task("tictactoe")
     torch.manual_seed(args.seed)
-    net = build_net(NetConfig(kind="mlp"), task)
+    net = build_net(NetConfig(kind="mlp"), task).eval()
     ref = measure(task, net, MCTSConfig(num_simulations=args.simulations), args.episodes, args.batch)
     tag = "size_free.tictactoe_mlp"
     note = f"reference: flat mlp net, {args.episodes} episodes, batch {args.batch}, {args.simulations} sims"
@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--simulations", type=int, default=32, help="cap on each config's mcts.num_simulations")
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--sizes", default="", help="maze cell counts to measure instead, e.g. 5,7,10")
-    ap.add_argument("--max-moves", type=int, default=24,
+    ap.add_argument("--max-moves", type=int, default=8,
                     help="with --sizes: moves per episode at most (per-position cost needs no whole episode)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the untrained nets")
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")

@@ -99,8 +99,8 @@ def demonstration_episodes(task: Task, seeds: Iterable[int],
 class DemonstrationSource:
     """The supervised phase's ``SelfPlaySource``: a round is the solver's episodes of the seeds, at levels drawn
     uniformly from ``min_level`` to the task's top level (its sizes) with the caller's ``rng``; a share
-    ``detour_fraction`` of them starts with a random detour as long as up to the plain demonstration (value targets
-    of worse positions, see ``demonstration_episode``); the net is not used. A round where no instance has a
+    ``detour_fraction`` of them starts with a random detour up to twice as long as the plain demonstration (value
+    targets of worse positions, see ``demonstration_episode``); the net is not used. A round where no instance has a
     demonstration raises a one-line ``ValueError`` (the family has no solver: the supervised phase cannot run)."""
 
     def __init__(self, task: Task, min_level: int = 1, detour_fraction: float = 0.0) -> None:
@@ -118,7 +118,7 @@ class DemonstrationSource:
         for k, (seed, level) in enumerate(zip(seeds, drawn, strict=True)):
             episode = demonstration_episode(self.task, int(seed), int(level))
             if episode is not None and detours[k] and len(episode.actions) > 0:
-                length = int(rng.integers(1, len(episode.actions) + 1))
+                length = int(rng.integers(1, 2 * len(episode.actions) + 1))
                 episode = demonstration_episode(self.task, int(seed), int(level), length,
                                                 np.random.default_rng([int(seed), length]))
             if episode is not None:
