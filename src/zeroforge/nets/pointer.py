@@ -25,6 +25,8 @@ Padding: a token of type ``0`` is padding; it is never attended to, and pointers
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -78,12 +80,16 @@ class _EncoderLayer(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
 
-    def forward(self, x: torch.Tensor, slots: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
-        """``x float[B, N, D]``, ``slots int64[B, N, N]``, ``pad bool[B, N]`` (True: padding key)."""
+    def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        """``float[B, H, N, N]``: the layer's relative-position bias of ``slots int64[B, N, N]``, ``-inf`` on the
+        padding keys ``pad bool[B, N]`` (built once per forward pass and reused by every repeat of the layer)."""
+        bias = self.bias[:, slots].permute(1, 0, 2, 3)
+        return bias.masked_fill(pad[:, None, None, :], float("-inf"))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        """``x float[B, N, D]``, ``bias float[B, H, N, N]`` (``attention_bias``)."""
         b, n, d = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        bias = self.bias[:, slots].permute(1, 0, 2, 3)  # [B, H, N, N]
-        bias = bias.masked_fill(pad[:, None, None, :], float("-inf"))
         attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         x = x + self.out(attended.transpose(1, 2).reshape(b, n, d))
         return x + self.ffn(self.norm2(x))
@@ -126,12 +132,14 @@ class PointerNet(nn.Module):
         x0 = torch.cat([self.summary.expand(len(tokens), 1, -1), x0], dim=1)
         pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
         slots = relative_slots(tokens)
+        layers = [cast(_EncoderLayer, layer) for layer in self.layers]
+        biases = [layer.attention_bias(slots, pad) for layer in layers]
         x = x0
         for r in range(self.recurrence):
             if r:
                 x = x + x0
-            for layer in self.layers:
-                x = layer(x, slots, pad)
+            for layer, bias in zip(layers, biases, strict=True):
+                x = layer(x, bias)
         return self.norm(x)
 
     def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
