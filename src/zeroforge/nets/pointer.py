@@ -1,15 +1,15 @@
 """``PointerNet``: the size-free policy-value net over structured observations (:mod:`zeroforge.tasks.structured`).
 
 A transformer encoder reads a variable number of typed tokens ``(type, a, b, row, col)``: each token's embedding is
-the sum of a type, an ``a`` and a ``b`` embedding (no absolute position: nothing in the net is sized by the
-instance). Attention gets a learned **relative 2-D position bias** per head and layer (Shaw et al. 2018; T5's
-bias): the bias of query ``i`` to key ``j`` is looked up by the clipped offset ``(row_j - row_i, col_j - col_i)``
-in ``[-R, R]^2`` (offsets beyond ``R`` share the border entry), so a grid's neighbourhoods look the same at every
-size; set members all sit at ``(0, 0)`` and have no positional identity. Half the heads start with a locality
+the sum of a type, an ``a`` and a ``b`` embedding and a linear map of smooth functions of ``a`` and ``b`` as numbers
+(``numeric_features``: weights, shares, coordinates read ordinally; no absolute position: nothing in the net is
+sized by the instance). Attention gets a learned **relative 2-D position bias** per head and layer (Shaw et al.
+2018; T5's bias): the bias of query ``i`` to key ``j`` is looked up by the clipped offset ``(row_j - row_i, col_j -
+col_i)`` in ``[-R, R]^2`` (offsets beyond ``R`` share the border entry), so a grid's neighbourhoods look the same at
+every size; set members all sit at ``(0, 0)`` and have no positional identity. Half the heads start with a locality
 prior (bias ``-|dr| - |dc|``), the others uniform: on a grid, learning to look at the neighbours first takes
-hundreds of steps from a flat start. A learned **summary token** (index 0)
-is prepended to every sequence; it attends and is attended with a bias of its own, and carries the value and the
-global actions.
+hundreds of steps from a flat start. A learned **summary token** (index 0) is prepended to every sequence; it
+attends and is attended with a bias of its own, and carries the value and the global actions.
 
 **Pointer heads** (Vinyals et al. 2015): the logit of action ``a`` with pointer ``(kind, src, dst)`` is
 ``w . relu(W_s h_src + W_d h_dst + e_kind)`` over the encoded tokens it names (``0`` = the summary token), so
@@ -50,6 +50,21 @@ MAX_OFFSET = 8
 _SIDE = 2 * MAX_OFFSET + 1
 #: the bias-table entry of every pair that involves the summary token
 _SUMMARY_SLOT = _SIDE * _SIDE
+
+
+#: smooth functions of a feature value per feature (``numeric_features``)
+_NUMERIC_FEATURES = 6
+
+
+def numeric_features(values: torch.Tensor) -> torch.Tensor:
+    """``float[..., 2 * _NUMERIC_FEATURES]``: the features ``values int64[..., 2]`` (``a``, ``b``) as numbers, ``x =
+    value / FEATURE_VOCAB`` and ``x^2, sin(pi k x), cos(pi k x)`` for ``k = 1, 2``: nearby values get nearby inputs,
+    so a weight or a share seen rarely is read like its neighbours (a learned embedding per value alone would have
+    to learn each of the 1024 values separately)."""
+    x = values.float() / FEATURE_VOCAB
+    parts = [x, x * x, torch.sin(torch.pi * x), torch.cos(torch.pi * x), torch.sin(2 * torch.pi * x),
+             torch.cos(2 * torch.pi * x)]
+    return torch.cat(parts, dim=-1)
 
 
 def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
@@ -115,6 +130,7 @@ class PointerNet(nn.Module):
         self.type_embed = nn.Embedding(NUM_TOKEN_TYPES, embed_dim, padding_idx=0)
         self.a_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
         self.b_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
+        self.numeric = nn.Linear(2 * _NUMERIC_FEATURES, embed_dim)
         self.summary = nn.Parameter(torch.zeros(embed_dim))
         nn.init.normal_(self.summary, std=0.02)
         self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden) for _ in range(num_layers))
@@ -127,8 +143,9 @@ class PointerNet(nn.Module):
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens``."""
-        x0 = self.type_embed(tokens[..., TYPE]) + self.a_embed(tokens[..., FEATURE_A]) + self.b_embed(
-            tokens[..., FEATURE_B])
+        features = tokens[..., FEATURE_A:FEATURE_B + 1]
+        x0 = (self.type_embed(tokens[..., TYPE]) + self.a_embed(features[..., 0]) + self.b_embed(features[..., 1])
+              + self.numeric(numeric_features(features)))
         x0 = torch.cat([self.summary.expand(len(tokens), 1, -1), x0], dim=1)
         pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
         slots = relative_slots(tokens)
