@@ -81,8 +81,8 @@ def test_ranked_reward_threshold_follows_recent_scores(tmp_path: Path) -> None:
 LEARN = ["task.name=maze", "task.params.size=3", "supervised.iterations=3", "supervised.episodes_per_iteration=150",
          "iterations=1", "net.kind=pointer", "net.embed_dim=32", "net.hidden=64", "net.num_layers=2",
          "mcts.num_simulations=16", "mcts.discount=0.98", "selfplay.games_per_iteration=64",
-         "selfplay.parallel_batch_size=64", "train.steps_per_iteration=150", "train.batch_size=64", "train.augment_symmetries=false", "arena.anchors=[]",
-         "arena.heldout_episodes=0", "agent_simulations=8"]
+         "selfplay.parallel_batch_size=64", "train.steps_per_iteration=150", "train.batch_size=64",
+         "train.augment_symmetries=false", "arena.anchors=[]", "arena.heldout_episodes=0", "agent_simulations=8"]
 
 
 def test_short_maze_run_solves_more_held_out_mazes_than_its_untrained_net(tmp_path: Path) -> None:
