@@ -25,7 +25,7 @@ TINY = [
     "agent_simulations=4",
 ]
 CURRICULUM = ["task.name=maze", "task.params.size=4", "curriculum.enabled=true", "curriculum.raise_at=0.5",
-              "curriculum.lower_at=0.0", "curriculum.review_fraction=0.25"]
+              "curriculum.lower_at=0.0", "curriculum.review_fraction=0.25", "mcts.num_simulations=32"]
 
 
 def _metrics(run: Path) -> list[dict]:
@@ -33,7 +33,8 @@ def _metrics(run: Path) -> list[dict]:
 
 
 def test_curriculum_raises_the_level_when_the_level_is_solved(tmp_path: Path) -> None:
-    """Level 1 mazes (2 x 2 cells, 4 moves) are solved by 8-simulation search well above 50 %: the level rises,
+    """Level 1 mazes (2 x 2 cells, 4 moves) are solved by 32-simulation search with the untrained net well above
+    50 % (measured 0.88-1.0 on seeds 0-2; 8 simulations gave 0.25-0.94): the level rises,
     every iteration logs the level it played, and review episodes replay lower levels."""
     trainer = SelfPlayTrainer(load_config(None, [*TINY, *CURRICULUM, "iterations=3"]), tmp_path)
     ms = trainer.run()
