@@ -56,7 +56,7 @@ from zeroforge.selfplay.episode import OUTCOMES, Action, SelfPlayEpisode
 if TYPE_CHECKING:
     from zeroforge.tasks.base import State, Task
 
-__all__ = ["DRAW", "NO_WINNER", "EpisodeTable", "check_compatible", "upgrade_columns"]
+__all__ = ["DRAW", "NO_WINNER", "EpisodeTable", "check_compatible", "segments", "upgrade_columns"]
 
 #: winner codes of ``EpisodeTable.winners``: a draw (``metadata["winner"] is None``) and no winner recorded
 DRAW, NO_WINNER = -1, -2
@@ -322,25 +322,19 @@ class EpisodeTable:
         """The observations of ``moves int64[B]`` as net input: ``int64[B, L]`` (flat) or ``int64[B, N, 5]``
         (structured, padded with zero tokens to the longest of them)."""
         moves = np.asarray(moves, np.int64)
-        lo, lengths = self.observation_offsets[moves], self.observation_lengths[moves]
         if not self.structured:
             return self.observations[:, 0].reshape(self.num_moves, self.seq_len)[moves].astype(np.int64)
-        out = np.zeros((len(moves), int(lengths.max(initial=1)), self.token_fields), np.int64)
-        row = np.repeat(np.arange(len(moves)), lengths)
-        col = np.arange(int(lengths.sum())) - np.repeat(offsets_of(lengths)[:-1], lengths)
-        out[row, col] = self.observations[np.repeat(lo, lengths) + col]
+        rows, entries, positions = segments(self.observation_offsets, moves)
+        out = np.zeros((len(moves), int(positions.max(initial=0)) + 1, self.token_fields), np.int64)
+        out[rows, positions] = self.observations[entries]
         return out
 
     def pointer_batch(self, moves: np.ndarray, width: int | None = None) -> np.ndarray:
         """``int64[B, A, 3]``: the action pointers of ``moves`` (a structured table), zero rows for the illegal
         actions; ``width`` (default ``num_actions``) may be larger."""
-        moves = np.asarray(moves, np.int64)
-        lo, hi = self.legal_offsets[moves], self.legal_offsets[moves + 1]
-        counts = hi - lo
-        entry = np.repeat(lo, counts) + np.arange(int(counts.sum())) - np.repeat(offsets_of(counts)[:-1], counts)
+        rows, entries, _ = segments(self.legal_offsets, np.asarray(moves, np.int64))
         out = np.zeros((len(moves), self.num_actions if width is None else width, 3), np.int64)
-        out[np.repeat(np.arange(len(moves)), counts), self.legal_actions[entry].astype(np.int64)] = \
-            self.action_pointers[entry]
+        out[rows, self.legal_actions[entries].astype(np.int64)] = self.action_pointers[entries]
         return out
 
     @property
@@ -522,6 +516,16 @@ class EpisodeTable:
             out[offs] = _cat_offsets([getattr(t, offs) for t in tables])
             out.update({name: np.concatenate([getattr(t, name) for t in tables]) for name in values})
         return cls(num_actions=tables[0].num_actions, vocab_size=tables[0].vocab_size, **out)
+
+
+def segments(offsets: np.ndarray, picks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The items of the ragged segments ``picks int64[B]`` of ``offsets int64[S + 1]``, in order:
+    ``(rows, entries, positions)``, each ``int64[K]`` for the ``K`` items: the pick each item belongs to, its
+    index in the values array, its position within its segment."""
+    lo = offsets[picks]
+    counts = offsets[picks + 1] - lo
+    positions = np.arange(int(counts.sum())) - np.repeat(offsets_of(counts)[:-1], counts)
+    return np.repeat(np.arange(len(picks)), counts), np.repeat(lo, counts) + positions, positions
 
 
 def upgrade_columns(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -23,7 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from zeroforge.data.table import EpisodeTable
+from zeroforge.data.table import EpisodeTable, segments
 from zeroforge.nets.inputs import concat_inputs, trim_padding
 from zeroforge.selfplay.episode import OUTCOMES, returns_to_go
 
@@ -67,8 +67,9 @@ class PolicyValueArrays:
         """The net's inputs: ``(observations,)`` or, structured, ``(observations, pointers)``."""
         return (self.observations,) if self.pointers is None else (self.observations, self.pointers)
 
-    def take(self, rows: np.ndarray) -> PolicyValueArrays:
-        """Rows ``rows int64[B]`` (a minibatch; structured tokens lose the padding no taken row needs)."""
+    def take(self, rows: np.ndarray | slice) -> PolicyValueArrays:
+        """Rows ``rows int64[B]`` or a slice of them (views: a minibatch of a block); structured tokens lose the
+        padding no taken row needs."""
         if self.pointers is None:
             return PolicyValueArrays(self.observations[rows], self.masks[rows], self.policies[rows], self.values[rows])
         return PolicyValueArrays(trim_padding(self.observations[rows]), self.masks[rows], self.policies[rows],
@@ -160,10 +161,7 @@ def targets(table: EpisodeTable, rule: TargetRule = TargetRule(), rows: np.ndarr
     view = training_view(table, rule.discount) if view is None else view
     picked = np.arange(len(view)) if rows is None else np.asarray(rows, np.int64)
     moves = view.rows[picked].astype(np.int64)
-    lo, hi = table.legal_offsets[moves], table.legal_offsets[moves + 1]
-    counts = hi - lo
-    batch_row = np.repeat(np.arange(len(moves)), counts)
-    entry = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    batch_row, entry, _ = segments(table.legal_offsets, moves)
     cols = table.legal_actions[entry].astype(np.int64)
     masks = np.zeros((len(moves), width), bool)
     masks[batch_row, cols] = True
