@@ -48,7 +48,8 @@ def demonstration_episode(task: Task, seed: int, difficulty: int | None = None, 
     (``full_search`` false) but every move gets the value of how the episode ended, so the value head also sees
     positions that are worse than the solver's (a demonstration alone always succeeds)."""
     state = task.initial_state(seed, difficulty)
-    if detour == 0 and task.demonstration(state) is None:
+    plain = task.demonstration(state) if detour == 0 else None
+    if detour == 0 and plain is None:
         return None
     rng = rng if rng is not None else np.random.default_rng(seed)
     states: list[State] = [state]
@@ -66,7 +67,7 @@ def demonstration_episode(task: Task, seed: int, difficulty: int | None = None, 
         if states[-1].terminal:
             break
         play(random_legal_action(states[-1], rng), False)
-    actions = task.demonstration(states[-1]) if not states[-1].terminal else []
+    actions = plain if detour == 0 else task.demonstration(states[-1]) if not states[-1].terminal else []
     for a in actions or []:
         play(int(a), True)
     while actions is None and not states[-1].terminal and len(moves) < task.max_episode_steps:

@@ -99,7 +99,7 @@ class Learner:
             idx = torch.randint(data.num_positions, (steps * size,), generator=self.generator)
             b = data.take(idx.numpy())
             for k in range(steps):
-                part = b.take(np.arange(k * size, min((k + 1) * size, len(b))))
+                part = b.take(slice(k * size, (k + 1) * size))  # views of the block, no copy
                 yield (tuple(self._tensor(x) for x in part.inputs()),
                        tuple(self._tensor(x) for x in (part.masks, part.policies, part.values)))
 
