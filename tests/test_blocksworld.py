@@ -23,7 +23,7 @@ from zeroforge.tasks.reasoning.blocksworld import (
     optimal_plan,
     optimal_plan_length,
 )
-from zeroforge.tasks.structured import TOKEN_VOCAB, check_structured
+from zeroforge.tasks.structured import TOKEN_VOCAB, check_episode, check_structured
 
 # The Sussman anomaly: C on A, A and B on the table; goal A on B on C.
 SUSSMAN = json.dumps({"initial": [["A", "C"], ["B"]], "goal": [["C", "B", "A"]]})
@@ -390,13 +390,9 @@ SWAP_2 = _instance(["BA"], ["AB"])  # A on B -> B on A
 
 def _check_episode(task: Blocksworld, state: BlocksworldState, actions: list[int]) -> BlocksworldState:
     """Play ``actions`` checking the structured contract on every state."""
-    check_structured(task, state)
-    for a in actions:
-        nxt = task.step(state, a)
-        assert isinstance(nxt, BlocksworldState)
-        check_structured(task, nxt)
-        state = nxt
-    return state
+    end = check_episode(task, state, actions)
+    assert isinstance(end, BlocksworldState)
+    return end
 
 
 def test_pointers_name_the_moved_block_and_its_target() -> None:

@@ -27,7 +27,7 @@ from zeroforge.tasks.code.function import (
     FunctionState,
 )
 from zeroforge.tasks.code.sorting import OPTIMAL_SIZE, CodeSort, SortState, unsorted_binary_vectors
-from zeroforge.tasks.structured import POINTER_KIND_BASE, TOKEN_VOCAB, check_structured
+from zeroforge.tasks.structured import POINTER_KIND_BASE, TOKEN_VOCAB, check_episode
 
 # ------------------------------------------------------------------------------------------- helpers
 
@@ -229,13 +229,9 @@ def _fn_instance(f: Any, inputs: list[Any], **extra: Any) -> str:
 
 
 def _play_checked(task: CodeFunction, state: FunctionState, actions: list[int]) -> FunctionState:
-    check_structured(task, state)
-    for a in actions:
-        nxt = task.step(state, a)
-        assert isinstance(nxt, FunctionState)
-        state = nxt
-        check_structured(task, state)
-    return state
+    end = check_episode(task, state, actions)
+    assert isinstance(end, FunctionState)
+    return end
 
 
 def test_function_pointers_are_global(fn: CodeFunction) -> None:

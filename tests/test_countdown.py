@@ -23,7 +23,7 @@ from zeroforge.tasks.search.countdown import (
     solve,
     verify_expression,
 )
-from zeroforge.tasks.structured import POINTER_KIND_BASE, TOKEN_TYPE_BASE, TOKEN_VOCAB, check_structured
+from zeroforge.tasks.structured import POINTER_KIND_BASE, TOKEN_TYPE_BASE, TOKEN_VOCAB, check_episode, check_structured
 
 
 @pytest.fixture
@@ -322,13 +322,9 @@ KIND = POINTER_KIND_BASE["countdown"]
 
 
 def _play_out(task: Countdown, state: CountdownState, actions: list[int]) -> CountdownState:
-    check_structured(task, state)
-    for a in actions:
-        nxt = task.step(state, a)
-        assert isinstance(nxt, CountdownState)
-        state = nxt
-        check_structured(task, state)
-    return state
+    end = check_episode(task, state, actions)
+    assert isinstance(end, CountdownState)
+    return end
 
 
 def test_pointers_name_the_operand_tokens(task: Countdown) -> None:

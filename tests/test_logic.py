@@ -27,7 +27,7 @@ from zeroforge.tasks.reasoning.logic import (
     proof_depths,
     shortest_proof,
 )
-from zeroforge.tasks.structured import TOKEN_VOCAB, check_structured
+from zeroforge.tasks.structured import TOKEN_VOCAB, check_episode, check_structured
 
 # concepts by first appearance: wumpus 0, rompus 1, yumpus 2, zumpus 3, dumpus 4
 CHAIN = {
@@ -49,13 +49,9 @@ def _lit(state: LogicState, lit: int) -> int:
 
 def _play(task: Logic, state: LogicState, actions: list[int]) -> LogicState:
     """Play ``actions`` checking the structured contract on every state."""
-    check_structured(task, state)
-    for a in actions:
-        nxt = task.step(state, a)
-        assert isinstance(nxt, LogicState)
-        check_structured(task, nxt)
-        state = nxt
-    return state
+    end = check_episode(task, state, actions)
+    assert isinstance(end, LogicState)
+    return end
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ accepts any instance within them; an instance beyond gets a one-line ``ValueErro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "TOKEN_FIELDS",
     "TOKEN_TYPE_BASE",
     "TOKEN_VOCAB",
+    "check_episode",
     "check_structured",
     "out_of_bounds",
     "pointer_rows",
@@ -128,3 +130,16 @@ def check_structured(task: Task, state: State) -> None:
         raise ValueError(f"{name}: pointer kinds must be in 0..{NUM_POINTER_KINDS - 1}")
     if len(legal) and (legal[:, 1:].min() < 0 or legal[:, 1:].max() > len(obs)):
         raise ValueError(f"{name}: pointers must name tokens 0..{len(obs)} (0 = the summary token)")
+
+
+def check_episode(task: Task, state: State, actions: Sequence[int]) -> State:
+    """Play ``actions`` from ``state`` and return the last state, checking ``check_structured`` on every state on
+    the way and that every step returns the state class of ``state`` (a ``ValueError`` / ``AssertionError``)."""
+    check_structured(task, state)
+    for action in actions:
+        nxt = task.step(state, action)
+        if type(nxt) is not type(state):
+            raise AssertionError(f"{task.name}: step returned a {type(nxt).__name__}, not a {type(state).__name__}")
+        check_structured(task, nxt)
+        state = nxt
+    return state
