@@ -11,27 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from torch import nn
 
 from zeroforge.tasks.base import State
 from zeroforge.tasks.structured import TOKEN_FIELDS, TYPE
 
-__all__ = ["concat_inputs", "is_structured", "length_buckets", "pad_tokens", "state_inputs", "token_lengths",
+__all__ = ["concat_inputs", "length_buckets", "pad_tokens", "state_inputs", "token_lengths",
            "trim_padding"]
 
 #: a bucket holds rows whose token counts are within this factor of its shortest
 BUCKET_SPREAD = 1.25
 
 
-def is_structured(net: nn.Module) -> bool:
-    """Whether ``net`` reads structured inputs ``(tokens [B, N, 5], pointers [B, A, 3])``."""
-    return bool(getattr(net, "structured", False))
-
-
-def pad_tokens(observations: Sequence[np.ndarray], length: int | None = None) -> np.ndarray:
-    """``int64[B, N, 5]``: ``observations`` (each ``[N_i, 5]``) padded with zero tokens to ``N = max N_i`` (or
-    ``length``, which must be at least that)."""
-    n = max((len(o) for o in observations), default=0) if length is None else int(length)
+def pad_tokens(observations: Sequence[np.ndarray]) -> np.ndarray:
+    """``int64[B, N, 5]``: ``observations`` (each ``[N_i, 5]``) padded with zero tokens to ``N = max N_i``."""
+    n = max((len(o) for o in observations), default=0)
     out = np.zeros((len(observations), n, TOKEN_FIELDS), np.int64)
     for i, obs in enumerate(observations):
         out[i, :len(obs)] = obs

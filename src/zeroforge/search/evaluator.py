@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from zeroforge.nets.denormal import flush_denormals
-from zeroforge.nets.inputs import length_buckets, state_inputs, token_lengths, trim_padding
+from zeroforge.nets.inputs import length_buckets, state_inputs, token_lengths
 from zeroforge.tasks.base import State, Task, random_legal_action
 
 __all__ = [
@@ -120,8 +120,9 @@ class LogitsEvaluator(TokenEvaluator):
             tokens, pointers = inputs
             logits = np.zeros(masks.shape, np.float32)
             values = np.zeros(len(masks), np.float32)
-            for rows in length_buckets(token_lengths(tokens)):
-                logits[rows], values[rows] = self._logits((trim_padding(tokens[rows]), pointers[rows]))
+            lengths = token_lengths(tokens)
+            for rows in length_buckets(lengths):
+                logits[rows], values[rows] = self._logits((tokens[rows, :lengths[rows].max()], pointers[rows]))
         out = priors_and_values(logits, values, masks)
         self.seconds += time.perf_counter() - start
         return out
