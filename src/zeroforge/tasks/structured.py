@@ -32,6 +32,7 @@ accepts any instance within them; an instance beyond gets a one-line ``ValueErro
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -51,6 +52,7 @@ __all__ = [
     "TOKEN_VOCAB",
     "check_episode",
     "check_structured",
+    "instance_labels",
     "out_of_bounds",
     "pointer_rows",
     "token_rows",
@@ -97,6 +99,16 @@ def pointer_rows(num_actions: int, pointers: dict[int, tuple[int, int, int]]) ->
         out[action] = ptr
     out.flags.writeable = False
     return out
+
+
+def instance_labels(content: str, count: int, bound: int) -> tuple[int, ...]:
+    """Arbitrary names (block letters, concept words) as feature values: the first ``count`` entries of a permutation
+    of ``0..bound - 1`` seeded by a stable hash (blake2b, never ``hash()``) of the instance's ``content``. Equal
+    instances get equal labels, and over many instances every value up to the bound occurs, so a net trained on
+    small instances has seen the label values of large ones."""
+    digest = hashlib.blake2b(content.encode(), digest_size=8).digest()
+    perm = np.random.default_rng(int.from_bytes(digest, "little")).permutation(bound)
+    return tuple(int(v) for v in perm[:count])
 
 
 def out_of_bounds(task_name: str, what: str, value: object, bound: object) -> ValueError:

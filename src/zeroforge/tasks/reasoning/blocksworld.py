@@ -82,7 +82,6 @@ returns a fresh instance (``step_count = 0``); an instance of ``m`` blocks names
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import json
 import math
@@ -102,6 +101,7 @@ from zeroforge.tasks.structured import (
     POINTER_KIND_BASE,
     TOKEN_TYPE_BASE,
     TOKEN_VOCAB,
+    instance_labels,
     out_of_bounds,
     pointer_rows,
     token_rows,
@@ -225,9 +225,7 @@ def _shortest(start: Config, goal: Config) -> int:
 def block_labels(goal: Config) -> tuple[int, ...]:
     """The observed label of each block of the instance with goal configuration ``goal`` (``m`` blocks): the first
     ``m`` entries of a permutation of ``0..MAX_BLOCKS - 1`` seeded by a stable hash of ``goal`` (module docstring)."""
-    digest = hashlib.blake2b(f"blocksworld labels {goal!r}".encode(), digest_size=8).digest()
-    perm = np.random.default_rng(int.from_bytes(digest, "little")).permutation(MAX_BLOCKS)
-    return tuple(int(v) for v in perm[: len(goal)])
+    return instance_labels(f"blocksworld labels {goal!r}", len(goal), MAX_BLOCKS)
 
 
 def _config_tokens(on: Config, labels: tuple[int, ...], kind: int, first_row: int) -> list[Token]:

@@ -99,7 +99,6 @@ its negation.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -120,6 +119,7 @@ from zeroforge.tasks.structured import (
     POINTER_KIND_BASE,
     TOKEN_TYPE_BASE,
     TOKEN_VOCAB,
+    instance_labels,
     out_of_bounds,
     pointer_rows,
     token_rows,
@@ -232,9 +232,7 @@ def concept_labels(names: Sequence[str], facts: Sequence[int], rules: Sequence[R
     entries of a permutation of ``0..CONCEPT_BOUND - 1`` seeded by a stable hash of the instance (module
     docstring)."""
     content = repr((tuple(names), tuple(facts), tuple(rules), query))
-    digest = hashlib.blake2b(f"logic labels {content}".encode(), digest_size=8).digest()
-    perm = np.random.default_rng(int.from_bytes(digest, "little")).permutation(CONCEPT_BOUND)
-    return tuple(int(v) for v in perm[: len(names)])
+    return instance_labels(f"logic labels {content}", len(names), CONCEPT_BOUND)
 
 
 def _observed(labels: Sequence[int], lit: int) -> int:
