@@ -90,7 +90,7 @@ def test_short_maze_run_solves_more_held_out_mazes_than_its_untrained_net(tmp_pa
     """It learns a single-agent family: after 3 supervised iterations on BFS demonstrations and 1 self-play
     iteration on 3 x 3-cell mazes (every size up to it), 8-simulation search with the trained net solves clearly
     more of 100 held-out mazes than the same search with the net the run started from. The test asks for a gain
-    on each of three seeds and a mean gain of 0.25."""
+    on each of three seeds and a mean gain of 0.25 (measured: 0.00 -> 0.67, 0.00 -> 0.65, 0.39 -> 0.78)."""
     rates: dict[int, tuple[float, float]] = {}
     for seed in (0, 1, 2):
         trainer = SelfPlayTrainer(load_config(None, [f"seed={seed}", *LEARN]), tmp_path / str(seed))
