@@ -7,7 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from zeroforge.arena.heldout import HELDOUT_SEED_BASE, evaluate_held_out, held_out_seeds, training_seed
+from zeroforge.arena.heldout import (
+    HELDOUT_SEED_BASE,
+    NEAR_OPTIMAL_SCORE,
+    evaluate_held_out,
+    held_out_seeds,
+    training_seed,
+)
 from zeroforge.config import MCTSConfig
 from zeroforge.search.evaluator import UniformEvaluator
 from zeroforge.tasks import State, Task, make_task
@@ -46,6 +52,7 @@ def test_oracle_solves_every_maze_on_a_shortest_path() -> None:
     assert report.solve_rate == 1.0 and report.optimality_gap == 0.0 and report.mean_score == 1.0
     assert report.outcomes == {"success": 12, "failure": 0, "timeout": 0, "error": 0}
     assert report.heldout_case_pass_rate is None  # mazes have no held-out test cases
+    assert report.near_optimal_rate == 1.0  # every path is a shortest one
     optimal = [maze.initial_state(s).optimal_length for s in held_out_seeds(12, maze.difficulty_levels)]  # type: ignore[attr-defined]
     assert report.mean_moves == pytest.approx(np.mean(optimal))
     assert report.simulations_total == sum(optimal) and report.num_simulations == 1
@@ -88,6 +95,23 @@ def test_raw_policy_plays_the_top_prior_move_with_one_simulation() -> None:
     assert report.simulations_total == sum(moves) and report.num_simulations == 1  # one simulation a move
     assert report.mean_score == pytest.approx(np.mean([maze.score(f) for f in finals]))
     assert report.optimality_gap == pytest.approx(np.mean([1.0 - maze.score(f) for f in solved]))  # type: ignore[operator]
+
+
+def test_near_optimal_rate_counts_greedy_packings_within_five_percent() -> None:
+    """"Take every item that fits" on held-out knapsacks, played by hand: the near-optimal rate is the share of
+    packings worth at least 1/1.05 of the DP optimum (strictly between none and all of them here), counting the
+    failures too, while the solve rate counts only exact optima."""
+    knapsack = make_task("knapsack", num_items=8)
+    n = 40
+    finals = [_play_first_legal(knapsack, knapsack.initial_state(seed), (1, 0))
+              for seed in held_out_seeds(n, knapsack.difficulty_levels)]
+    scores = [knapsack.score(f) for f in finals]
+    near = sum(s is not None and s >= NEAR_OPTIMAL_SCORE for s in scores)
+    exact = sum(knapsack.outcome(f) == "success" for f in finals)
+    assert 0 < exact < near < n, (exact, near)
+    report = evaluate_held_out(knapsack, PreferenceEvaluator((1, 0)), MCTSConfig(), n, num_simulations=1)
+    assert report.near_optimal_rate == near / n and report.solve_rate == exact / n
+    assert pytest.approx(1 / 1.05) == NEAR_OPTIMAL_SCORE
 
 
 def test_oracle_at_a_lower_level_solves_that_level() -> None:

@@ -276,6 +276,18 @@ def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> N
     assert agent.task.name == load_config(preset).task.name
 
 
+def test_the_supervised_phase_last_checkpoint_outlives_pruning(tmp_path: Path) -> None:
+    """2 supervised + 3 self-play iterations keeping 2 checkpoints: the newest two stay, and so does iteration 1,
+    the "supervised only" agent, which still loads as an agent."""
+    cfg = load_config(None, [*TINY, "task.name=maze", "task.params.size=3", "iterations=3", "supervised.iterations=2",
+                             "supervised.episodes_per_iteration=8", "keep_checkpoints=2", "arena.anchors=[]",
+                             "arena.heldout_episodes=0"])
+    SelfPlayTrainer(cfg, tmp_path).run()
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["iter_000001", "iter_000003",
+                                                                           "iter_000004"]
+    assert zeroforge.load_agent(tmp_path / "checkpoints" / "iter_000001").task.name == "maze"
+
+
 @pytest.mark.parametrize("task_name", zeroforge.available_tasks())
 def test_every_task_trains_one_tiny_iteration(task_name: str, tmp_path: Path) -> None:
     """The whole loop (self-play, extraction, training, evaluation, checkpoint, load_agent) on every task."""

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -193,10 +193,12 @@ class RunState:
             save_parquet(table, folder / f"iter_{i:06d}.parquet")
 
     def save_checkpoint(self, i: int, tensors: Mapping[str, Mapping[str, Any]], state: Mapping[str, Any],
-                        keep: int) -> None:
+                        keep: int, protect: Collection[int] = ()) -> None:
+        """Write iteration ``i``'s checkpoint, then delete all but the newest ``keep`` ones and those in
+        ``protect`` (the supervised phase's last checkpoint: the "supervised only" agent of a two-phase run)."""
         with self.writing("checkpoint"):
             save_checkpoint(self.run_dir, i, tensors, state)
-            prune_checkpoints(self.run_dir, keep=keep)
+            prune_checkpoints(self.run_dir, keep=keep, protect=protect)
         self._measure_output(i)
 
     def plot(self) -> None:

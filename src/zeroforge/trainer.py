@@ -127,7 +127,9 @@ class SelfPlayTrainer:
             "iteration_cpu_seconds": time.process_time() - cpu0, "threads": self.threads.threads,
         }
         self.run_state.append_metrics(metrics)
-        self.run_state.save_checkpoint(i, *self._checkpoint(i), keep=self.config.keep_checkpoints)
+        # the supervised phase's last checkpoint stays: the "supervised only" agent (README's size table)
+        supervised_end = {cfg.supervised.iterations - 1} if cfg.supervised.iterations else set()
+        self.run_state.save_checkpoint(i, *self._checkpoint(i), keep=cfg.keep_checkpoints, protect=supervised_end)
         self.next_iteration = i + 1
         self.history.append(metrics)
         self.run_state.plot()

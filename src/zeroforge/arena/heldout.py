@@ -12,6 +12,9 @@ family and difficulty that every evaluation of every run shares.
 - ``optimality_gap``: mean ``1 - score`` over the solved episodes of graded tasks (0 = every solution
   optimal: shortest path, optimal tour, ...), ``None`` for tasks without ``score``;
 - ``mean_score``: mean ``score`` over all episodes (failures count 0 where the task says so);
+- ``near_optimal_rate``: share of all episodes (solved or not) within 5 % of the optimum, i.e. ``score >=
+  NEAR_OPTIMAL_SCORE = 1 / 1.05``: a tour at most 5 % longer than the optimal one, a packing worth at least
+  95.2 % of the optimal value (a hair stricter than 5 % for maximisation); ``None`` for tasks without ``score``;
 - ``heldout_case_pass_rate``: mean share of each instance's held-out test cases that the final solution
   passes (program synthesis: generalisation beyond the visible cases), ``None`` for tasks without them;
 - the search budget: moves, simulations in total and per episode.
@@ -29,10 +32,12 @@ from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.tasks.base import Task
 
-__all__ = ["HELDOUT_SEED_BASE", "SolveReport", "evaluate_held_out", "held_out_seeds", "training_seed"]
+__all__ = ["HELDOUT_SEED_BASE", "NEAR_OPTIMAL_SCORE", "SolveReport", "evaluate_held_out", "held_out_seeds",
+           "training_seed"]
 
 HELDOUT_SEED_BASE = 10**12
 _TRAIN_STRIDE = 1_000_003
+NEAR_OPTIMAL_SCORE = 1.0 / 1.05
 
 
 def training_seed(iteration: int, episode: int) -> int:
@@ -64,6 +69,7 @@ class SolveReport:
     solve_rate: float
     optimality_gap: float | None
     mean_score: float | None
+    near_optimal_rate: float | None
     heldout_case_pass_rate: float | None
     mean_moves: float
     simulations_total: int
@@ -104,6 +110,8 @@ def evaluate_held_out(task: Task, evaluator: Evaluator, mcts: MCTSConfig, num_ep
         solve_rate=outcomes["success"] / len(episodes),
         optimality_gap=float(np.mean([1.0 - s for s in solved])) if solved else None,
         mean_score=float(np.mean(graded)) if graded else None,
+        near_optimal_rate=(float(np.mean([s is not None and s >= NEAR_OPTIMAL_SCORE for s in scores]))
+                           if graded else None),
         heldout_case_pass_rate=float(np.mean(case_rates)) if case_rates else None,
         mean_moves=float(np.mean([e.episode_length for e in episodes])),
         simulations_total=int(sims_total),

@@ -143,6 +143,7 @@ class Evaluation:
         progress("held-out", arena.heldout_episodes, arena.heldout_episodes)
         out: dict[str, Any] = {"heldout_solve_rate": report.solve_rate}
         optional = {"heldout_optimality_gap": report.optimality_gap, "heldout_mean_score": report.mean_score,
+                    "heldout_near_optimal": report.near_optimal_rate,
                     "heldout_case_pass_rate": report.heldout_case_pass_rate}
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
