@@ -50,7 +50,7 @@ def _reads_text(name: str) -> bool:
 
 
 PARSING_TASKS = [name for name in available_tasks() if _reads_text(name)]
-JSON_TASKS = ["knapsack", "tsp", "countdown", "blocksworld", "logic", "code_function", "code_sort", "code_class"]
+JSON_TASKS = ["knapsack", "tsp", "countdown", "blocksworld", "logic", "code_function", "code_sort", "code_class", "mix"]
 
 
 def _assert_refused(name: str, task: Task, text: str, expect: str) -> str:
@@ -185,6 +185,24 @@ HUGE: dict[str, list[tuple[str, Callable[[], str], str]]] = {
     "linear_system": [
         ("100k equations", lambda: "x + y = 1\n" * N, "expected 2..3 equations, one a line, got 100000"),
         ("a 1M-character equation", lambda: "x+" * 500_000 + "y = 1\nx - y = 2", "at most 1000"),
+    ],
+    "mix": [  # a member's bound holds inside the mix (its refusal comes back as "mix: <family>: ...")
+        ("a 3001 x 3001 maze", lambda: _dumps({"family": "maze", "instance": ("." * 3001 + "\n") * 3001}),
+         f"characters, at most {MAX_JSON_CHARS}"),
+        ("a maze of 10k rows", lambda: _dumps({"family": "maze", "instance": "#######\n" * 10_000}),
+         "mix: maze: text has 80000 characters, at most 5116"),
+        ("a knapsack of 20k items",
+         lambda: _dumps({"family": "knapsack", "instance": _dumps({"capacity": 10, "weights": [1] * 20_000,
+                                                                   "values": [1] * 20_000})}),
+         "mix: knapsack: an instance of 20000 items is beyond the bound 50 items"),
+        ("a knapsack of 200k nested lists",
+         lambda: _dumps({"family": "knapsack", "instance": "[" * 200_000 + "]" * 200_000}),
+         "mix: knapsack: malformed JSON instance: nested too deeply"),
+        ("an 800k-character equation",
+         lambda: _dumps({"family": "linear_equation", "instance": "x+" * 400_000 + "x = 1"}),
+         "mix: linear_equation: input has 800002 characters, at most 1000"),
+        ("a family name of 500k letters", lambda: _dumps({"family": "m" * 500_000, "instance": ""}),
+         "mix: unknown family 'mmm"),
     ],
 }
 HUGE_CASES = [(name, what, gen, expect) for name, cases in HUGE.items() for what, gen, expect in cases]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zeroforge.arena.heldout import NEAR_OPTIMAL_SCORE
 from zeroforge.data.table import EpisodeTable
 from zeroforge.data.targets import targets
 from zeroforge.selfplay.demonstrations import DemonstrationSource, demonstration_episode
@@ -76,3 +77,20 @@ def test_source_round_mixes_plain_and_detoured_demonstrations() -> None:
     with pytest.raises(ValueError, match="no demonstrations"):
         DemonstrationSource(make_task("tictactoe")).play(None, 0, range(3), None, None,  # type: ignore[arg-type]
                                                          np.random.default_rng(0))
+
+
+def test_ranked_threshold_rewards_detours_that_end_near_the_optimum() -> None:
+    """With a ranked-reward threshold (the supervised phase passes ``NEAR_OPTIMAL_SCORE``) a knapsack
+    demonstration's return is +1 iff its packing is worth at least that share of the optimum: detours that lose the
+    exact optimum but stay within 5 % of it count as wins, the others as losses."""
+    task = make_task("knapsack", num_items=8)
+    source = DemonstrationSource(task, min_level=8, detour_fraction=1.0)
+    table = source.play(None, 0, range(120), None, NEAR_OPTIMAL_SCORE,  # type: ignore[arg-type]
+                        np.random.default_rng(0)).table
+    kinds = set()
+    for i in range(len(table)):
+        score = float(table.metadata(i)["score"])  # the verifier's score of the episode's final state
+        won = float(table.total_rewards[i]) > 0
+        assert won == (score >= NEAR_OPTIMAL_SCORE), (i, score, table.total_rewards[i])
+        kinds.add("exact" if score == 1.0 else "near" if won else "off")
+    assert kinds == {"exact", "near", "off"}  # all three cases occur

@@ -17,7 +17,7 @@ from zeroforge.data.targets import targets
 from zeroforge.nets import build_net
 from zeroforge.nets.inputs import length_buckets, state_inputs
 from zeroforge.nets.params import NetConfig
-from zeroforge.nets.pointer import PointerNet
+from zeroforge.nets.pointer import PointerNet, feature_matches
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator
 from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.demonstrations import demonstration_episodes
@@ -28,9 +28,15 @@ from zeroforge.train.learner import Learner
 from zeroforge.train.params import TrainConfig
 
 
-def net(seed: int = 0) -> PointerNet:
+def net(seed: int = 0, match_bias: bool = False) -> PointerNet:
+    """A small pointer net; with ``match_bias`` its match weights are random (they start at zero)."""
     torch.manual_seed(seed)
-    return PointerNet(embed_dim=32, hidden=64, num_layers=2).eval()
+    model = PointerNet(embed_dim=32, hidden=64, num_layers=2, match_bias=match_bias).eval()
+    with torch.no_grad():
+        for layer in model.layers:
+            if layer.match is not None:
+                layer.match.normal_()
+    return model
 
 
 def forward(model: PointerNet, states: list) -> tuple[np.ndarray, np.ndarray]:
@@ -48,9 +54,10 @@ def test_toy_states_keep_the_contract() -> None:
         check_structured(task, task.step(s, 0))
 
 
-def test_set_members_are_permutation_equivariant() -> None:
+@pytest.mark.parametrize("match_bias", [False, True])
+def test_set_members_are_permutation_equivariant(match_bias: bool) -> None:
     """Items of a set have no positions: permuting them permutes the logits and keeps the value."""
-    task, model = PickMax(), net()
+    task, model = PickMax(), net(match_bias=match_bias)
     values = [17, 3, 88, 41, 56, 9]
     perm = [4, 0, 5, 2, 1, 3]
     logits, value = forward(model, [task.make(values)])
@@ -59,13 +66,27 @@ def test_set_members_are_permutation_equivariant() -> None:
     np.testing.assert_allclose(value_p, value, atol=1e-5)
 
 
-def test_padding_and_batch_company_change_nothing() -> None:
-    task, model = PickMax(), net()
+@pytest.mark.parametrize("match_bias", [False, True])
+def test_padding_and_batch_company_change_nothing(match_bias: bool) -> None:
+    task, model = PickMax(), net(match_bias=match_bias)
     small, large = task.make([5, 70, 12]), task.make(list(range(3, 60, 3)))
     alone, value_alone = forward(model, [small])
     together, value_together = forward(model, [small, large])
     np.testing.assert_allclose(together[0, :3], alone[0, :3], atol=1e-5)
     np.testing.assert_allclose(value_together[0], value_alone[0], atol=1e-5)
+
+
+def test_feature_matches_link_a_chain_of_rules() -> None:
+    """Rules ``p -> q`` as tokens ``(type, a=premise, b=conclusion)``: rule 0's conclusion is rule 1's premise (5),
+    rule 1's conclusion is rule 2's premise (9); the (b_i, a_j) channel marks exactly those links (indices shifted by
+    the summary token), and nothing involves the summary token."""
+    tokens = torch.tensor([[[80, 2, 5, 0, 0], [80, 5, 9, 0, 0], [80, 9, 2, 0, 0]]])
+    m = feature_matches(tokens)
+    assert m.shape == (1, 4, 4, 4)
+    links = {(int(i), int(j)) for i, j in torch.nonzero(m[0, 2])}
+    assert links == {(1, 2), (2, 3), (3, 1)}  # 5 = 5, 9 = 9, and rule 2 concludes rule 0's premise 2
+    assert torch.equal(m[0, 0], torch.eye(4) - torch.diag(torch.tensor([1.0, 0, 0, 0])))  # a_i == a_j: itself
+    assert m[0, :, 0].sum() == 0 and m[0, :, :, 0].sum() == 0
 
 
 def test_grid_positions_are_relative() -> None:

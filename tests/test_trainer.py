@@ -278,11 +278,12 @@ def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> N
 
 def test_the_supervised_phase_last_checkpoint_outlives_pruning(tmp_path: Path) -> None:
     """2 supervised + 3 self-play iterations keeping 2 checkpoints: the newest two stay, and so does iteration 1,
-    the "supervised only" agent, which still loads as an agent."""
+    the "supervised only" agent, which still loads as an agent. Supervised iterations take their own step count."""
     cfg = load_config(None, [*TINY, "task.name=maze", "task.params.size=3", "iterations=3", "supervised.iterations=2",
-                             "supervised.episodes_per_iteration=8", "keep_checkpoints=2", "arena.anchors=[]",
-                             "arena.heldout_episodes=0"])
-    SelfPlayTrainer(cfg, tmp_path).run()
+                             "supervised.episodes_per_iteration=8", "supervised.steps_per_iteration=7",
+                             "keep_checkpoints=2", "arena.anchors=[]", "arena.heldout_episodes=0"])
+    ms = SelfPlayTrainer(cfg, tmp_path).run()
+    assert [m["train_steps"] for m in ms] == [7, 7, 5, 5, 5]
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["iter_000001", "iter_000003",
                                                                            "iter_000004"]
     assert zeroforge.load_agent(tmp_path / "checkpoints" / "iter_000001").task.name == "maze"

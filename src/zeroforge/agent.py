@@ -15,7 +15,7 @@ from zeroforge.search.params import MCTSConfig
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "load_agent", "untrained_agent"]
+__all__ = ["Agent", "family_agent", "load_agent", "untrained_agent"]
 
 
 class Agent:
@@ -101,3 +101,20 @@ def untrained_agent(agent: Agent) -> Agent:
     device = str(next(agent.net.parameters()).device)
     return Agent(agent.task, net.to(device), cfg.mcts, agent.num_simulations, name=f"{agent.name}-untrained",
                  device=device, config=cfg)
+
+
+def family_agent(agent: Agent, family: str) -> Agent:
+    """``agent`` acting on task ``family``: itself when it was trained on that task, the same net and search on the
+    member task when it was trained on a mix holding ``family`` (``zeroforge solve --task maze`` with a mixed
+    agent); a one-line ``ValueError`` otherwise."""
+    from zeroforge.tasks.mix import MixedTask
+
+    if agent.task.name == family:
+        return agent
+    if isinstance(agent.task, MixedTask) and family in agent.task.members:
+        device = str(next(agent.net.parameters()).device)
+        mcts = agent.config.mcts if agent.config is not None else agent.mcts.config
+        return Agent(agent.task.members[family], agent.net, mcts, agent.num_simulations, name=f"{agent.name}-{family}",
+                     device=device, config=agent.config)
+    held = f" (its families: {', '.join(agent.task.families)})" if isinstance(agent.task, MixedTask) else ""
+    raise ValueError(f"the agent was trained on {agent.task.name!r}{held}, not {family!r}")

@@ -132,13 +132,15 @@ def play(args: argparse.Namespace) -> None:
 
 def solve(args: argparse.Namespace) -> None:
     """Solve one instance and print a JSON object: outcome, solution_path, answer, verified."""
-    from zeroforge.agent import load_agent
+    from zeroforge.agent import family_agent, load_agent
 
     task: str = args.task
     instance: Path = args.instance
-    ag = load_agent(args.agent, num_simulations=args.simulations)
-    if ag.task.name != task:
-        raise ValueError(f"the agent at {args.agent} was trained on {ag.task.name!r}, not {task!r}")
+    loaded = load_agent(args.agent, num_simulations=args.simulations)
+    try:
+        ag = family_agent(loaded, task)  # a mixed agent solves any of its families
+    except ValueError as exc:
+        raise ValueError(f"{args.agent}: {exc}") from None
     if ag.task.num_players != 1:
         raise ValueError(f"solve is for single-agent tasks; {task!r} is a {ag.task.num_players}-player game "
                          f"(use 'zeroforge play')")

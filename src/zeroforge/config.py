@@ -109,7 +109,11 @@ class SupervisedConfig:
     fine-tune that net. ``detour_fraction`` of the demonstrations start with random moves (no policy target there)
     and end as the solver can from where those led, so the value head sees positions worse than a solver's. Both
     phases are one resumable run: the metrics say each line's ``phase``. The demonstrations stay in the replay
-    buffer until self-play's episodes push them out."""
+    buffer until self-play's episodes push them out. ``steps_per_iteration`` is the optimiser steps of a supervised
+    iteration (``0``: ``train.steps_per_iteration``, self-play's): demonstrations are cheap to make and worth more
+    steps than a self-play round. With ``task.ranked_reward`` a demonstration wins iff it ends within 5 % of the
+    optimum (``arena.heldout.NEAR_OPTIMAL_SCORE``; a detour may lose the exact optimum and still be near it), so
+    the value head learns the chance of a near-optimal finish rather than of an exact one."""
 
     SECTION: ClassVar[str] = "supervised"
 
@@ -117,12 +121,14 @@ class SupervisedConfig:
     episodes_per_iteration: int = 256
     min_level: int = 1
     detour_fraction: float = 0.5
+    steps_per_iteration: int = 0
 
     def __post_init__(self) -> None:
         at_least(self, "iterations", 0, 10**6)
         at_least(self, "episodes_per_iteration", 1, 10**7)
         at_least(self, "min_level", 1, 1000)
         unit_interval(self, "detour_fraction")
+        at_least(self, "steps_per_iteration", 0, 10**8)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zeroforge.arena.heldout import training_seed
+from zeroforge.arena.heldout import NEAR_OPTIMAL_SCORE, training_seed
 from zeroforge.arena.judge import Evaluation
 from zeroforge.checkpoint import Checkpoint, numpy_rng_state, restore_numpy_rng, restore_torch_rng, torch_rng_state
 from zeroforge.config import ZeroforgeConfig, config_from_dict, config_to_dict
@@ -105,13 +105,15 @@ class SelfPlayTrainer:
             progression, round_figures = {}, demonstration_metrics(played)
         else:
             played = self._play(cfg.selfplay.games_per_iteration, training_seed(i, 0))
-            progression, round_figures = self.progression.update(played.table), round_metrics(played)
+            progression, round_figures = self.progression.update(played.table), round_metrics(played, self.task)
         if cfg.selfplay.save_episodes:
             self.run_state.save_episodes(i, played.table)
         self.buffer.add(played.table)
         t1 = time.perf_counter()
         self._progress("train", 0, 1)
-        train = self.learner.train(self.buffer, on_step=lambda done, total: self._progress("train", done, total))
+        steps = cfg.supervised.steps_per_iteration if phase == "supervised" else 0
+        train = self.learner.train(self.buffer, steps or None,
+                                   on_step=lambda done, total: self._progress("train", done, total))
         t2 = time.perf_counter()
         verdict = self.evaluation.run(i, self.learner.net, self.best_net, self.rng, self.on_progress)
         if verdict.accepted:
@@ -137,8 +139,10 @@ class SelfPlayTrainer:
 
     def _demonstrate(self, num_episodes: int, first_seed: int) -> SelfPlayRound:
         self._progress("demonstrations", 0, num_episodes)
+        # ranked-reward tasks: a demonstration wins iff it ends within 5 % of the optimum (no recent scores yet)
+        near = NEAR_OPTIMAL_SCORE if self.progression.ranked is not None else None
         return self.demonstrations.play(self.best_net, self.best_generation,
-                                        range(first_seed, first_seed + num_episodes), None, None, self.rng,
+                                        range(first_seed, first_seed + num_episodes), None, near, self.rng,
                                         lambda done, total: self._progress("demonstrations", done, total))
 
     def _play(self, num_games: int, first_seed: int) -> SelfPlayRound:

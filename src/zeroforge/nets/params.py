@@ -24,7 +24,9 @@ class NetConfig:
     ``num_layers`` encoder layers of width ``embed_dim``), all over the flat fixed-length tokens of one instance
     size; or ``pointer``, the size-free net of structured tasks (``zeroforge.nets.pointer``: a
     transformer with relative positions and pointer action heads; ``num_layers`` layers of width ``embed_dim``,
-    feed-forward and head width ``hidden``, the layers applied ``recurrence`` times with shared weights). ``auto``
+    feed-forward and head width ``hidden``, the layers applied ``recurrence`` times with shared weights;
+    ``match_bias``: attention also sees which tokens share a feature value, for label features such as block
+    names or logic literals). ``auto``
     (the default) is ``pointer`` for a structured task and
     ``mlp`` for the others."""
 
@@ -35,6 +37,7 @@ class NetConfig:
     hidden: int = 128
     num_layers: int = 2
     recurrence: int = 1
+    match_bias: bool = False
 
     def __post_init__(self) -> None:
         one_of(self, "kind", ("auto", *NET_KINDS))

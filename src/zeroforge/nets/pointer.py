@@ -20,6 +20,12 @@ checkpoint serves any number of items, cities or squares. ``num_layers`` pre-nor
 in Deep Thinking nets and TRM): depth for multi-hop problems (a maze's dead ends filled square by square) without
 more weights.
 
+**Match bias** (``match_bias=True``): where features are labels (block names, logic literals: equal values name the
+same thing, nearby values nothing), which tokens share a value is the structure to reason over, e.g. the rule whose
+premise is another rule's conclusion. Each layer then adds to its attention bias ``sum_k w[head, k] * m_k[i, j]``
+over the four matches ``m = (a_i == a_j, a_i == b_j, b_i == a_j, b_i == b_j)`` (learned ``w``, zero at the start):
+one attention hop follows one link of such a chain, whatever the labels are. It is computed once per forward pass.
+
 Padding: a token of type ``0`` is padding; it is never attended to, and pointers never name it.
 """
 
@@ -67,6 +73,20 @@ def numeric_features(values: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=-1)
 
 
+#: the feature matches of ``match_bias``: ``(a, a), (a, b), (b, a), (b, b)``
+_MATCHES = 4
+
+
+def feature_matches(tokens: torch.Tensor) -> torch.Tensor:
+    """``float[B, 4, N + 1, N + 1]``: ``1`` where query token ``i`` and key token ``j`` of ``tokens int64[B, N, 5]``
+    share a feature value, per pair of fields ``(a_i, a_j), (a_i, b_j), (b_i, a_j), (b_i, b_j)``; ``0`` for every
+    pair with the summary token (index 0)."""
+    a, b = tokens[..., FEATURE_A], tokens[..., FEATURE_B]
+    pairs = [(a, a), (a, b), (b, a), (b, b)]
+    m = torch.stack([(q[:, :, None] == k[:, None, :]) for q, k in pairs], dim=1).float()
+    return F.pad(m, (1, 0, 1, 0))
+
+
 def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
     """``int64[B, N + 1, N + 1]``: the bias-table entry of every (query, key) pair of the summary token followed
     by ``tokens int64[B, N, 5]``: the clipped 2-D offset ``key - query``, ``_SUMMARY_SLOT`` for pairs with the
@@ -81,9 +101,10 @@ def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
 class _EncoderLayer(nn.Module):
     """Pre-norm self-attention with a relative position bias, then a feed-forward block: ``x [B, N, D]``."""
 
-    def __init__(self, dim: int, ffn: int) -> None:
+    def __init__(self, dim: int, ffn: int, match_bias: bool = False) -> None:
         super().__init__()
         self.heads = attention_heads(dim)
+        self.match = nn.Parameter(torch.zeros(self.heads, _MATCHES)) if match_bias else None
         self.norm1 = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
@@ -95,10 +116,14 @@ class _EncoderLayer(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
 
-    def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
-        """``float[B, H, N, N]``: the layer's relative-position bias of ``slots int64[B, N, N]``, ``-inf`` on the
-        padding keys ``pad bool[B, N]`` (built once per forward pass and reused by every repeat of the layer)."""
+    def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor,
+                       matches: torch.Tensor | None = None) -> torch.Tensor:
+        """``float[B, H, N, N]``: the layer's relative-position bias of ``slots int64[B, N, N]`` (plus its match
+        bias of ``matches float[B, 4, N, N]``, ``feature_matches``), ``-inf`` on the padding keys ``pad bool[B, N]``
+        (built once per forward pass and reused by every repeat of the layer)."""
         bias = self.bias[:, slots].permute(1, 0, 2, 3)
+        if self.match is not None and matches is not None:
+            bias = bias + torch.einsum("hk,bkij->bhij", self.match, matches)
         return bias.masked_fill(pad[:, None, None, :], float("-inf"))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -122,7 +147,7 @@ class PointerNet(nn.Module):
     structured = True
 
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
-                 **_: object) -> None:
+                 match_bias: bool = False, **_: object) -> None:
         super().__init__()
         if recurrence < 1:
             raise ValueError(f"recurrence must be >= 1, got {recurrence}")
@@ -133,7 +158,8 @@ class PointerNet(nn.Module):
         self.numeric = nn.Linear(2 * _NUMERIC_FEATURES, embed_dim)
         self.summary = nn.Parameter(torch.zeros(embed_dim))
         nn.init.normal_(self.summary, std=0.02)
-        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden) for _ in range(num_layers))
+        self.match_bias = match_bias
+        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias) for _ in range(num_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.kind_embed = nn.Embedding(NUM_POINTER_KINDS, hidden)
         self.src = nn.Linear(embed_dim, hidden)
@@ -150,7 +176,8 @@ class PointerNet(nn.Module):
         pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
         slots = relative_slots(tokens)
         layers = [cast(_EncoderLayer, layer) for layer in self.layers]
-        biases = [layer.attention_bias(slots, pad) for layer in layers]
+        matches = feature_matches(tokens) if self.match_bias else None
+        biases = [layer.attention_bias(slots, pad, matches) for layer in layers]
         x = x0
         for r in range(self.recurrence):
             if r:

@@ -21,6 +21,7 @@ from zeroforge.search.trace import MCTSTrace
 from zeroforge.selfplay.episode import Action, SelfPlayEpisode
 from zeroforge.selfplay.source import SelfPlayRound
 from zeroforge.tasks.base import State, Task, random_legal_action
+from zeroforge.tasks.ranked import RankedRewardTask
 
 __all__ = ["DemonstrationSource", "demonstration_episode", "demonstration_episodes", "demonstration_metrics"]
 
@@ -102,7 +103,9 @@ class DemonstrationSource:
     uniformly from ``min_level`` to the task's top level (its sizes) with the caller's ``rng``; a share
     ``detour_fraction`` of them starts with a random detour up to twice as long as the plain demonstration (value
     targets of worse positions, see ``demonstration_episode``); the net is not used. A round where no instance has a
-    demonstration raises a one-line ``ValueError`` (the family has no solver: the supervised phase cannot run)."""
+    demonstration raises a one-line ``ValueError`` (the family has no solver: the supervised phase cannot run).
+    A ``ranked_threshold`` plays the demonstrations as ``RankedRewardTask(task, threshold)``: an episode wins iff its
+    score beats the threshold (the trainer passes ``NEAR_OPTIMAL_SCORE`` for ranked-reward runs)."""
 
     def __init__(self, task: Task, min_level: int = 1, detour_fraction: float = 0.0) -> None:
         self.task = task
@@ -113,14 +116,15 @@ class DemonstrationSource:
              ranked_threshold: float | None, rng: np.random.Generator,
              on_progress: Callable[[int, int], None] | None = None) -> SelfPlayRound:
         start = time.perf_counter()
+        task = self.task if ranked_threshold is None else RankedRewardTask(self.task, ranked_threshold)
         drawn = rng.integers(self.min_level, self.task.difficulty_levels + 1, len(seeds)).tolist()
         detours = rng.random(len(seeds)) < self.detour_fraction
         episodes = []
         for k, (seed, level) in enumerate(zip(seeds, drawn, strict=True)):
-            episode = demonstration_episode(self.task, int(seed), int(level))
+            episode = demonstration_episode(task, int(seed), int(level))
             if episode is not None and detours[k] and len(episode.actions) > 0:
                 length = int(rng.integers(1, 2 * len(episode.actions) + 1))
-                episode = demonstration_episode(self.task, int(seed), int(level), length,
+                episode = demonstration_episode(task, int(seed), int(level), length,
                                                 np.random.default_rng([int(seed), length]))
             if episode is not None:
                 episodes.append(episode)

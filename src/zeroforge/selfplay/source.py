@@ -24,12 +24,14 @@ from zeroforge.selfplay.episode import OUTCOMES, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
 from zeroforge.selfplay.workers import SelfPlayWorkerPool, WorkerSpec
 from zeroforge.tasks.base import Task
+from zeroforge.tasks.mix import MixedTask
 from zeroforge.tasks.ranked import RankedRewardTask
 
 if TYPE_CHECKING:
     from zeroforge.config import ZeroforgeConfig
 
-__all__ = ["LockstepSource", "SelfPlayRound", "SelfPlaySource", "WorkerPoolSource", "make_source", "round_metrics"]
+__all__ = ["LockstepSource", "SelfPlayRound", "SelfPlaySource", "WorkerPoolSource", "family_metrics", "make_source",
+           "round_metrics"]
 
 #: ``on_progress(done, total)``: episodes finished so far
 ProgressFn = Callable[[int, int], None]
@@ -144,8 +146,25 @@ def make_source(task: Task, config: ZeroforgeConfig, device: torch.device) -> Se
     return LockstepSource(task, config, device)
 
 
-def round_metrics(played: SelfPlayRound) -> dict[str, object]:
-    """The metrics of a self-play round: outcomes, lengths, rewards, search efficiency, throughput."""
+def family_metrics(task: Task, table: EpisodeTable) -> dict[str, float]:
+    """A mix's round family by family (``success_rate_<family>``, ``episodes_<family>``: each episode's family is
+    its seed's); empty for any other task."""
+    if not isinstance(task, MixedTask):
+        return {}
+    families = np.array([task.family_for_seed(int(seed)) for seed in table.seeds])
+    success = table.outcomes == OUTCOMES.index("success")
+    out: dict[str, float] = {}
+    for family in task.families:
+        mine = families == family
+        if mine.any():
+            out[f"success_rate_{family}"] = float(np.mean(success[mine]))
+            out[f"episodes_{family}"] = int(mine.sum())
+    return out
+
+
+def round_metrics(played: SelfPlayRound, task: Task | None = None) -> dict[str, object]:
+    """The metrics of a self-play round: outcomes, lengths, rewards, search efficiency, throughput (and a mix's
+    per-family success, ``family_metrics``, when ``task`` is given)."""
     t = played.table
     n = len(t)
     outcomes = {k: float(np.mean(t.outcomes == OUTCOMES.index(k))) for k in ("success", "failure", "timeout", "error")}
@@ -164,6 +183,7 @@ def round_metrics(played: SelfPlayRound) -> dict[str, object]:
         "net_time_share": played.net_time_share,
         **played.extra,
     }
+    out.update(family_metrics(task, t) if task is not None else {})
     if t.num_players == 2:
         out["selfplay_first_player_wins"] = float(np.mean(t.winners == 0))
         out["selfplay_draws"] = float(np.mean(t.winners < 0))  # a draw, or no winner recorded

@@ -147,6 +147,9 @@ class Task(ABC):
     #: observations are typed tokens ``int64[N, 5]`` of any length ``N`` with action pointers
     #: (:mod:`zeroforge.tasks.structured`): a size-free net serves every instance within ``bounds``
     structured: ClassVar[bool] = False
+    #: a flat task's padding token id in its observations (``None``: every position is content); the sequence
+    #: adapter (``tasks.sequence.SequenceTask``) drops the padding
+    pad_token: ClassVar[int | None] = None
     #: the largest instance ``parse`` accepts, per dimension (``{"width": 31, "height": 31}``); empty: only the
     #: configured size
     bounds: ClassVar[dict[str, int]] = {}

@@ -62,8 +62,10 @@ def read_json_instance(task_name: str, text: str, keys: tuple[str, ...],
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{task_name}: malformed JSON instance: {exc.msg} at line {exc.lineno} column "
-                         f"{exc.colno}") from None
+        msg = exc.msg.removesuffix(" at")  # "Invalid control character at": the position follows
+        hint = " (write a newline or tab inside a JSON string as \\n or \\t)" if "control character" in msg else ""
+        raise ValueError(f"{task_name}: malformed JSON instance: {msg} at line {exc.lineno} column "
+                         f"{exc.colno}{hint}") from None
     except _DuplicateKeyError as exc:
         raise ValueError(f"{task_name}: instance has the key {exc.key[:40]!r} twice in one object") from None
     except RecursionError:

@@ -77,8 +77,8 @@ TOKEN_TYPE_BASE: dict[str, int] = {
     "maze": 16, "knapsack": 32, "tsp": 48, "blocksworld": 64, "logic": 80, "countdown": 96, "code_function": 112,
     "sequence": 128,
 }
-#: the first pointer kind of each family (64 kinds each; ``sequence``: a flat task's action ``a`` is kind
-#: ``base + a``, up to 512 actions)
+#: the first pointer kind of each family (64 kinds each; ``sequence``: action ``a`` of the flat task in slot ``s``
+#: of ``SequenceTask`` is kind ``base + 32 * s + a``, 16 slots of up to 32 actions)
 POINTER_KIND_BASE: dict[str, int] = {
     "maze": 0, "knapsack": 64, "tsp": 128, "blocksworld": 192, "logic": 256, "countdown": 320, "code_function": 384,
     "sequence": 512,

@@ -326,6 +326,7 @@ class CodeClass(Task):
     """
 
     name: ClassVar[str] = "code_class"
+    pad_token: ClassVar[int | None] = PAD
     num_players = 1
     num_actions = len(CLASS_INSTRUCTIONS) + 1
     vocab_size = FIRST_FREE + len(METHOD_NAMES) + len(CLASS_INSTRUCTIONS) + 1

@@ -144,6 +144,7 @@ class CodeSort(Task):
     at least unsorted) and at most 64 held-out ones. See the module docstring."""
 
     name: ClassVar[str] = "code_sort"
+    pad_token: ClassVar[int | None] = PAD
     num_players = 1
     vocab_size = FIRST_FREE + 2
 

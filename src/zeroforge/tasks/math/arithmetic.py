@@ -213,6 +213,7 @@ class Arithmetic(PathTask):
     """
 
     name: ClassVar[str] = "arithmetic"
+    pad_token: ClassVar[int | None] = PAD
     path_state = ArithmeticState
     vocab_size = VOCAB_SIZE
     difficulty_levels = 5

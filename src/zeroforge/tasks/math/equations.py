@@ -166,6 +166,7 @@ class EquationTask(PathTask):
     """Shared machinery of ``linear_equation`` and ``quadratic`` (see the module docstring)."""
 
     name: ClassVar[str] = "equation"
+    pad_token: ClassVar[int | None] = PAD
     path_state = EquationState
     vocab_size = VOCAB_SIZE
     difficulty_levels = 4

@@ -62,6 +62,7 @@ from zeroforge.tasks.math.vocab import (
     DECLARED,
     EMPTY_NUMBER,
     FAILED,
+    PAD,
     RUNNING,
     SOLVED,
     VOCAB_SIZE,
@@ -309,6 +310,7 @@ class LinearSystem(PathTask):
     already solved; inconsistent and dependent systems are valid. See the module docstring."""
 
     name: ClassVar[str] = "linear_system"
+    pad_token: ClassVar[int | None] = PAD
     path_state = LinearSystemState
     vocab_size = VOCAB_SIZE
 
