@@ -199,3 +199,28 @@ def test_supervised_pointer_net_generalises_to_larger_sets() -> None:
 def test_token_rows_are_read_only() -> None:
     tokens = token_rows([(240, 1, 2, 3, 4)])
     assert tokens.shape == (1, 5) and not tokens.flags.writeable
+
+
+def test_progressive_recurrence_trains_on_partial_repeats_and_evaluates_in_full() -> None:
+    """A progressive net evaluates exactly as the same weights without it (all repeats); in training, about half the
+    passes run a random split of the repeats, the rest all of them, and every pass still carries a gradient."""
+    task = PickMax()
+    tokens, pointers = (torch.from_numpy(x) for x in state_inputs([task.make([4, 9, 1]), task.make([7, 2])]))
+    torch.manual_seed(0)
+    plain = PointerNet(embed_dim=16, hidden=32, num_layers=1, recurrence=4).eval()
+    progressive = PointerNet(embed_dim=16, hidden=32, num_layers=1, recurrence=4, progressive=True).eval()
+    progressive.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        for a, b in zip(plain(tokens, pointers), progressive(tokens, pointers), strict=True):
+            assert torch.equal(a, b)
+        full = plain(tokens, pointers)[0]
+    progressive.train()
+    torch.manual_seed(1)
+    differs = 0
+    for _ in range(40):
+        logits, value = progressive(tokens, pointers)
+        (logits.sum() + value.sum()).backward()
+        assert progressive.summary.grad is not None and progressive.summary.grad.abs().sum() > 0
+        progressive.zero_grad()
+        differs += not torch.allclose(logits.detach(), full, atol=1e-6)
+    assert 10 <= differs <= 35, differs  # a random split in about half the passes (some splits run all 4 repeats)

@@ -33,9 +33,11 @@ def build_net(config: NetConfig, task: Task) -> nn.Module:
                          f"tokens: use one of {sorted(k for k in NET_KINDS if k != config.kind)}")
     sizes = {"embed_dim": config.embed_dim, "hidden": config.hidden, "num_layers": config.num_layers}
     if task.structured:
-        return net_class(**sizes, recurrence=config.recurrence, match_bias=config.match_bias)
+        return net_class(**sizes, recurrence=config.recurrence, match_bias=config.match_bias,
+                         progressive=config.progressive)
     if config.recurrence != 1:
         raise ValueError(f"net.recurrence is for the pointer net; net kind {kind!r} has none (set it to 1)")
-    if config.match_bias:
-        raise ValueError(f"net.match_bias is for the pointer net; net kind {kind!r} has none (set it to false)")
+    for flag in ("match_bias", "progressive"):
+        if getattr(config, flag):
+            raise ValueError(f"net.{flag} is for the pointer net; net kind {kind!r} has none (set it to false)")
     return net_class(vocab_size=task.vocab_size, seq_len=task.seq_len, num_actions=task.num_actions, **sizes)

@@ -26,7 +26,8 @@ class NetConfig:
     transformer with relative positions and pointer action heads; ``num_layers`` layers of width ``embed_dim``,
     feed-forward and head width ``hidden``, the layers applied ``recurrence`` times with shared weights;
     ``match_bias``: attention also sees which tokens share a feature value, for label features such as block
-    names or logic literals). ``auto``
+    names or logic literals; ``progressive``: train the recurrence with the progressive loss, so that more repeats
+    can serve larger instances). ``auto``
     (the default) is ``pointer`` for a structured task and
     ``mlp`` for the others."""
 
@@ -38,6 +39,7 @@ class NetConfig:
     num_layers: int = 2
     recurrence: int = 1
     match_bias: bool = False
+    progressive: bool = False
 
     def __post_init__(self) -> None:
         one_of(self, "kind", ("auto", *NET_KINDS))

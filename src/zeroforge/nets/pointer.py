@@ -18,7 +18,10 @@ checkpoint serves any number of items, cities or squares. ``num_layers`` pre-nor
 ``embed_dim`` (``attention_heads(embed_dim)`` heads, feed-forward and pointer-head width ``hidden``), applied
 ``recurrence`` times with shared weights, the token embeddings added back before each repeat (input injection, as
 in Deep Thinking nets and TRM): depth for multi-hop problems (a maze's dead ends filled square by square) without
-more weights.
+more weights. ``progressive`` trains half the batches with the progressive loss of Bansal et al. 2022 ("End-to-end
+algorithm synthesis with recurrent networks"): ``n`` repeats without gradient, then ``k`` with (``n + k <=
+recurrence``), so every repeat learns to improve on whatever state it is handed, and an instance larger than any
+trained can be given more repeats at inference (``PointerNet.recurrence`` may be raised on a trained net).
 
 **Match bias** (``match_bias=True``): where features are labels (block names, logic literals: equal values name the
 same thing, nearby values nothing), which tokens share a value is the structure to reason over, e.g. the rule whose
@@ -147,7 +150,7 @@ class PointerNet(nn.Module):
     structured = True
 
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
-                 match_bias: bool = False, **_: object) -> None:
+                 match_bias: bool = False, progressive: bool = False, **_: object) -> None:
         super().__init__()
         if recurrence < 1:
             raise ValueError(f"recurrence must be >= 1, got {recurrence}")
@@ -159,6 +162,7 @@ class PointerNet(nn.Module):
         self.summary = nn.Parameter(torch.zeros(embed_dim))
         nn.init.normal_(self.summary, std=0.02)
         self.match_bias = match_bias
+        self.progressive = progressive
         self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias) for _ in range(num_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.kind_embed = nn.Embedding(NUM_POINTER_KINDS, hidden)
@@ -178,12 +182,20 @@ class PointerNet(nn.Module):
         layers = [cast(_EncoderLayer, layer) for layer in self.layers]
         matches = feature_matches(tokens) if self.match_bias else None
         biases = [layer.attention_bias(slots, pad, matches) for layer in layers]
+        skipped, repeats = 0, self.recurrence
+        if self.training and self.progressive and self.recurrence > 1 and torch.rand(()) < 0.5:
+            # progressive loss (Bansal et al. 2022): n repeats without gradient, then k with, n + k <= recurrence
+            skipped = int(torch.randint(0, self.recurrence, ()))
+            repeats = int(torch.randint(1, self.recurrence - skipped + 1, ()))
         x = x0
-        for r in range(self.recurrence):
-            if r:
-                x = x + x0
-            for layer, bias in zip(layers, biases, strict=True):
-                x = layer(x, bias)
+        for r in range(skipped + repeats):
+            if r == skipped and skipped:
+                x = x.detach()  # the repeats before carry no gradient; the token embeddings still do (x0)
+            with torch.set_grad_enabled(torch.is_grad_enabled() and r >= skipped):
+                if r:
+                    x = x + x0
+                for layer, bias in zip(layers, biases, strict=True):
+                    x = layer(x, bias)
         return self.norm(x)
 
     def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
