@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from zeroforge import load_agent
+from zeroforge.agent import set_recurrence
 from zeroforge.arena.heldout import evaluate_held_out, held_out_seeds
 from zeroforge.config import load_config
 from zeroforge.search import NetworkEvaluator
@@ -155,6 +156,33 @@ def test_evaluate_reports_trained_untrained_and_raw_policy(maze_run: Path, tmp_p
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 2 and len(lines) == 1, bad.stderr
     assert lines[0].startswith("error: ") and "difficulty 7 is out of range 1..2" in lines[0], bad.stderr
+
+
+def test_evaluate_and_solve_take_more_passes_of_the_recurrent_net(maze_run: Path, tmp_path: Path) -> None:
+    """``--recurrence 3`` runs the trained pointer net's shared layers three times (the run trained one): the
+    reported rows are the held-out evaluation of ``load_agent(run, recurrence=3)``, whose priors differ from the
+    one-pass net's (the value); a count below 1 and a flat net are refused in one line."""
+    res = _zeroforge("evaluate", "--agent", str(maze_run), "--episodes", "4", "--difficulty", "1",
+                     "--recurrence", "3")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    agent = load_agent(maze_run, recurrence=3)
+    assert out["recurrence"] == 3 and agent.net.recurrence == 3 and load_agent(maze_run).net.recurrence == 1
+    assert out["trained"] == evaluate_held_out(agent.task, agent.evaluator, agent.mcts.config, 4, 1, 8).to_dict()
+    state = agent.task.initial_state(held_out_seeds(1, 1)[0], 1)
+    one_pass = load_agent(maze_run).evaluator.evaluate_states(agent.task, [state])[1]  # the value
+    assert not np.allclose(agent.evaluator.evaluate_states(agent.task, [state])[1], one_pass)
+    inst = tmp_path / "corridor.txt"
+    inst.write_text(CORRIDOR)
+    solved = _zeroforge("solve", "--task", "maze", "--agent", str(maze_run), "--instance", str(inst),
+                        "--recurrence", "2")
+    assert solved.returncode == 0 and json.loads(solved.stdout)["task"] == "maze", solved.stderr
+    bad = _zeroforge("evaluate", "--agent", str(maze_run), "--recurrence", "0")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--recurrence" in bad.stderr
+    with pytest.raises(ValueError, match="pointer net"):
+        set_recurrence(torch.nn.Linear(2, 2), 2)
+    with pytest.raises(ValueError, match="integer >= 1"):
+        set_recurrence(agent.net, 0)
 
 
 def _fresh_net_evaluator(run: Path, scratch: Path) -> NetworkEvaluator:

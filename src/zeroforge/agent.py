@@ -68,8 +68,13 @@ class Agent:
         return priors[0]
 
 
-def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu") -> Agent:
-    """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory."""
+def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu",
+               recurrence: int | None = None) -> Agent:
+    """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory.
+
+    ``recurrence`` overrides a recurrent size-free net's number of passes (``net.recurrence``): more passes carry
+    information further across a larger instance than any trained (``PointerNet``); a one-line ``ValueError`` for
+    a net without recurrence."""
     from zeroforge.checkpoint import load_checkpoint
     from zeroforge.device import resolve_device
     from zeroforge.nets import build_net
@@ -82,9 +87,22 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     task = make_task(cfg.task.name, **cfg.task.params)
     net = build_net(cfg.net, task)
     ckpt.load_weights(net, "best")
+    if recurrence is not None:
+        set_recurrence(net, recurrence)
     net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
+
+
+def set_recurrence(net: torch.nn.Module, recurrence: int) -> None:
+    """Give a recurrent net (``PointerNet``) ``recurrence`` passes; a one-line ``ValueError`` for any other net or a
+    count below 1."""
+    if not hasattr(net, "recurrence"):
+        raise ValueError(f"recurrence applies to the size-free pointer net (net.kind: pointer), not to "
+                         f"{type(net).__name__}")
+    if isinstance(recurrence, bool) or not isinstance(recurrence, int) or recurrence < 1:
+        raise ValueError(f"recurrence must be an integer >= 1, got {recurrence!r}")
+    setattr(net, "recurrence", recurrence)  # noqa: B010 (nn.Module's attribute typing)
 
 
 def untrained_agent(agent: Agent) -> Agent:
@@ -98,6 +116,8 @@ def untrained_agent(agent: Agent) -> Agent:
     with torch.random.fork_rng(devices=[]):  # the caller's torch RNG stream is left as it was
         torch.manual_seed(cfg.seed)
         net = build_net(cfg.net, agent.task)
+    if hasattr(agent.net, "recurrence"):  # the same passes as the agent it is compared with
+        set_recurrence(net, int(getattr(agent.net, "recurrence")))  # noqa: B009
     device = str(next(agent.net.parameters()).device)
     return Agent(agent.task, net.to(device), cfg.mcts, agent.num_simulations, name=f"{agent.name}-untrained",
                  device=device, config=cfg)

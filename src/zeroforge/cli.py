@@ -136,7 +136,7 @@ def solve(args: argparse.Namespace) -> None:
 
     task: str = args.task
     instance: Path = args.instance
-    loaded = load_agent(args.agent, num_simulations=args.simulations)
+    loaded = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence)
     try:
         ag = family_agent(loaded, task)  # a mixed agent solves any of its families
     except ValueError as exc:
@@ -175,7 +175,7 @@ def evaluate(args: argparse.Namespace) -> None:
     from zeroforge.agent import load_agent, untrained_agent
     from zeroforge.arena.heldout import evaluate_held_out
 
-    ag = load_agent(args.agent, num_simulations=args.simulations)
+    ag = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence)
     if ag.task.num_players != 1:
         raise ValueError(f"evaluate is for single-agent tasks; {ag.task.name!r} has {ag.task.num_players} players "
                          f"(its anchors are in metrics.jsonl)")
@@ -185,6 +185,7 @@ def evaluate(args: argparse.Namespace) -> None:
     out = {
         "task": ag.task.name,
         "agent": str(args.agent),
+        "recurrence": getattr(ag.net, "recurrence", None),
         "trained": evaluate_held_out(ag.task, ag.evaluator, mcts, episodes, difficulty, sims).to_dict(),
         "untrained": evaluate_held_out(ag.task, untrained_agent(ag).evaluator, mcts, episodes, difficulty,
                                        sims).to_dict(),
@@ -263,6 +264,7 @@ def _command_parser(name: str) -> _Parser:
     doc = (COMMANDS[name].__doc__ or "").strip()
     p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False)
     agent_help = "run or checkpoint directory"
+    recurrence_help = "passes of a recurrent pointer net (default: net.recurrence; more for larger instances)"
     if name == "train":
         p.add_argument("--config", type=_path, help="YAML config file")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -279,11 +281,13 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--agent", type=_path, required=True, help=agent_help)
         p.add_argument("--instance", type=_path, required=True, help="instance file in the task's text format")
         p.add_argument("--simulations", type=_count(1), help="search budget per move")
+        p.add_argument("--recurrence", type=_count(1), help=recurrence_help)
     elif name == "evaluate":
         p.add_argument("--agent", type=_path, required=True, help=agent_help)
         p.add_argument("--episodes", type=_count(1), default=200, help="held-out instances (default: 200)")
         p.add_argument("--difficulty", type=_count(1), help="level (default: the top)")
         p.add_argument("--simulations", type=_count(1), help="search budget per move")
+        p.add_argument("--recurrence", type=_count(1), help=recurrence_help)
     elif name == "report":
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
                        help="run directory with metrics.jsonl")
