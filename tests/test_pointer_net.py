@@ -17,7 +17,7 @@ from zeroforge.data.targets import targets
 from zeroforge.nets import build_net
 from zeroforge.nets.inputs import length_buckets, state_inputs
 from zeroforge.nets.params import NetConfig
-from zeroforge.nets.pointer import PointerNet, feature_matches
+from zeroforge.nets.pointer import PointerNet, distance_features, feature_matches
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator
 from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.demonstrations import demonstration_episodes
@@ -28,14 +28,18 @@ from zeroforge.train.learner import Learner
 from zeroforge.train.params import TrainConfig
 
 
-def net(seed: int = 0, match_bias: bool = False) -> PointerNet:
-    """A small pointer net; with ``match_bias`` its match weights are random (they start at zero)."""
+def net(seed: int = 0, match_bias: bool = False, distance_bias: bool = False) -> PointerNet:
+    """A small pointer net; with ``match_bias`` / ``distance_bias`` their weights are random (they start at zero)."""
     torch.manual_seed(seed)
-    model = PointerNet(embed_dim=32, hidden=64, num_layers=2, match_bias=match_bias).eval()
+    model = PointerNet(embed_dim=32, hidden=64, num_layers=2, match_bias=match_bias,
+                       distance_bias=distance_bias).eval()
     with torch.no_grad():
         for layer in model.layers:
-            if layer.match is not None:
-                layer.match.normal_()
+            for weights in (layer.match, layer.distance):
+                if weights is not None:
+                    weights.normal_()
+        if model.pair_distance is not None:
+            model.pair_distance.weight.normal_()
     return model
 
 
@@ -54,10 +58,13 @@ def test_toy_states_keep_the_contract() -> None:
         check_structured(task, task.step(s, 0))
 
 
-@pytest.mark.parametrize("match_bias", [False, True])
-def test_set_members_are_permutation_equivariant(match_bias: bool) -> None:
+BIASES = [{}, {"match_bias": True}, {"distance_bias": True}]
+
+
+@pytest.mark.parametrize("biases", BIASES)
+def test_set_members_are_permutation_equivariant(biases: dict[str, bool]) -> None:
     """Items of a set have no positions: permuting them permutes the logits and keeps the value."""
-    task, model = PickMax(), net(match_bias=match_bias)
+    task, model = PickMax(), net(**biases)
     values = [17, 3, 88, 41, 56, 9]
     perm = [4, 0, 5, 2, 1, 3]
     logits, value = forward(model, [task.make(values)])
@@ -66,9 +73,9 @@ def test_set_members_are_permutation_equivariant(match_bias: bool) -> None:
     np.testing.assert_allclose(value_p, value, atol=1e-5)
 
 
-@pytest.mark.parametrize("match_bias", [False, True])
-def test_padding_and_batch_company_change_nothing(match_bias: bool) -> None:
-    task, model = PickMax(), net(match_bias=match_bias)
+@pytest.mark.parametrize("biases", BIASES)
+def test_padding_and_batch_company_change_nothing(biases: dict[str, bool]) -> None:
+    task, model = PickMax(), net(**biases)
     small, large = task.make([5, 70, 12]), task.make(list(range(3, 60, 3)))
     alone, value_alone = forward(model, [small])
     together, value_together = forward(model, [small, large])
@@ -87,6 +94,39 @@ def test_feature_matches_link_a_chain_of_rules() -> None:
     assert links == {(1, 2), (2, 3), (3, 1)}  # 5 = 5, 9 = 9, and rule 2 concludes rule 0's premise 2
     assert torch.equal(m[0, 0], torch.eye(4) - torch.diag(torch.tensor([1.0, 0, 0, 0])))  # a_i == a_j: itself
     assert m[0, :, 0].sum() == 0 and m[0, :, :, 0].sum() == 0
+
+
+def test_distance_features_of_a_right_triangle() -> None:
+    """Tokens at feature coordinates (0, 0), (300, 0), (0, 400) of the 1024-value range: distances 300, 400 and 500
+    over 1024 (the 3-4-5 triangle); ``exp(-d / s)`` is 1 on the diagonal; pairs with the summary token are 0."""
+    tokens = torch.tensor([[[90, 0, 0, 0, 0], [90, 300, 0, 0, 0], [90, 0, 400, 0, 0]]])
+    phi = distance_features(tokens)
+    assert phi.shape == (1, 4, 4, 4)
+    d = torch.tensor([[0, 300, 400], [300, 0, 500], [400, 500, 0]]) / 1024
+    torch.testing.assert_close(phi[0, 1:, 1:, 0], d)
+    torch.testing.assert_close(phi[0, 1:, 1:, 2], torch.exp(-d / 0.15))
+    assert torch.equal(torch.diagonal(phi[0, 1:, 1:, 1]), torch.ones(3))
+    assert phi[0, 0].abs().sum() == 0 and phi[0, :, 0].abs().sum() == 0
+
+
+def test_pointer_logits_read_the_distance_of_the_pair_they_name() -> None:
+    """The logit of pointer ``(kind, i, j)`` is ``w . relu(W_s h_i + W_d h_j + e_kind + W_g phi(d_ij))``, recomputed
+    here by hand from the encoded tokens for pointers whose pairs are at three different distances; the distance
+    term changes them (zeroing ``W_g`` gives other logits)."""
+    tokens = torch.tensor([[[90, 500, 500, 0, 0], [91, 510, 500, 0, 0], [91, 900, 500, 0, 0], [91, 40, 60, 0, 0]]])
+    pointers = torch.tensor([[[1000, 1, 2], [1000, 1, 3], [1001, 3, 4], [1000, 0, 0]]])
+    model = net(distance_bias=True)
+    with torch.no_grad():
+        logits, _ = model(tokens, pointers)
+        phi = distance_features(tokens)[0]
+        h = model.encode(tokens)[0]
+        assert model.pair_distance is not None
+        for a, (kind, i, j) in enumerate(pointers[0].tolist()):
+            z = torch.relu(model.src(h[i]) + model.dst(h[j]) + model.kind_embed.weight[kind]
+                           + model.pair_distance(phi[i, j]))
+            torch.testing.assert_close(logits[0, a], model.logit(z)[0])
+        model.pair_distance.weight.zero_()
+        assert not torch.allclose(model(tokens, pointers)[0], logits, atol=1e-4)
 
 
 def test_grid_positions_are_relative() -> None:
@@ -224,3 +264,9 @@ def test_progressive_recurrence_trains_on_partial_repeats_and_evaluates_in_full(
         progressive.zero_grad()
         differs += not torch.allclose(logits.detach(), full, atol=1e-6)
     assert 10 <= differs <= 35, differs  # a random split in about half the passes (some splits run all 4 repeats)
+
+
+@pytest.mark.parametrize("flag", ["match_bias", "progressive", "distance_bias"])
+def test_pointer_only_flags_are_refused_for_a_flat_net(flag: str) -> None:
+    with pytest.raises(ValueError, match=f"net.{flag} is for the pointer net; net kind 'mlp' has none"):
+        build_net(NetConfig(kind="mlp", **{flag: True}), make_task("tictactoe"))

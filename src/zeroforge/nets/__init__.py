@@ -34,10 +34,10 @@ def build_net(config: NetConfig, task: Task) -> nn.Module:
     sizes = {"embed_dim": config.embed_dim, "hidden": config.hidden, "num_layers": config.num_layers}
     if task.structured:
         return net_class(**sizes, recurrence=config.recurrence, match_bias=config.match_bias,
-                         progressive=config.progressive)
+                         progressive=config.progressive, distance_bias=config.distance_bias)
     if config.recurrence != 1:
         raise ValueError(f"net.recurrence is for the pointer net; net kind {kind!r} has none (set it to 1)")
-    for flag in ("match_bias", "progressive"):
+    for flag in ("match_bias", "progressive", "distance_bias"):
         if getattr(config, flag):
             raise ValueError(f"net.{flag} is for the pointer net; net kind {kind!r} has none (set it to false)")
     return net_class(vocab_size=task.vocab_size, seq_len=task.seq_len, num_actions=task.num_actions, **sizes)

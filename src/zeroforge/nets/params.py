@@ -26,10 +26,10 @@ class NetConfig:
     transformer with relative positions and pointer action heads; ``num_layers`` layers of width ``embed_dim``,
     feed-forward and head width ``hidden``, the layers applied ``recurrence`` times with shared weights;
     ``match_bias``: attention also sees which tokens share a feature value, for label features such as block
-    names or logic literals; ``progressive``: train the recurrence with the progressive loss, so that more repeats
-    can serve larger instances). ``auto``
-    (the default) is ``pointer`` for a structured task and
-    ``mlp`` for the others."""
+    names or logic literals; ``distance_bias``: attention and the pointer heads also see how far apart two tokens'
+    ``(a, b)`` coordinates are, for geometric tasks such as tsp; ``progressive``: train the recurrence with the
+    progressive loss, so that more repeats can serve larger instances). ``auto`` (the default) is ``pointer`` for a
+    structured task and ``mlp`` for the others."""
 
     SECTION: ClassVar[str] = "net"
 
@@ -40,6 +40,7 @@ class NetConfig:
     recurrence: int = 1
     match_bias: bool = False
     progressive: bool = False
+    distance_bias: bool = False
 
     def __post_init__(self) -> None:
         one_of(self, "kind", ("auto", *NET_KINDS))

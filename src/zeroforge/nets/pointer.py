@@ -29,6 +29,13 @@ premise is another rule's conclusion. Each layer then adds to its attention bias
 over the four matches ``m = (a_i == a_j, a_i == b_j, b_i == a_j, b_i == b_j)`` (learned ``w``, zero at the start):
 one attention hop follows one link of such a chain, whatever the labels are. It is computed once per forward pass.
 
+**Distance bias** (``distance_bias=True``): where ``(a, b)`` are coordinates (tsp cities), how far apart two tokens
+are is the structure: each layer adds ``sum_k u[head, k] * phi_k(d_ij)`` to its attention bias and the pointer head
+adds ``W_g phi(d_src,dst)`` inside its ReLU, with ``d`` the Euclidean distance of the ``(a, b)`` features as a share
+of the feature range and ``phi`` a few radial functions of it (``distance_features``; learned ``u`` and ``W_g``,
+zero at the start): "the nearest unvisited city" is then one attention hop, and "go to city j" sees how far j is
+from the current city.
+
 Padding: a token of type ``0`` is padding; it is never attended to, and pointers never name it.
 """
 
@@ -76,6 +83,20 @@ def numeric_features(values: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts, dim=-1)
 
 
+#: radial functions of a token pair's feature distance (``distance_bias``)
+_DISTANCE_FEATURES = 4
+
+
+def distance_features(tokens: torch.Tensor) -> torch.Tensor:
+    """``float[B, N + 1, N + 1, 4]``: for every (query, key) pair of the summary token followed by ``tokens
+    int64[B, N, 5]``, ``d, exp(-d / s)`` for ``s = 0.05, 0.15, 0.5`` with ``d = |(a, b)_i - (a, b)_j| /
+    FEATURE_VOCAB``; ``0`` for every pair with the summary token."""
+    xy = tokens[..., FEATURE_A:FEATURE_B + 1].float() / FEATURE_VOCAB
+    d = torch.cdist(xy, xy)
+    phi = torch.stack([d, torch.exp(-d / 0.05), torch.exp(-d / 0.15), torch.exp(-d / 0.5)], dim=-1)
+    return F.pad(phi, (0, 0, 1, 0, 1, 0))
+
+
 #: the feature matches of ``match_bias``: ``(a, a), (a, b), (b, a), (b, b)``
 _MATCHES = 4
 
@@ -104,10 +125,11 @@ def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
 class _EncoderLayer(nn.Module):
     """Pre-norm self-attention with a relative position bias, then a feed-forward block: ``x [B, N, D]``."""
 
-    def __init__(self, dim: int, ffn: int, match_bias: bool = False) -> None:
+    def __init__(self, dim: int, ffn: int, match_bias: bool = False, distance_bias: bool = False) -> None:
         super().__init__()
         self.heads = attention_heads(dim)
         self.match = nn.Parameter(torch.zeros(self.heads, _MATCHES)) if match_bias else None
+        self.distance = nn.Parameter(torch.zeros(self.heads, _DISTANCE_FEATURES)) if distance_bias else None
         self.norm1 = nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
@@ -119,14 +141,17 @@ class _EncoderLayer(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
 
-    def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor,
-                       matches: torch.Tensor | None = None) -> torch.Tensor:
+    def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor, matches: torch.Tensor | None = None,
+                       distances: torch.Tensor | None = None) -> torch.Tensor:
         """``float[B, H, N, N]``: the layer's relative-position bias of ``slots int64[B, N, N]`` (plus its match
-        bias of ``matches float[B, 4, N, N]``, ``feature_matches``), ``-inf`` on the padding keys ``pad bool[B, N]``
-        (built once per forward pass and reused by every repeat of the layer)."""
+        bias of ``matches float[B, 4, N, N]``, ``feature_matches``, and its distance bias of ``distances float[B, N,
+        N, 4]``, ``distance_features``), ``-inf`` on the padding keys ``pad bool[B, N]`` (built once per forward
+        pass and reused by every repeat of the layer)."""
         bias = self.bias[:, slots].permute(1, 0, 2, 3)
         if self.match is not None and matches is not None:
             bias = bias + torch.einsum("hk,bkij->bhij", self.match, matches)
+        if self.distance is not None and distances is not None:
+            bias = bias + torch.einsum("hk,bijk->bhij", self.distance, distances)
         return bias.masked_fill(pad[:, None, None, :], float("-inf"))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -150,7 +175,8 @@ class PointerNet(nn.Module):
     structured = True
 
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
-                 match_bias: bool = False, progressive: bool = False, **_: object) -> None:
+                 match_bias: bool = False, progressive: bool = False, distance_bias: bool = False,
+                 **_: object) -> None:
         super().__init__()
         if recurrence < 1:
             raise ValueError(f"recurrence must be >= 1, got {recurrence}")
@@ -163,16 +189,22 @@ class PointerNet(nn.Module):
         nn.init.normal_(self.summary, std=0.02)
         self.match_bias = match_bias
         self.progressive = progressive
-        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias) for _ in range(num_layers))
+        self.distance_bias = distance_bias
+        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias, distance_bias)
+                                    for _ in range(num_layers))
         self.norm = nn.LayerNorm(embed_dim)
         self.kind_embed = nn.Embedding(NUM_POINTER_KINDS, hidden)
         self.src = nn.Linear(embed_dim, hidden)
         self.dst = nn.Linear(embed_dim, hidden, bias=False)
+        self.pair_distance = nn.Linear(_DISTANCE_FEATURES, hidden, bias=False) if distance_bias else None
+        if self.pair_distance is not None:
+            nn.init.zeros_(self.pair_distance.weight)
         self.logit = nn.Linear(hidden, 1)
         self.value = nn.Sequential(nn.Linear(embed_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
-    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens``."""
+    def encode(self, tokens: torch.Tensor, distances: torch.Tensor | None = None) -> torch.Tensor:
+        """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens`` (``distances``:
+        their ``distance_features`` when the net has a distance bias, computed here if not given)."""
         features = tokens[..., FEATURE_A:FEATURE_B + 1]
         x0 = (self.type_embed(tokens[..., TYPE]) + self.a_embed(features[..., 0]) + self.b_embed(features[..., 1])
               + self.numeric(numeric_features(features)))
@@ -181,7 +213,9 @@ class PointerNet(nn.Module):
         slots = relative_slots(tokens)
         layers = [cast(_EncoderLayer, layer) for layer in self.layers]
         matches = feature_matches(tokens) if self.match_bias else None
-        biases = [layer.attention_bias(slots, pad, matches) for layer in layers]
+        if self.distance_bias and distances is None:
+            distances = distance_features(tokens)
+        biases = [layer.attention_bias(slots, pad, matches, distances) for layer in layers]
         skipped, repeats = 0, self.recurrence
         if self.training and self.progressive and self.recurrence > 1 and torch.rand(()) < 0.5:
             # progressive loss (Bansal et al. 2022): n repeats without gradient, then k with, n + k <= recurrence
@@ -199,10 +233,17 @@ class PointerNet(nn.Module):
         return self.norm(x)
 
     def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.encode(tokens)
+        distances = distance_features(tokens) if self.distance_bias else None
+        h = self.encode(tokens, distances)
         width = h.shape[-1]
         src = h.gather(1, pointers[..., 1:2].expand(-1, -1, width))
         dst = h.gather(1, pointers[..., 2:3].expand(-1, -1, width))
-        z = torch.relu(self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0]))
+        pre = self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0])
+        if self.pair_distance is not None and distances is not None:
+            # phi(d(src, dst)) per action: the pair's row of the distance features, [B, A, 4]
+            rows = distances.gather(1, pointers[..., 1:2, None].expand(-1, -1, distances.shape[2], _DISTANCE_FEATURES))
+            pair = rows.gather(2, pointers[..., 2:3, None].expand(-1, -1, 1, _DISTANCE_FEATURES)).squeeze(2)
+            pre = pre + self.pair_distance(pair)
+        z = torch.relu(pre)
         logits = self.logit(z).squeeze(-1)
         return logits, torch.tanh(self.value(h[:, 0])).squeeze(-1)
