@@ -2,7 +2,7 @@
 the raw policy, at the trained instance size and at sizes around it.
 
     python benchmarks/heldout_table.py [--families maze,knapsack,...] [--runs runs/families] [--episodes 200]
-                                       [--sizes -1,0,1] [--no-train]
+                                       [--sizes -1,0,1] [--no-train] [--simulations N] [--recurrence R]
 
 For each family it trains ``configs/<family>.yaml`` into ``<runs>/<family>`` (resuming a run that is already there;
 a finished run is only evaluated; ``--no-train`` only evaluates what is there), then solves ``--episodes`` held-out
@@ -10,7 +10,9 @@ instances of the top level with the config's search budget (``agent_simulations`
 run started from, the net at the end of the supervised phase (runs with one: that checkpoint is kept), the final net,
 and the final net's raw policy (1 simulation). Size-free families are evaluated at several instance sizes, the
 trained one plus the offsets of ``--sizes`` along the family's size parameter (``SIZE_PARAMS``: maze ``size``,
-knapsack ``num_items``, ...), so a positive offset is a size larger than any trained. A curriculum run that never
+knapsack ``num_items``, ...), so a positive offset is a size larger than any trained. ``--simulations`` replaces the
+config's search budget (every column but the raw policy), ``--recurrence`` a recurrent pointer net's passes (every
+column: ``load_agent(recurrence=)``). A curriculum run that never
 reached the top level is evaluated at the level it ended at too.
 
 Prints one JSON line per row and a markdown table at the end: solve rate per column and, for families graded against
@@ -58,14 +60,14 @@ def _minutes(metrics: list[dict[str, Any]]) -> tuple[float, float | None]:
     return wall, sum(m["iteration_cpu_seconds"] for m in metrics) / 60
 
 
-def _supervised_agent(run_dir: Path, agent: Agent) -> Agent | None:
+def _supervised_agent(run_dir: Path, agent: Agent, recurrence: int | None) -> Agent | None:
     """The agent at the end of the run's supervised phase, ``None`` if the run has none (or it was pruned)."""
     assert agent.config is not None
     n = agent.config.supervised.iterations
     path = checkpoint_dir(run_dir, n - 1)
     if n == 0 or not path.is_dir() or agent.config.total_iterations == n:
         return None
-    return load_agent(path)
+    return load_agent(path, recurrence=recurrence)
 
 
 def _tasks(family: str, agent: Agent, offsets: list[int]) -> list[tuple[int | None, bool, Task]]:
@@ -75,7 +77,7 @@ def _tasks(family: str, agent: Agent, offsets: list[int]) -> list[tuple[int | No
     param = SIZE_PARAMS.get(family)
     if param is None or param not in params:
         return [(None, True, agent.task)]
-    out = []
+    out: list[tuple[int | None, bool, Task]] = []
     for off in sorted(set(offsets) | {0}):
         size = int(params[param]) + off
         try:
@@ -102,6 +104,8 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=200)
     ap.add_argument("--sizes", default="-1,0,1", help="size offsets from the trained size (size-free families)")
     ap.add_argument("--no-train", action="store_true", help="evaluate the runs that are there, train nothing")
+    ap.add_argument("--simulations", type=int, help="search budget per move (default: the config's agent_simulations)")
+    ap.add_argument("--recurrence", type=int, help="passes of a recurrent pointer net (default: its net.recurrence)")
     args = ap.parse_args()
     offsets = [int(v) for v in args.sizes.split(",") if v.strip()]
     torch.set_num_threads(1)
@@ -112,9 +116,9 @@ def main() -> None:
             SelfPlayTrainer(load_config(REPO / "configs" / f"{family}.yaml"), run_dir, resume=True).run()
         metrics = _metrics(run_dir)
         minutes, cpu_minutes = _minutes(metrics)
-        agent = load_agent(run_dir)
+        agent = load_agent(run_dir, num_simulations=args.simulations, recurrence=args.recurrence)
         evaluators = {"untrained": untrained_agent(agent).evaluator, "trained": agent.evaluator}
-        supervised = _supervised_agent(run_dir, agent)
+        supervised = _supervised_agent(run_dir, agent, args.recurrence)
         if supervised is not None:
             evaluators["supervised"] = supervised.evaluator
         mcts, sims = agent.mcts.config, agent.num_simulations
@@ -131,6 +135,7 @@ def main() -> None:
                                                           num_simulations=n)
                 row = {"family": family, "task": task.name, "size_param": SIZE_PARAMS.get(family), "size": size,
                        "trained_size": trained_size, "difficulty": level, "simulations": sims,
+                       "recurrence": getattr(agent.net, "recurrence", None),
                        "episodes": args.episodes, "train_minutes": round(minutes, 2),
                        "train_cpu_minutes": None if cpu_minutes is None else round(cpu_minutes, 2),
                        **{name: (reports[name].to_dict() if name in reports else None) for name in COLUMNS}}
@@ -142,8 +147,8 @@ def main() -> None:
     for r in rows:
         gap, cases = r["trained"]["optimality_gap"], r["trained"]["heldout_case_pass_rate"]
         cpu = "–" if r["train_cpu_minutes"] is None else f"{r['train_cpu_minutes']:.1f}"
-        size = "" if r["size"] is None else f"{r['size_param']}={r['size']}{'' if r['trained_size'] else ' (larger)'}, "
-        print(f"| {r['family']} | {size}{r['difficulty']} | {r['simulations']} | "
+        at = "" if r["size"] is None else f"{r['size_param']}={r['size']}{'' if r['trained_size'] else ' (larger)'}, "
+        print(f"| {r['family']} | {at}{r['difficulty']} | {r['simulations']} | "
               + " | ".join(_cell(r[c], r["family"]) for c in COLUMNS)
               + f" | {'–' if gap is None else f'{gap:.3f}'} | {'–' if cases is None else f'{100 * cases:.0f} %'} "
               f"| {r['train_minutes']:.1f} / {cpu} |")
