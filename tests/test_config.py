@@ -203,3 +203,19 @@ def test_in_process_only_self_play_options_are_refused_with_workers() -> None:
     with pytest.raises(ConfigError, match=r"selfplay\.inference_dtype.*num_workers > 0"):
         SelfPlayConfig(num_workers=2, inference_dtype="bfloat16")
     assert SelfPlayConfig(num_workers=0, eval_cache_size=1000, inference_dtype="bfloat16").num_workers == 0
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads_and_builds_its_task_and_net(path: Path) -> None:
+    """The configs the README points users at are valid: every key exists, the task's parameters are accepted and
+    the net kind fits the task (a structured task gets the pointer net with the flags the config sets)."""
+    from zeroforge.nets import build_net
+    from zeroforge.tasks import make_task
+
+    cfg = load_config(path)
+    task = make_task(cfg.task.name, **cfg.task.params)
+    net = build_net(cfg.net, task)
+    assert sum(p.numel() for p in net.parameters()) > 0
+    if task.structured:
+        assert getattr(net, "recurrence") == cfg.net.recurrence  # noqa: B009
+        assert getattr(net, "distance_bias") == cfg.net.distance_bias  # noqa: B009
