@@ -96,12 +96,10 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
 
 def set_recurrence(net: torch.nn.Module, recurrence: int) -> None:
     """Give a recurrent net (``PointerNet``) ``recurrence`` passes; a one-line ``ValueError`` for any other net or a
-    count below 1."""
+    count below 1 (``PointerNet.recurrence`` checks the count)."""
     if not hasattr(net, "recurrence"):
         raise ValueError(f"recurrence applies to the size-free pointer net (net.kind: pointer), not to "
                          f"{type(net).__name__}")
-    if isinstance(recurrence, bool) or not isinstance(recurrence, int) or recurrence < 1:
-        raise ValueError(f"recurrence must be an integer >= 1, got {recurrence!r}")
     setattr(net, "recurrence", recurrence)  # noqa: B010 (nn.Module's attribute typing)
 
 

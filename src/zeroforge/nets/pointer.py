@@ -178,8 +178,6 @@ class PointerNet(nn.Module):
                  match_bias: bool = False, progressive: bool = False, distance_bias: bool = False,
                  **_: object) -> None:
         super().__init__()
-        if recurrence < 1:
-            raise ValueError(f"recurrence must be >= 1, got {recurrence}")
         self.recurrence = recurrence
         self.type_embed = nn.Embedding(NUM_TOKEN_TYPES, embed_dim, padding_idx=0)
         self.a_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
@@ -202,6 +200,17 @@ class PointerNet(nn.Module):
         self.logit = nn.Linear(hidden, 1)
         self.value = nn.Sequential(nn.Linear(embed_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
+    @property
+    def recurrence(self) -> int:
+        """How many times the layers run (shared weights); may be raised on a trained net for larger instances."""
+        return self._recurrence
+
+    @recurrence.setter
+    def recurrence(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"recurrence must be an integer >= 1, got {value!r}")
+        self._recurrence = value
+
     def encode(self, tokens: torch.Tensor, distances: torch.Tensor | None = None) -> torch.Tensor:
         """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens`` (``distances``:
         their ``distance_features`` when the net has a distance bias, computed here if not given)."""
@@ -223,8 +232,7 @@ class PointerNet(nn.Module):
             repeats = int(torch.randint(1, self.recurrence - skipped + 1, ()))
         x = x0
         for r in range(skipped + repeats):
-            if r == skipped and skipped:
-                x = x.detach()  # the repeats before carry no gradient; the token embeddings still do (x0)
+            # the skipped repeats run without gradient; the token embeddings x0 still get one through the others
             with torch.set_grad_enabled(torch.is_grad_enabled() and r >= skipped):
                 if r:
                     x = x + x0
@@ -240,9 +248,8 @@ class PointerNet(nn.Module):
         dst = h.gather(1, pointers[..., 2:3].expand(-1, -1, width))
         pre = self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0])
         if self.pair_distance is not None and distances is not None:
-            # phi(d(src, dst)) per action: the pair's row of the distance features, [B, A, 4]
-            rows = distances.gather(1, pointers[..., 1:2, None].expand(-1, -1, distances.shape[2], _DISTANCE_FEATURES))
-            pair = rows.gather(2, pointers[..., 2:3, None].expand(-1, -1, 1, _DISTANCE_FEATURES)).squeeze(2)
+            batch = torch.arange(len(tokens), device=tokens.device)[:, None]
+            pair = distances[batch, pointers[..., 1], pointers[..., 2]]  # phi(d(src, dst)) per action, [B, A, 4]
             pre = pre + self.pair_distance(pair)
         z = torch.relu(pre)
         logits = self.logit(z).squeeze(-1)
