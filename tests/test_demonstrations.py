@@ -23,6 +23,17 @@ def test_maze_demonstration_is_a_shortest_path() -> None:
         assert all(t.full_search and t.policy_target is not None for t in ep.mcts_traces)
 
 
+def test_generic_shortest_solution_matches_bfs_on_mazes() -> None:
+    """``PathTask.shortest_solution`` (breadth-first over the task's own steps) finds paths as short as the
+    maze's grid BFS, and gives up past ``max_nodes`` positions."""
+    maze = make_task("maze", size=3)
+    for seed in range(8):
+        s = maze.initial_state(seed)
+        path = maze.shortest_solution(s)
+        assert path is not None and len(path) == bfs_distance(s)
+        assert maze.shortest_solution(s, max_nodes=1) is None
+
+
 @pytest.mark.parametrize("detour", [1, 5, 30])
 def test_a_detour_has_no_policy_targets_and_ends_as_bfs_allows(detour: int) -> None:
     """After ``detour`` random moves the solver's shortest path from there: the episode succeeds iff the detour plus

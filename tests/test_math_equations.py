@@ -286,3 +286,36 @@ def test_observation_layout(lin: LinearEquation) -> None:
     assert obs[16:24] == [15] + [10] * 7  # empty slot
     assert obs[32:40] == [16, 12, 0, 0, 1, 0, 0, 2]  # right side: const -1/2
     assert obs[-2:] == [19, 23 + 7]
+
+
+def test_linear_demonstration_known_answers(lin: LinearEquation) -> None:
+    """The solver's demonstration: move, combine, divide for ``2*x + 3 = 7``; the true declaration at once for an
+    equation without a unique solution; nothing after a failure."""
+    assert lin.demonstration(lin.parse("2*x + 3 = 7")) == [MOVE_L + 1, COMB_R, DIVIDE]
+    assert lin.demonstration(lin.parse("2*x + 1 = 2*x + 3")) == [NO_SOLUTION]
+    assert lin.demonstration(lin.parse("x + x + 2 = 2*x + 2")) == [INFINITE]
+    failed = _play(lin, lin.parse("2*x = 4"), [NO_SOLUTION])
+    assert failed.terminal and lin.demonstration(failed) is None
+    solved = _play(lin, lin.parse("2*x = 4"), [DIVIDE])
+    assert lin.demonstration(solved) == []
+
+
+@pytest.mark.parametrize("name", ["linear_equation", "quadratic"])
+def test_demonstrations_are_shortest_solutions(name: str) -> None:
+    """Replayed, every level's demonstration succeeds in the optimal number of steps (score 1.0), agrees in
+    length with the generic breadth-first search over the task's own steps, and starts from any position."""
+    task = make_task(name)
+    assert isinstance(task, LinearEquation | Quadratic)
+    for level in range(1, task.difficulty_levels + 1):
+        for seed in range(6):
+            s = task.initial_state(seed, level)
+            actions = task.demonstration(s)
+            assert actions is not None
+            generic = task.shortest_solution(s)
+            assert generic is not None and len(generic) == len(actions) == s.optimal
+            end = _play(task, s, actions)
+            assert end.terminal and task.outcome(end) == "success" and task.score(end) == 1.0
+            if len(actions) > 1:  # from the middle of its own path too
+                mid = _play(task, s, actions[:1])
+                rest = task.demonstration(mid)
+                assert rest is not None and len(rest) == len(actions) - 1

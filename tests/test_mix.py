@@ -134,9 +134,11 @@ def test_a_demonstration_plays_to_success(family: str) -> None:
         assert end.terminal and task.outcome(end) == "success" and task.score(end) == 1.0
 
 
-def test_a_wrapped_math_family_has_no_demonstration() -> None:
+def test_a_wrapped_math_family_demonstrates_its_shortest_solution() -> None:
     task = _mix()
-    assert task.demonstration(task.initial_state(_seed_of(task, "linear_equation"))) is None
+    s = task.parse(json.dumps({"family": "linear_equation", "instance": "2*x + 3 = 7"}))
+    k = 4
+    assert task.demonstration(s) == [1, 2 * k + 1, 2 * k + 4]  # move 3, combine right, divide
 
 
 def test_verdicts_and_texts_are_the_members() -> None:

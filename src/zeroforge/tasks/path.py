@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
+from collections import deque
+from collections.abc import Hashable
 from typing import ClassVar
+
+import numpy as np
 
 from zeroforge.tasks.base import State, Task
 
@@ -58,6 +62,42 @@ class PathTask(Task):
         if isinstance(state, self.path_state):
             return "success" if self.is_solved(state) else "failure"
         return super().outcome(state)
+
+    def search_key(self, state: State) -> Hashable:
+        """What identifies ``state`` for :meth:`shortest_solution`: ``state.key()``; a subclass drops what a
+        breadth-first search may merge (the step count: the first visit of a position is the shortest)."""
+        return state.key()
+
+    def shortest_solution(self, state: State, max_nodes: int = 20_000) -> list[int] | None:
+        """A shortest action sequence from ``state`` to a successful end (breadth-first over :meth:`step`, legal
+        actions in index order, positions merged by :meth:`search_key`): ``[]`` on a finished success, ``None``
+        on a failure, when no success is in reach, or past ``max_nodes`` positions. The generic solver behind
+        the demonstrations of families without a dedicated one (issue 13)."""
+        if state.terminal:
+            return [] if self.outcome(state) == "success" else None
+        start = self.search_key(state)
+        parents: dict[Hashable, tuple[Hashable, int] | None] = {start: None}
+        frontier: deque[tuple[Hashable, State]] = deque([(start, state)])
+        while frontier:
+            key, s = frontier.popleft()
+            for a in np.flatnonzero(s.legal_action_mask):
+                nxt = self.step(s, int(a))
+                if nxt.terminal:
+                    if self.outcome(nxt) != "success":
+                        continue
+                    actions, at = [int(a)], parents[key]
+                    while at is not None:
+                        actions.append(at[1])
+                        at = parents[at[0]]
+                    return actions[::-1]
+                nkey = self.search_key(nxt)
+                if nkey in parents:
+                    continue
+                if len(parents) >= max_nodes:
+                    return None
+                parents[nkey] = (key, int(a))
+                frontier.append((nkey, nxt))
+        return None
 
     def score(self, state: State) -> float | None:
         """``optimal_steps / step_count`` on success (``1.0`` on a shortest path), ``0.0`` on failure; ``None``

@@ -30,10 +30,12 @@ from zeroforge.tasks.math.sides import (
     standard_side,
 )
 
-__all__ = ["shortest_distance"]
+__all__ = ["canonical_sides", "shortest_distance", "shortest_path"]
 
 
-def _canon(left: Side, right: Side) -> tuple[Side, Side]:
+def canonical_sides(left: Side, right: Side) -> tuple[Side, Side]:
+    """``left = right`` as the positions of :func:`shortest_path` are written: each side's terms sorted, the
+    smaller side first."""
     a, b = tuple(sorted(left)), tuple(sorted(right))
     return (a, b) if a <= b else (b, a)
 
@@ -77,22 +79,36 @@ def _quadratic_goal(left: Side, right: Side) -> bool:
 def shortest_distance(left: Side, right: Side, k: int, quadratic: bool, degenerate: bool, limit: int) -> int | None:
     """Breadth-first distance (at most ``limit``) from ``left = right`` to the goal of the task (see the module
     docstring); ``None`` if the goal is farther."""
+    path = shortest_path(left, right, k, quadratic, degenerate, limit)
+    return None if path is None else len(path)
+
+
+def shortest_path(left: Side, right: Side, k: int, quadratic: bool, degenerate: bool,
+                  limit: int) -> list[tuple[Side, Side]] | None:
+    """The positions of a shortest path (at most ``limit`` steps) from ``left = right`` to the goal, the start
+    left out and the goal last, each canonical (each side's terms sorted, the smaller side first); ``[]`` at the
+    goal, ``None`` if the goal is farther."""
     goal = _quadratic_goal if quadratic else _linear_goal(degenerate)
-    start = _canon(left, right)
+    start = canonical_sides(left, right)
     if goal(*start):
-        return 0
-    seen = {start}
+        return []
+    parents: dict[tuple[Side, Side], tuple[Side, Side] | None] = {start: None}
     frontier = deque([(start, 0)])
     while frontier:
         (a, b), dist = frontier.popleft()
         if dist >= limit:
             continue
         for nxt in _successors(a, b, k, quadratic):
-            key = _canon(*nxt)
-            if key in seen:
+            key = canonical_sides(*nxt)
+            if key in parents:
                 continue
+            parents[key] = (a, b)
             if goal(*key):
-                return dist + 1
-            seen.add(key)
+                path: list[tuple[Side, Side]] = []
+                at: tuple[Side, Side] | None = key
+                while at is not None and at != start:
+                    path.append(at)
+                    at = parents[at]
+                return path[::-1]
             frontier.append((key, dist + 1))
     return None

@@ -83,7 +83,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from zeroforge.tasks.base import State, solo_rewards
-from zeroforge.tasks.math.distance import shortest_distance
+from zeroforge.tasks.math.distance import canonical_sides, shortest_distance, shortest_path
 from zeroforge.tasks.math.parse import parse_equation
 from zeroforge.tasks.math.sides import (
     Roots,
@@ -336,6 +336,42 @@ class EquationTask(PathTask):
         """``horizon`` for a solvable instance, ``1`` (declare at once) otherwise."""
         assert isinstance(state, EquationState)
         return state.optimal
+
+    def search_key(self, state: State) -> tuple[Any, ...]:
+        """The sides, the declaration and the roots: the step count and budget do not tell positions apart."""
+        assert isinstance(state, EquationState)
+        return (state.left, state.right, state.declared, state.finished, state.roots)
+
+    def demonstration(self, state: State) -> list[int] | None:
+        """A shortest solution from ``state``: the moves to the solved form or the true declaration, ``None`` when
+        none fits the remaining budget. Each step takes the first legal action that ends the episode solved, else
+        the first that reaches the next position of the breadth-first path to the goal (:mod:`.distance`; the
+        generic :meth:`~zeroforge.tasks.path.PathTask.shortest_solution` where no action does)."""
+        if not isinstance(state, EquationState):
+            raise ValueError(f"{self.name}: expected an EquationState, got {type(state).__name__}")
+        actions: list[int] = []
+        s: State = state
+        path: list[tuple[Side, Side]] | None = None
+        while not s.terminal:
+            assert isinstance(s, EquationState)
+            successors = [(int(a), self.step(s, int(a))) for a in np.flatnonzero(s.legal_action_mask)]
+            for a, nxt in successors:
+                if nxt.terminal and self.is_solved(nxt):
+                    return [*actions, a]
+            if path is None:
+                path = shortest_path(s.left, s.right, self.max_terms, self.degree == 2,
+                                     self._degenerate(s.left, s.right), self.max_episode_steps)
+                if path is None:
+                    return None
+            target = path.pop(0) if path else None
+            step = next(((a, nxt) for a, nxt in successors if not nxt.terminal and isinstance(nxt, EquationState)
+                         and canonical_sides(nxt.left, nxt.right) == target), None)
+            if step is None:
+                rest = self.shortest_solution(s)
+                return None if rest is None else actions + rest
+            actions.append(step[0])
+            s = step[1]
+        return actions if self.is_solved(s) else None
 
     # ------------------------------------------------------------------------ text
     def instance_text(self, state: State) -> str:
