@@ -10,10 +10,10 @@ instances of the top level with the config's search budget (``agent_simulations`
 run started from, the net at the end of the supervised phase (runs with one: that checkpoint is kept), the final net,
 and the final net's raw policy (1 simulation). Size-free families are evaluated at several instance sizes, the
 trained one plus the offsets of ``--sizes`` along the family's size parameter (``SIZE_PARAMS``: maze ``size``,
-knapsack ``num_items``, ...), so a positive offset is a size larger than any trained. ``--simulations`` replaces the
-config's search budget (every column but the raw policy), ``--recurrence`` a recurrent pointer net's passes (every
-column: ``load_agent(recurrence=)``). A curriculum run that never
-reached the top level is evaluated at the level it ended at too.
+knapsack ``num_items``, ..., code_function ``num_examples``: more examples are more tokens), so a positive offset
+is a size larger than any trained. ``--simulations`` replaces the config's search budget (every column but the raw
+policy), ``--recurrence`` a recurrent pointer net's passes (every column: ``load_agent(recurrence=)``). A curriculum
+run that never reached the top level is evaluated at the level it ended at too.
 
 Prints one JSON line per row and a markdown table at the end: solve rate per column and, for families graded against
 an optimum (knapsack, tsp), the share within 5 % of it in brackets (``SolveReport.near_optimal_rate``); then the
@@ -40,7 +40,7 @@ FAMILIES = ("maze", "knapsack", "tsp", "countdown", "logic", "blocksworld", "ari
             "quadratic", "linear_system", "code_function", "code_sort", "code_class")
 #: the task parameter that sets a size-free family's instance size (its top level draws that size)
 SIZE_PARAMS = {"maze": "size", "knapsack": "num_items", "tsp": "num_cities", "blocksworld": "num_blocks",
-               "countdown": "num_numbers", "logic": "max_depth"}
+               "countdown": "num_numbers", "logic": "max_depth", "code_function": "num_examples"}
 #: families graded against an optimum, where "within 5 %" is the goal (issue 13)
 NEAR_OPTIMAL = ("knapsack", "tsp")
 REPO = Path(__file__).resolve().parents[1]
@@ -75,11 +75,12 @@ def _tasks(family: str, agent: Agent, offsets: list[int]) -> list[tuple[int | No
     assert agent.config is not None
     params = dict(agent.config.task.params)
     param = SIZE_PARAMS.get(family)
-    if param is None or param not in params:
+    if param is None or not hasattr(agent.task, param):
         return [(None, True, agent.task)]
+    trained = int(params.get(param, getattr(agent.task, param)))  # the config's, else the task's default
     out: list[tuple[int | None, bool, Task]] = []
     for off in sorted(set(offsets) | {0}):
-        size = int(params[param]) + off
+        size = trained + off
         try:
             task = make_task(agent.config.task.name, **{**params, param: size})
         except ValueError:
