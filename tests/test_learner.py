@@ -348,3 +348,45 @@ def test_transformer_learns_a_pointer_task() -> None:
     with torch.no_grad():
         accuracy = (net(tokens)[0].argmax(-1) == answer).float().mean().item()
     assert accuracy > 0.9, accuracy
+
+
+def test_length_chunks_add_up_to_the_whole_minibatch_gradient() -> None:
+    """A structured minibatch of mixed lengths (a mix: mazes of 9 x 9 squares next to short knapsacks) is trained
+    in length chunks (``Learner.CHUNK_SPREAD``); the gradient the optimiser steps with is the whole minibatch's
+    (one padded forward pass, ``alphazero_loss``), to float tolerance, and so are the reported losses."""
+    from zeroforge.nets.inputs import length_buckets, state_inputs, token_lengths
+
+    task = make_task("mix", families={"maze": {"size": 4}, "knapsack": {"num_items": 6}})
+    states = [task.initial_state(seed, level) for seed in range(48) for level in (1, task.difficulty_levels)]
+    tokens, pointers = state_inputs(states)
+    masks = np.stack([s.legal_action_mask for s in states])
+    policies = (masks / masks.sum(axis=1, keepdims=True)).astype(np.float32)
+    policies[::5] = 0.0  # some rows without a policy target
+    values = np.random.default_rng(0).uniform(-1, 1, len(states)).astype(np.float32)
+    data = PolicyValueArrays(tokens, masks, policies, values, pointers)
+    cfg = TrainConfig(batch_size=64, steps_per_iteration=1, l2_coef=1e-3, grad_clip=1e9, augment_symmetries=False)
+    net = build_net(NetConfig(kind="pointer", embed_dim=16, hidden=32, num_layers=2), task)
+    learner = Learner(copy.deepcopy(net), cfg, seed=3)
+    seen: dict[str, torch.Tensor] = {}
+
+    def record(*_: object, **__: object) -> None:
+        seen.update({n: p.grad.clone() for n, p in learner.net.named_parameters() if p.grad is not None})
+
+    learner.optimizer.step = record  # type: ignore[method-assign]
+    got = learner.train(data)
+    rows = torch.randint(len(states), (64,), generator=torch.Generator().manual_seed(3)).numpy()
+    batch = data.take(rows)
+    assert len(length_buckets(token_lengths(batch.observations), Learner.CHUNK_SPREAD, Learner.CHUNK_MIN_ROWS)) > 1
+    net.train()
+    logits, v = net(*(torch.from_numpy(x) for x in batch.inputs()))
+    weights = [p for n, p in net.named_parameters() if not n.endswith("bias")]
+    want = alphazero_loss(logits, v, torch.from_numpy(batch.masks), torch.from_numpy(batch.policies),
+                          torch.from_numpy(batch.values), weights, cfg.value_loss_weight, cfg.l2_coef)
+    want.total.backward()
+    assert seen.keys() == {n for n, p in net.named_parameters() if p.grad is not None}
+    for name, p in net.named_parameters():
+        if p.grad is not None:
+            torch.testing.assert_close(seen[name], p.grad, rtol=1e-4, atol=1e-6, msg=name)
+    assert got.loss_policy == pytest.approx(want.policy, rel=1e-5)
+    assert got.loss_value == pytest.approx(want.value, rel=1e-5)
+    assert got.loss_total == pytest.approx(float(want.total.detach()), rel=1e-5)

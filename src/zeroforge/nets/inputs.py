@@ -54,14 +54,15 @@ def state_inputs(states: Sequence[State]) -> tuple[np.ndarray, ...]:
     return pad_tokens([s.observation for s in states]), np.stack(pointers)  # type: ignore[arg-type]
 
 
-def length_buckets(lengths: np.ndarray, spread: float = BUCKET_SPREAD) -> list[np.ndarray]:
+def length_buckets(lengths: np.ndarray, spread: float = BUCKET_SPREAD, min_rows: int = 1) -> list[np.ndarray]:
     """Row indices grouped by length, shortest first: each group's longest row is at most ``spread`` times its
-    shortest (at least one row per group), so padding a group to its longest wastes little."""
+    shortest, unless the group has fewer than ``min_rows`` rows (a group closes only once it has ``min_rows``;
+    the last takes what is left), so padding a group to its longest wastes little."""
     order = np.argsort(lengths, kind="stable")
     groups: list[np.ndarray] = []
     start = 0
     for i in range(1, len(order) + 1):
-        if i == len(order) or lengths[order[i]] > spread * max(1, lengths[order[start]]):
+        if i == len(order) or (i - start >= min_rows and lengths[order[i]] > spread * max(1, lengths[order[start]])):
             groups.append(order[start:i])
             start = i
     return groups

@@ -13,6 +13,7 @@ import torch
 from zeroforge.checkpoint import Checkpoint
 from zeroforge.data.targets import PolicyValueArrays
 from zeroforge.nets.denormal import flush_denormals
+from zeroforge.nets.inputs import length_buckets, token_lengths
 from zeroforge.train.losses import alphazero_loss
 from zeroforge.train.params import TrainConfig
 
@@ -87,11 +88,19 @@ class Learner:
     #: chunk, so one take serves several steps; the block is small next to the buffer (no copy of it)
     BLOCK_POSITIONS = 8192
 
-    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[tuple[tuple[torch.Tensor, ...], ...]]:
-        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement: ``(net inputs,
-        (masks bool[B, A], policies float32[B, A], values float32[B]))`` on the device; the net inputs are
-        ``(tokens int64[B, L],)`` or structured ``(tokens int64[B, N, 5], pointers int64[B, A, 3])`` without the
-        padding that no row of the minibatch needs."""
+    #: structured minibatches are split into length chunks (``length_buckets``: the longest row of a chunk at
+    #: most ``CHUNK_SPREAD`` times its shortest, each chunk ``CHUNK_MIN_ROWS`` rows or more) whose gradients add
+    #: up to the minibatch's: a batch of mixed lengths (``task: mix``, mazes of several sizes) is not padded to
+    #: its longest row, where attention costs grow with the square of the tokens
+    CHUNK_SPREAD = 2.0
+    CHUNK_MIN_ROWS = 32
+
+    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[list[tuple[tuple[torch.Tensor, ...], ...]]]:
+        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement, each a list of
+        chunks ``(net inputs, (masks bool[b, A], policies float32[b, A], values float32[b]))`` on the device (one
+        chunk for flat nets; length chunks for structured ones, ``CHUNK_SPREAD``); the net inputs are
+        ``(tokens int64[b, L],)`` or structured ``(tokens int64[b, N, 5], pointers int64[b, A, 3])`` without the
+        padding that no row of the chunk needs."""
         size = self.config.batch_size
         per_block = max(1, self.BLOCK_POSITIONS // size)
         for first in range(0, n_steps, per_block):
@@ -100,8 +109,13 @@ class Learner:
             b = data.take(idx.numpy())
             for k in range(steps):
                 part = b.take(slice(k * size, (k + 1) * size))  # views of the block, no copy
-                yield (tuple(self._tensor(x) for x in part.inputs()),
-                       tuple(self._tensor(x) for x in (part.masks, part.policies, part.values)))
+                chunks = [part]
+                if part.pointers is not None:
+                    groups = length_buckets(token_lengths(part.observations), self.CHUNK_SPREAD, self.CHUNK_MIN_ROWS)
+                    if len(groups) > 1:
+                        chunks = [part.take(np.sort(rows)) for rows in groups]
+                yield [(tuple(self._tensor(x) for x in c.inputs()),
+                        tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks]
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
@@ -110,22 +124,26 @@ class Learner:
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
         self.net.train()
-        for step, (inputs, (masks, pis, zs)) in enumerate(self._batches(data, n_steps)):
-            if self.symmetries is not None:
-                tokens, masks, pis = self._augment(inputs[0], masks, pis)
-                inputs = (tokens,)
-            logits, values = self.net(*inputs)
-            terms = alphazero_loss(logits, values, masks, pis, zs, weights,
-                                   self.config.value_loss_weight, self.config.l2_coef)
+        for step, chunks in enumerate(self._batches(data, n_steps)):
+            rows = sum(len(c[1][2]) for c in chunks)
+            with_target = max(1, sum(int((c[1][1].sum(dim=-1) > 0).sum()) for c in chunks))
             self.optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
+            for i, (inputs, (masks, pis, zs)) in enumerate(chunks):
+                if self.symmetries is not None:
+                    tokens, masks, pis = self._augment(inputs[0], masks, pis)
+                    inputs = (tokens,)
+                logits, values = self.net(*inputs)
+                terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
+                                       self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
+                                       policy_rows=with_target, value_rows=rows)
+                terms.total.backward()  # the chunks' gradients add up to the minibatch's
+                sums["policy"] += terms.policy
+                sums["value"] += terms.value
+                sums["l2"] += terms.l2
+                sums["total"] += float(terms.total.detach())
             if self.config.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
             self.optimizer.step()
-            sums["policy"] += terms.policy
-            sums["value"] += terms.value
-            sums["l2"] += terms.l2
-            sums["total"] += float(terms.total.detach())
             if on_step is not None:
                 on_step(step + 1, n_steps)
         self.steps_done += n_steps
