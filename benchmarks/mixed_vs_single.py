@@ -2,6 +2,7 @@
 family's own agent (issue 13, "One agent, many families")?
 
     python benchmarks/mixed_vs_single.py [--mixed runs/mixed] [--runs runs/families] [--episodes 100] [--no-train]
+                                         [--families maze,knapsack]
 
 Trains ``configs/mixed.yaml`` into ``--mixed`` and ``configs/<family>.yaml`` into ``<runs>/<family>`` for every family
 of the mix (resuming what is there; ``--no-train`` only evaluates), then solves the same held-out instances of each
@@ -45,6 +46,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mixed", default="runs/mixed", help="the mixed run (configs/mixed.yaml)")
     ap.add_argument("--runs", default="runs/families", help="the single-family runs, one folder per family")
+    ap.add_argument("--families", help="comma-separated families of the mix to compare (default: all)")
     ap.add_argument("--episodes", type=int, default=100)
     ap.add_argument("--margin", type=float, default=5.0, help="points the mixed agent may trail by")
     ap.add_argument("--no-train", action="store_true", help="evaluate the runs that are there, train nothing")
@@ -57,7 +59,11 @@ def main() -> None:
     if not isinstance(mixed.task, MixedTask):
         raise SystemExit(f"{mixed_dir} is a {mixed.task.name!r} run, not a mix")
     rows: list[dict[str, Any]] = []
-    for family in mixed.task.families:
+    families = list(mixed.task.families) if args.families is None else [f.strip() for f in args.families.split(",")]
+    unknown = sorted(set(families) - set(mixed.task.families))
+    if unknown:
+        raise SystemExit(f"--families: {', '.join(unknown)} not in the mix ({', '.join(mixed.task.families)})")
+    for family in families:
         run_dir = Path(args.runs) / family
         if not args.no_train:
             SelfPlayTrainer(load_config(REPO / "configs" / f"{family}.yaml"), run_dir, resume=True).run()
