@@ -6,10 +6,11 @@ family's own agent (issue 13, "One agent, many families")?
 
 Trains ``configs/mixed.yaml`` into ``--mixed`` and ``configs/<family>.yaml`` into ``<runs>/<family>`` for every family
 of the mix (resuming what is there; ``--no-train`` only evaluates), then solves the same held-out instances of each
-family's top level (``arena.heldout.held_out_seeds``: seeds training never draws) with both agents under the single
-agent's search budget (its ``agent_simulations``: knapsack and countdown solve with more simulations than self-play
-searches with). The mixed agent plays the member task (``agent.family_agent``), built with the mix's parameters for
-that family; a family whose parameters differ from its single config's is refused (the rates would not compare).
+family's top level (``arena.heldout.held_out_seeds``: seeds training never draws) with both agents under the
+family's search budget (``agent_simulations`` of ``configs/<family>.yaml``: knapsack and countdown solve with more
+simulations than self-play searches with). The mixed agent plays the member task (``agent.family_agent``), built
+with the mix's parameters for that family; a family whose parameters differ from its single agent's is refused (the
+rates would not compare).
 
 Prints one JSON line per family and a markdown table: the single agent's rate, the mixed agent's, their difference
 (for knapsack and tsp the share within 5 % of the optimum, ``SolveReport.near_optimal_rate``, else the solve rate),
@@ -73,7 +74,7 @@ def main() -> None:
         if repr(played) != repr(single.task):
             raise SystemExit(f"{family}: the mix plays {played!r} but {run_dir} was trained on {single.task!r}; "
                              "the rates would not compare")
-        sims = single.num_simulations
+        sims = load_config(REPO / "configs" / f"{family}.yaml").agent_simulations  # the family's shipped budget
         level = member.task.difficulty_levels
         reports = {name: evaluate_held_out(ag.task, ag.evaluator, ag.mcts.config, args.episodes, difficulty=level,
                                            num_simulations=sims)
