@@ -1,8 +1,12 @@
-"""What every benchmark shares: one JSON object per figure on its own line."""
+"""What every benchmark shares: one JSON object per figure on its own line; the families graded against an
+optimum."""
 
 from __future__ import annotations
 
 import json
+
+#: families graded against an optimum, where "within 5 %" is the goal (issue 13: ``SolveReport.near_optimal_rate``)
+NEAR_OPTIMAL = ("knapsack", "tsp")
 
 
 def emit(name: str, value: float, unit: str, reference: float | None = None, *, higher_is_better: bool = True,

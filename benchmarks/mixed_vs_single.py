@@ -26,6 +26,10 @@ from typing import Any
 
 import torch
 
+try:
+    from _common import NEAR_OPTIMAL
+except ImportError:  # run as a module from the repository root
+    from benchmarks._common import NEAR_OPTIMAL
 from zeroforge.agent import family_agent, load_agent
 from zeroforge.arena.heldout import SolveReport, evaluate_held_out
 from zeroforge.config import load_config
@@ -33,8 +37,6 @@ from zeroforge.tasks.mix import MixedTask
 from zeroforge.trainer import SelfPlayTrainer
 
 REPO = Path(__file__).resolve().parents[1]
-#: families graded against an optimum, where "within 5 %" is the rate compared
-NEAR_OPTIMAL = ("knapsack", "tsp")
 
 
 def _rate(family: str, rep: SolveReport) -> float:
@@ -67,16 +69,16 @@ def main() -> None:
         raise SystemExit(f"--families: {', '.join(unknown)} not in the mix ({', '.join(mixed.task.families)})")
     for family in families:
         run_dir = Path(args.runs) / family
+        shipped = load_config(REPO / "configs" / f"{family}.yaml")
         if not args.no_train:
-            SelfPlayTrainer(load_config(REPO / "configs" / f"{family}.yaml"), run_dir, resume=True).run()
+            SelfPlayTrainer(shipped, run_dir, resume=True).run()
         single = load_agent(run_dir)
         member = family_agent(mixed, family)
         played = getattr(member.task, "inner", member.task)  # a flat family is read through a SequenceTask
         if repr(played) != repr(single.task):
             raise SystemExit(f"{family}: the mix plays {played!r} but {run_dir} was trained on {single.task!r}; "
                              "the rates would not compare")
-        sims = (load_config(REPO / "configs" / f"{family}.yaml").agent_simulations  # the family's shipped budget
-                if args.simulations is None else args.simulations)
+        sims = shipped.agent_simulations if args.simulations is None else args.simulations  # shipped budget
         level = member.task.difficulty_levels
         reports = {name: evaluate_held_out(ag.task, ag.evaluator, ag.mcts.config, args.episodes, difficulty=level,
                                            num_simulations=sims)

@@ -95,10 +95,12 @@ class Learner:
     CHUNK_SPREAD = 2.0
     CHUNK_MIN_ROWS = 32
 
-    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[list[tuple[tuple[torch.Tensor, ...], ...]]]:
-        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement, each a list of
-        chunks ``(net inputs, (masks bool[b, A], policies float32[b, A], values float32[b]))`` on the device (one
-        chunk for flat nets; length chunks for structured ones, ``CHUNK_SPREAD``); the net inputs are
+    def _batches(self, data: PositionSource,
+                 n_steps: int) -> Iterator[tuple[int, int, list[tuple[tuple[torch.Tensor, ...], ...]]]]:
+        """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement, each ``(rows, rows
+        with a policy target, chunks)``, the chunks ``(net inputs, (masks bool[b, A], policies float32[b, A], values
+        float32[b]))`` on the device (one chunk for flat nets; length chunks for structured ones,
+        ``CHUNK_SPREAD``); the net inputs are
         ``(tokens int64[b, L],)`` or structured ``(tokens int64[b, N, 5], pointers int64[b, A, 3])`` without the
         padding that no row of the chunk needs."""
         size = self.config.batch_size
@@ -114,8 +116,9 @@ class Learner:
                     groups = length_buckets(token_lengths(part.observations), self.CHUNK_SPREAD, self.CHUNK_MIN_ROWS)
                     if len(groups) > 1:
                         chunks = [part.take(np.sort(rows)) for rows in groups]
-                yield [(tuple(self._tensor(x) for x in c.inputs()),
-                        tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks]
+                yield len(part), int(part.has_policy.sum()), [
+                    (tuple(self._tensor(x) for x in c.inputs()),
+                     tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks]
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
@@ -124,9 +127,8 @@ class Learner:
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
         self.net.train()
-        for step, chunks in enumerate(self._batches(data, n_steps)):
-            rows = sum(len(c[1][2]) for c in chunks)
-            with_target = max(1, sum(int((c[1][1].sum(dim=-1) > 0).sum()) for c in chunks))
+        for step, (rows, with_policy, chunks) in enumerate(self._batches(data, n_steps)):
+            with_target = max(1, with_policy)
             self.optimizer.zero_grad(set_to_none=True)
             for i, (inputs, (masks, pis, zs)) in enumerate(chunks):
                 if self.symmetries is not None:
