@@ -212,11 +212,15 @@ def test_structured_table_parquet_and_targets_round_trip(tmp_path: Path) -> None
     np.testing.assert_array_equal(restored.take(rows).observations, part.observations)
 
 
-def test_flat_and_structured_nets_refuse_the_other_kind_of_task() -> None:
+def test_a_flat_net_refuses_a_structured_task_and_a_structured_net_reads_a_flat_one() -> None:
     with pytest.raises(ValueError, match=r"use net\.kind 'pointer'"):
         build_net(NetConfig(kind="mlp"), PickMax())
-    with pytest.raises(ValueError, match="reads structured observations"):
-        build_net(NetConfig(kind="pointer"), make_task("tictactoe"))
+    with pytest.raises(ValueError, match=r"net\.recurrence is for the structured nets"):
+        build_net(NetConfig(kind="mlp", recurrence=2), make_task("tictactoe"))
+    view = build_net(NetConfig(kind="pointer"), make_task("tictactoe"))
+    tokens, pointers = view.structured_inputs(torch.tensor([[0, 1, 2, 0, 0, 0, 0, 0, 1]]))
+    assert tokens[0, :, 1].tolist() == [0, 1, 2, 0, 0, 0, 0, 0, 1] and tokens[0, :, 4].tolist() == list(range(9))
+    assert pointers[0, :, 0].tolist() == list(range(9)) and int(pointers[0, :, 1:].abs().sum()) == 0
 
 
 def test_supervised_pointer_net_generalises_to_larger_sets() -> None:
@@ -268,5 +272,5 @@ def test_progressive_recurrence_trains_on_partial_repeats_and_evaluates_in_full(
 
 @pytest.mark.parametrize("flag", ["match_bias", "progressive", "distance_bias"])
 def test_pointer_only_flags_are_refused_for_a_flat_net(flag: str) -> None:
-    with pytest.raises(ValueError, match=f"net.{flag} is for the pointer net; net kind 'mlp' has none"):
+    with pytest.raises(ValueError, match=f"net.{flag} is for the structured nets .*; net kind 'mlp' has none"):
         build_net(NetConfig(kind="mlp", **{flag: True}), make_task("tictactoe"))

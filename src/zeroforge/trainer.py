@@ -115,9 +115,9 @@ class SelfPlayTrainer:
         train = self.learner.train(self.buffer, steps or None,
                                    on_step=lambda done, total: self._progress("train", done, total))
         t2 = time.perf_counter()
-        verdict = self.evaluation.run(i, self.learner.net, self.best_net, self.rng, self.on_progress)
+        verdict = self.evaluation.run(i, self.learner.candidate, self.best_net, self.rng, self.on_progress)
         if verdict.accepted:
-            self.best_net.load_state_dict(self.learner.net.state_dict())
+            self.best_net.load_state_dict(self.learner.candidate.state_dict())
             self.best_generation += 1
         metrics: dict[str, Any] = {
             "iteration": i, "phase": phase, **round_figures, **progression,

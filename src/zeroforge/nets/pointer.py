@@ -59,7 +59,7 @@ from zeroforge.tasks.structured import (
     TYPE,
 )
 
-__all__ = ["PointerNet"]
+__all__ = ["PointerIO", "PointerNet", "check_count"]
 
 #: relative offsets are clipped to ``[-MAX_OFFSET, MAX_OFFSET]`` per axis
 MAX_OFFSET = 8
@@ -123,14 +123,18 @@ def relative_slots(tokens: torch.Tensor) -> torch.Tensor:
 
 
 class _EncoderLayer(nn.Module):
-    """Pre-norm self-attention with a relative position bias, then a feed-forward block: ``x [B, N, D]``."""
+    """Self-attention with a relative position bias, then a feed-forward block: ``x [B, N, D]``. Pre-norm (layer
+    norms before each block, the residual stream unnormalised: ``PointerNet``) or ``post_norm`` (an RMS norm without
+    weights after each residual sum, as the HRM and TRM blocks: every state the recursion hands on has unit RMS)."""
 
-    def __init__(self, dim: int, ffn: int, match_bias: bool = False, distance_bias: bool = False) -> None:
+    def __init__(self, dim: int, ffn: int, match_bias: bool = False, distance_bias: bool = False,
+                 post_norm: bool = False) -> None:
         super().__init__()
+        self.post_norm = post_norm
         self.heads = attention_heads(dim)
         self.match = nn.Parameter(torch.zeros(self.heads, _MATCHES)) if match_bias else None
         self.distance = nn.Parameter(torch.zeros(self.heads, _DISTANCE_FEATURES)) if distance_bias else None
-        self.norm1 = nn.LayerNorm(dim)
+        self.norm1 = nn.Identity() if post_norm else nn.LayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.out = nn.Linear(dim, dim)
         self.bias = nn.Parameter(torch.zeros(self.heads, _SUMMARY_SLOT + 1))
@@ -138,7 +142,7 @@ class _EncoderLayer(nn.Module):
             offsets = torch.arange(_SIDE) - MAX_OFFSET
             distance = (offsets[:, None].abs() + offsets[None, :].abs()).float().flatten()
             self.bias[: self.heads // 2, :_SUMMARY_SLOT] = -distance
-        self.norm2 = nn.LayerNorm(dim)
+        self.norm2 = nn.Identity() if post_norm else nn.LayerNorm(dim)
         self.ffn = nn.Sequential(nn.Linear(dim, ffn), nn.ReLU(), nn.Linear(ffn, dim))
 
     def attention_bias(self, slots: torch.Tensor, pad: torch.Tensor, matches: torch.Tensor | None = None,
@@ -160,25 +164,23 @@ class _EncoderLayer(nn.Module):
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
         x = x + self.out(attended.transpose(1, 2).reshape(b, n, d))
+        if self.post_norm:
+            x = F.rms_norm(x, (d,))
+            return F.rms_norm(x + self.ffn(x), (d,))
         return x + self.ffn(self.norm2(x))
 
 
-class PointerNet(nn.Module):
-    """``(tokens int64[B, N, 5], pointers int64[B, A, 3]) -> (logits float[B, A], value float[B] in [-1, 1])``.
-
-    ``tokens`` are padded with all-zero rows (type 0); ``pointers`` are ``(kind, src, dst)`` with ``src``/``dst``
-    in ``0..N`` (``0`` = summary token); the logits of actions that are illegal are meaningless (masked by the
-    caller). The value is for the player to move. ``num_actions`` is unused by the weights (any ``A`` works).
-    """
+class PointerIO(nn.Module):
+    """The size-free net's inputs and outputs, shared by ``PointerNet`` and the recursive nets (``TRMNet``,
+    ``HRMNet``): the token embedding with its summary token (``embed``), the attention biases every encoder layer
+    reads (``attention_inputs``), and the pointer policy head and value head over encoded tokens (``heads``).
+    Subclasses add the encoder between them."""
 
     #: the net reads ``(tokens, pointers)`` (``zeroforge.nets.inputs``), not flat tokens
     structured = True
 
-    def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
-                 match_bias: bool = False, progressive: bool = False, distance_bias: bool = False,
-                 **_: object) -> None:
+    def __init__(self, embed_dim: int, hidden: int, match_bias: bool = False, distance_bias: bool = False) -> None:
         super().__init__()
-        self.recurrence = recurrence
         self.type_embed = nn.Embedding(NUM_TOKEN_TYPES, embed_dim, padding_idx=0)
         self.a_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
         self.b_embed = nn.Embedding(FEATURE_VOCAB, embed_dim)
@@ -186,11 +188,7 @@ class PointerNet(nn.Module):
         self.summary = nn.Parameter(torch.zeros(embed_dim))
         nn.init.normal_(self.summary, std=0.02)
         self.match_bias = match_bias
-        self.progressive = progressive
         self.distance_bias = distance_bias
-        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias, distance_bias)
-                                    for _ in range(num_layers))
-        self.norm = nn.LayerNorm(embed_dim)
         self.kind_embed = nn.Embedding(NUM_POINTER_KINDS, hidden)
         self.src = nn.Linear(embed_dim, hidden)
         self.dst = nn.Linear(embed_dim, hidden, bias=False)
@@ -200,6 +198,64 @@ class PointerNet(nn.Module):
         self.logit = nn.Linear(hidden, 1)
         self.value = nn.Sequential(nn.Linear(embed_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``float[B, N + 1, D]``: the summary token followed by the embeddings of ``tokens int64[B, N, 5]``."""
+        features = tokens[..., FEATURE_A:FEATURE_B + 1]
+        x0 = (self.type_embed(tokens[..., TYPE]) + self.a_embed(features[..., 0]) + self.b_embed(features[..., 1])
+              + self.numeric(numeric_features(features)))
+        return torch.cat([self.summary.expand(len(tokens), 1, -1), x0], dim=1)
+
+    def attention_inputs(self, tokens: torch.Tensor,
+                         distances: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor,
+                                                                         torch.Tensor | None, torch.Tensor | None]:
+        """What ``_EncoderLayer.attention_bias`` reads for ``tokens int64[B, N, 5]``: ``(slots, pad, matches,
+        distances)`` (``relative_slots``; padding keys ``bool[B, N + 1]``; ``feature_matches`` with a match bias;
+        ``distance_features`` with a distance bias, computed here if not given)."""
+        pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
+        matches = feature_matches(tokens) if self.match_bias else None
+        if self.distance_bias and distances is None:
+            distances = distance_features(tokens)
+        return relative_slots(tokens), pad, matches, distances
+
+    def heads(self, h: torch.Tensor, pointers: torch.Tensor,
+              distances: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(logits float[B, A], value float[B] in [-1, 1])`` from encoded tokens ``h float[B, N + 1, D]``
+        (summary first) and ``pointers int64[B, A, 3]``: the pointer head reads the tokens each action names, the
+        value head the summary token."""
+        width = h.shape[-1]
+        src = h.gather(1, pointers[..., 1:2].expand(-1, -1, width))
+        dst = h.gather(1, pointers[..., 2:3].expand(-1, -1, width))
+        pre = self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0])
+        if self.pair_distance is not None and distances is not None:
+            batch = torch.arange(len(h), device=h.device)[:, None]
+            pair = distances[batch, pointers[..., 1], pointers[..., 2]]  # phi(d(src, dst)) per action, [B, A, 4]
+            pre = pre + self.pair_distance(pair)
+        logits = self.logit(torch.relu(pre)).squeeze(-1)
+        return logits, torch.tanh(self.value(h[:, 0])).squeeze(-1)
+
+    def encoder_layers(self, module: nn.ModuleList) -> list[_EncoderLayer]:
+        """The layers of ``module`` typed as encoder layers."""
+        return [cast(_EncoderLayer, layer) for layer in module]
+
+
+class PointerNet(PointerIO):
+    """``(tokens int64[B, N, 5], pointers int64[B, A, 3]) -> (logits float[B, A], value float[B] in [-1, 1])``.
+
+    ``tokens`` are padded with all-zero rows (type 0); ``pointers`` are ``(kind, src, dst)`` with ``src``/``dst``
+    in ``0..N`` (``0`` = summary token); the logits of actions that are illegal are meaningless (masked by the
+    caller). The value is for the player to move. ``num_actions`` is unused by the weights (any ``A`` works).
+    """
+
+    def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 4, recurrence: int = 1,
+                 match_bias: bool = False, progressive: bool = False, distance_bias: bool = False,
+                 **_: object) -> None:
+        super().__init__(embed_dim, hidden, match_bias, distance_bias)
+        self.recurrence = recurrence
+        self.progressive = progressive
+        self.layers = nn.ModuleList(_EncoderLayer(embed_dim, hidden, match_bias, distance_bias)
+                                    for _ in range(num_layers))
+        self.norm = nn.LayerNorm(embed_dim)
+
     @property
     def recurrence(self) -> int:
         """How many times the layers run (shared weights); may be raised on a trained net for larger instances."""
@@ -207,24 +263,15 @@ class PointerNet(nn.Module):
 
     @recurrence.setter
     def recurrence(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"recurrence must be an integer >= 1, got {value!r}")
-        self._recurrence = value
+        self._recurrence = check_count("recurrence", value)
 
     def encode(self, tokens: torch.Tensor, distances: torch.Tensor | None = None) -> torch.Tensor:
         """``float[B, N + 1, D]``: the encoded summary token followed by the encoded ``tokens`` (``distances``:
         their ``distance_features`` when the net has a distance bias, computed here if not given)."""
-        features = tokens[..., FEATURE_A:FEATURE_B + 1]
-        x0 = (self.type_embed(tokens[..., TYPE]) + self.a_embed(features[..., 0]) + self.b_embed(features[..., 1])
-              + self.numeric(numeric_features(features)))
-        x0 = torch.cat([self.summary.expand(len(tokens), 1, -1), x0], dim=1)
-        pad = F.pad(tokens[..., TYPE] == 0, (1, 0), value=False)
-        slots = relative_slots(tokens)
-        layers = [cast(_EncoderLayer, layer) for layer in self.layers]
-        matches = feature_matches(tokens) if self.match_bias else None
-        if self.distance_bias and distances is None:
-            distances = distance_features(tokens)
-        biases = [layer.attention_bias(slots, pad, matches, distances) for layer in layers]
+        x0 = self.embed(tokens)
+        layers = self.encoder_layers(self.layers)
+        bias_inputs = self.attention_inputs(tokens, distances)
+        biases = [layer.attention_bias(*bias_inputs) for layer in layers]
         skipped, repeats = 0, self.recurrence
         if self.training and self.progressive and self.recurrence > 1 and torch.rand(()) < 0.5:
             # progressive loss (Bansal et al. 2022): n repeats without gradient, then k with, n + k <= recurrence
@@ -242,15 +289,11 @@ class PointerNet(nn.Module):
 
     def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         distances = distance_features(tokens) if self.distance_bias else None
-        h = self.encode(tokens, distances)
-        width = h.shape[-1]
-        src = h.gather(1, pointers[..., 1:2].expand(-1, -1, width))
-        dst = h.gather(1, pointers[..., 2:3].expand(-1, -1, width))
-        pre = self.src(src) + self.dst(dst) + self.kind_embed(pointers[..., 0])
-        if self.pair_distance is not None and distances is not None:
-            batch = torch.arange(len(tokens), device=tokens.device)[:, None]
-            pair = distances[batch, pointers[..., 1], pointers[..., 2]]  # phi(d(src, dst)) per action, [B, A, 4]
-            pre = pre + self.pair_distance(pair)
-        z = torch.relu(pre)
-        logits = self.logit(z).squeeze(-1)
-        return logits, torch.tanh(self.value(h[:, 0])).squeeze(-1)
+        return self.heads(self.encode(tokens, distances), pointers, distances)
+
+
+def check_count(name: str, value: int) -> int:
+    """``value`` if it is an integer >= 1, else a one-line ``ValueError`` naming ``name`` (a net's recurrence)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return value

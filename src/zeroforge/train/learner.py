@@ -3,9 +3,10 @@ buffer ``EpisodeBuffer``, or fixed ``PolicyValueArrays``)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -14,6 +15,9 @@ from zeroforge.checkpoint import Checkpoint
 from zeroforge.data.targets import PolicyValueArrays
 from zeroforge.nets.denormal import flush_denormals
 from zeroforge.nets.inputs import length_buckets, token_lengths
+from zeroforge.nets.recursive import RecursiveNet
+from zeroforge.nets.sequence import SequenceView
+from zeroforge.train.deep import DeepChunk, deep_supervision_step, exploration_minimum, recursive_core
 from zeroforge.train.losses import alphazero_loss
 from zeroforge.train.params import TrainConfig
 
@@ -43,11 +47,18 @@ class TrainMetrics:
     loss_total: float
     examples: int
     weight_norm_sq: float
+    loss_halt: float | None = None
+    segments: float | None = None
 
     def as_metrics(self) -> dict[str, float | int]:
-        """The run's metrics keys: ``loss_*``, ``weight_norm_sq``, ``train_steps``."""
-        return {"loss_policy": self.loss_policy, "loss_value": self.loss_value, "loss_l2": self.loss_l2,
-                "weight_norm_sq": self.weight_norm_sq, "loss_total": self.loss_total, "train_steps": self.steps}
+        """The run's metrics keys: ``loss_*``, ``weight_norm_sq``, ``train_steps``; for a recursive net also
+        ``loss_halt`` and ``supervision_segments`` (mean segments per minibatch)."""
+        out: dict[str, float | int] = {
+            "loss_policy": self.loss_policy, "loss_value": self.loss_value, "loss_l2": self.loss_l2,
+            "weight_norm_sq": self.weight_norm_sq, "loss_total": self.loss_total, "train_steps": self.steps}
+        if self.loss_halt is not None and self.segments is not None:
+            out.update(loss_halt=self.loss_halt, supervision_segments=self.segments)
+        return out
 
 
 class Learner:
@@ -57,6 +68,11 @@ class Learner:
 
     ``symmetries`` (``Task.symmetries()``: ``obs_perms int64[K, L]``, ``action_perms int64[K, A]``) turn on
     data augmentation: every sampled example is seen under one of the K symmetries drawn at random.
+
+    A recursive net (``TRMNet``, ``HRMNet``) is trained with deep supervision (``zeroforge.train.deep``): every
+    minibatch is thought out in up to ``supervision_steps`` segments with an optimiser step each; its reported losses
+    are means over the segments run. With ``ema_decay`` the weights' moving average is kept (``ema``) and is the
+    ``candidate`` the arena judges; ``net`` keeps the trained weights.
     """
 
     def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0,
@@ -69,10 +85,37 @@ class Learner:
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
         self.steps_done = 0
+        self.ema = copy.deepcopy(net) if config.ema_decay > 0 else None
+        self.ema_updates = 0
         self.symmetries: tuple[torch.Tensor, torch.Tensor] | None = None
         if symmetries is not None and len(symmetries[0]) > 1:
             self.symmetries = (torch.as_tensor(symmetries[0], dtype=torch.int64, device=self.device),
                                torch.as_tensor(symmetries[1], dtype=torch.int64, device=self.device))
+
+    @property
+    def candidate(self) -> torch.nn.Module:
+        """The net the arena judges: the weights' moving average with ``ema_decay``, else the trained net."""
+        return self.net if self.ema is None else self.ema
+
+    def update_ema(self) -> None:
+        """One step of the weights' moving average (``TrainConfig.ema_decay``): ``ema = d * ema + (1 - d) * w``
+        with ``d = min(ema_decay, (1 + t) / (10 + t))`` at update ``t``; buffers are copied."""
+        if self.ema is None:
+            return
+        t = self.ema_updates
+        decay = min(self.config.ema_decay, (1 + t) / (10 + t))
+        with torch.no_grad():
+            for avg, w in zip(self.ema.parameters(), self.net.parameters(), strict=True):
+                avg.lerp_(w, 1.0 - decay)
+            for avg_b, b in zip(self.ema.buffers(), self.net.buffers(), strict=True):
+                avg_b.copy_(b)
+        self.ema_updates += 1
+
+    def _optimizer_step(self) -> None:
+        if self.config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        self.update_ema()
 
     def train(self, data: PositionSource, steps: int | None = None,
               on_step: Callable[[int, int], None] | None = None) -> TrainMetrics:
@@ -125,50 +168,95 @@ class Learner:
 
     def _train(self, data: PositionSource, n_steps: int, on_step: Callable[[int, int], None] | None) -> TrainMetrics:
         weights = [p for name, p in self.net.named_parameters() if not name.endswith("bias")]
-        sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0}
+        sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0, "halt": 0.0, "segments": 0.0}
+        core = recursive_core(self.net)
         self.net.train()
         for step, (rows, with_policy, chunks) in enumerate(self._batches(data, n_steps)):
             with_target = max(1, with_policy)
-            self.optimizer.zero_grad(set_to_none=True)
-            for i, (inputs, (masks, pis, zs)) in enumerate(chunks):
-                if self.symmetries is not None:
-                    tokens, masks, pis = self._augment(inputs[0], masks, pis)
-                    inputs = (tokens,)
-                logits, values = self.net(*inputs)
-                terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
-                                       self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
-                                       policy_rows=with_target, value_rows=rows)
-                terms.total.backward()  # the chunks' gradients add up to the minibatch's
-                sums["policy"] += terms.policy
-                sums["value"] += terms.value
-                sums["l2"] += terms.l2
-                sums["total"] += float(terms.total.detach())
-            if self.config.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
-            self.optimizer.step()
+            if self.symmetries is not None:
+                chunks = [self._augmented(chunk) for chunk in chunks]
+            if core is not None:
+                self._deep_step(core, chunks, weights, with_target, rows, sums)
+            else:
+                self._step(chunks, weights, with_target, rows, sums)
             if on_step is not None:
                 on_step(step + 1, n_steps)
         self.steps_done += n_steps
         k = max(1, n_steps)
+        deep = {"loss_halt": sums["halt"] / k, "segments": sums["segments"] / k} if core is not None else {}
         return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, self.config.l2_coef * sums["l2"] / k,
-                            sums["total"] / k, data.num_positions, sums["l2"] / k)
+                            sums["total"] / k, data.num_positions, sums["l2"] / k, **deep)
+
+    def _step(self, chunks: list[tuple[tuple[torch.Tensor, ...], ...]], weights: list[torch.nn.Parameter],
+              with_target: int, rows: int, sums: dict[str, float]) -> None:
+        """One optimiser step on a minibatch's chunks (their gradients add up to the minibatch's)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        for i, (inputs, (masks, pis, zs)) in enumerate(chunks):
+            logits, values = self.net(*inputs)
+            terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
+                                   self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
+                                   policy_rows=with_target, value_rows=rows)
+            terms.total.backward()
+            sums["policy"] += terms.policy
+            sums["value"] += terms.value
+            sums["l2"] += terms.l2
+            sums["total"] += float(terms.total.detach())
+        self._optimizer_step()
+
+    def _deep_step(self, core: RecursiveNet, chunks: list[tuple[tuple[torch.Tensor, ...], ...]],
+                   weights: list[torch.nn.Parameter], with_target: int, rows: int, sums: dict[str, float]) -> None:
+        """Deep supervision of a recursive net on one minibatch (``zeroforge.train.deep``); the sums get the means
+        over its segments."""
+        deep = []
+        for inputs, (masks, pis, zs) in chunks:
+            structured = inputs if len(inputs) == 2 else self._structured(inputs[0])
+            n = len(masks)
+            deep.append(DeepChunk(structured[0], structured[1], masks, pis, zs,
+                                  torch.arange(n, device=self.device), None,
+                                  exploration_minimum(n, core.supervision_steps, core.halt_exploration,
+                                                      self.generator).to(self.device)))
+        result = deep_supervision_step(core, deep, self.optimizer, weights, self.config.value_loss_weight,
+                                       self.config.l2_coef, with_target, rows, self._optimizer_step)
+        k = max(1, result.segments)
+        for key, v in (("policy", result.policy), ("value", result.value), ("l2", result.l2),
+                       ("total", result.total), ("halt", result.halt)):
+            sums[key] += v / k
+        sums["segments"] += result.segments
 
     def checkpoint(self) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, Any]]:
-        """``(tensors, state)`` for a checkpoint: the candidate net's weights and the optimizer's tensors; the
-        optimizer's other state, the steps done and the sampling generator's state."""
+        """``(tensors, state)`` for a checkpoint: the trained net's weights (``candidate``), their moving average
+        (``ema``, with ``ema_decay``) and the optimizer's tensors; the optimizer's other state, the steps done and the
+        sampling generator's state."""
         opt_tensors, opt_meta = optimizer_to_checkpoint(self.optimizer)
         tensors = {"candidate": {k: v.detach().cpu() for k, v in self.net.state_dict().items()}}
+        if self.ema is not None:
+            tensors["ema"] = {k: v.detach().cpu() for k, v in self.ema.state_dict().items()}
         if opt_tensors:
             tensors["optimizer"] = opt_tensors
-        return tensors, {"optimizer": opt_meta, "learner_steps": self.steps_done,
+        return tensors, {"optimizer": opt_meta, "learner_steps": self.steps_done, "ema_updates": self.ema_updates,
                          "learner_generator": self.generator.get_state().tolist()}
 
     def restore(self, ckpt: Checkpoint) -> None:
         """Load what ``checkpoint`` saved."""
         ckpt.load_weights(self.net, "candidate")
+        if self.ema is not None:
+            # a run that turned the average on at resume starts it from the trained weights
+            ckpt.load_weights(self.ema, "ema" if "ema" in ckpt.tensors else "candidate")
+            self.ema_updates = int(ckpt.state.get("ema_updates", 0))
         optimizer_from_checkpoint(self.optimizer, ckpt.tensors.get("optimizer", {}), ckpt.state["optimizer"])
         self.steps_done = int(ckpt.state["learner_steps"])
         self.generator.set_state(torch.tensor(ckpt.state["learner_generator"], dtype=torch.uint8))
+
+    def _structured(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A flat task's ``tokens [b, L]`` as the structured inputs of the net's ``SequenceView``."""
+        view = cast(SequenceView, self.net)
+        return view.structured_inputs(tokens)
+
+    def _augmented(self, chunk: tuple[tuple[torch.Tensor, ...], ...]) -> tuple[tuple[torch.Tensor, ...], ...]:
+        """A chunk ``(inputs, (masks, policies, values))`` of flat inputs under random symmetries (``_augment``)."""
+        inputs, (masks, pis, zs) = chunk
+        tokens, masks, pis = self._augment(inputs[0], masks, pis)
+        return (tokens,), (masks, pis, zs)
 
     def _augment(self, tokens: torch.Tensor, masks: torch.Tensor,
                  pis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

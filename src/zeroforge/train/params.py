@@ -18,7 +18,10 @@ class TrainConfig:
     ``(1 - w) * visits + w * played action`` (self-imitation learning, Oh et al. 2018): where search alone
     gives flat visit counts (sparse rewards, deep proofs), the agent's own successes say which move led on.
     The replay buffer holds whole episodes, the newest first, up to ``replay_buffer_size`` positions and
-    ``replay_buffer_bytes`` bytes of episode table (whichever binds first)."""
+    ``replay_buffer_bytes`` bytes of episode table (whichever binds first).
+    ``ema_decay`` > 0 keeps an exponential moving average of the weights (TRM: 0.999), updated after every optimiser
+    step with the decay ``min(ema_decay, (1 + t) / (10 + t))`` at update ``t`` (short runs are not dominated by the
+    initial weights); the average is the candidate the arena judges."""
 
     SECTION: ClassVar[str] = "train"
 
@@ -31,6 +34,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     replay_buffer_size: int = 50_000
     replay_buffer_bytes: int = 1 << 30
+    ema_decay: float = 0.0
     augment_symmetries: bool = True
     device: str = "cpu"
     self_imitation: float = 0.0
@@ -48,3 +52,5 @@ class TrainConfig:
         at_least(self, "replay_buffer_bytes", 65536, 2**40)
         require(self, "device", isinstance(self.device, str) and bool(self.device.strip()), "a device name")
         unit_interval(self, "self_imitation")
+        unit_interval(self, "ema_decay")
+        require(self, "ema_decay", self.ema_decay < 1, "< 1 (1 would never move)")
