@@ -265,3 +265,37 @@ def test_a_recursive_net_learns_to_point_at_the_largest_item_of_larger_sets(kind
     priors, _ = NetworkEvaluator(model).evaluate_states(PickMax(12), states)
     right = np.mean([np.argmax(p) == np.argmax(s.values) for p, s in zip(priors, states, strict=True)])
     assert right >= 0.7, right  # chance: 1 / 12
+
+
+def test_create_trm_agent_gives_an_untrained_trm_agent_that_the_trainer_trains(tmp_path: object) -> None:
+    from zeroforge import SelfPlayTrainer, create_hrm_agent, create_trm_agent
+
+    cfg = {"task": {"name": "tictactoe"}, "net": {"embed_dim": 16}}
+    agent = create_trm_agent(cfg, num_simulations=4)
+    assert isinstance(agent.net, SequenceView) and isinstance(agent.net.inner, TRMNet)
+    assert agent.config is not None and agent.config.net.kind == "trm"
+    assert agent.select_action(agent.task.initial_state(0)) in range(9)
+    assert isinstance(create_hrm_agent(cfg).net.inner, HRMNet)  # type: ignore[union-attr]
+    trainer = SelfPlayTrainer(agent=agent, run_dir=f"{tmp_path}/run")
+    for ours, theirs in zip(trainer.best_net.state_dict().values(), agent.net.state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs)
+    trainer.close()
+    with pytest.raises(ValueError, match="made for another task or net"):
+        SelfPlayTrainer({"task": {"name": "tictactoe"}}, run_dir=f"{tmp_path}/other", agent=agent)
+
+
+def test_zeroforge_train_with_net_kind_trm_trains_and_saves_a_trm(tmp_path: object) -> None:
+    from zeroforge import cli, load_agent
+
+    run = f"{tmp_path}/trm"
+    cli.main(["train", "--run-dir", run, "--set", "net.kind=trm", "--set", "iterations=1",
+              "--set", "selfplay.games_per_iteration=8", "--set", "train.steps_per_iteration=3",
+              "--set", "train.batch_size=16", "--set", "mcts.num_simulations=4", "--set", "arena.games=2",
+              "--set", "arena.anchors=[random]", "--set", "arena.anchor_games=2"])
+    agent = load_agent(run)
+    assert isinstance(agent.net, SequenceView) and isinstance(agent.net.inner, TRMNet)
+    import json
+    from pathlib import Path
+
+    metrics = json.loads(Path(run, "metrics.jsonl").read_text().splitlines()[-1])
+    assert metrics["supervision_segments"] >= 1 and metrics["loss_halt"] > 0

@@ -6,12 +6,15 @@ task = zeroforge.make_task("tictactoe")
 state = task.step(task.initial_state(seed=0), 4)
 agent = zeroforge.load_agent("runs/default")
 action = agent.select_action(state)
+
+trm = zeroforge.create_trm_agent({"task": {"name": "tictactoe"}})   # an untrained Tiny Recursive Model agent
+zeroforge.SelfPlayTrainer(agent=trm, run_dir="runs/trm").run()       # ... trained by self-play
 ```
 """
 
-from zeroforge.agent import Agent, load_agent
+from zeroforge.agent import Agent, create_hrm_agent, create_trm_agent, load_agent
 from zeroforge.arena.heldout import SolveReport, evaluate_held_out
-from zeroforge.config import MCTSConfig, ZeroforgeConfig, load_config
+from zeroforge.config import HRMConfig, MCTSConfig, TRMConfig, ZeroforgeConfig, load_config
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
 from zeroforge.orchestrator import AgentTrainingOrchestrator
 from zeroforge.search.mcts import MCTS
@@ -38,6 +41,7 @@ __all__ = [
     "AgentTrainingOrchestrator",
     "CodeGenerationTaskGenerator",
     "Curriculum",
+    "HRMConfig",
     "MCTSConfig",
     "MCTSSearchTaskGenerator",
     "MCTSTrace",
@@ -48,11 +52,14 @@ __all__ = [
     "SelfPlayTrainer",
     "SolveReport",
     "State",
+    "TRMConfig",
     "Task",
     "TrainingDataExtractor",
     "TrainingExample",
     "ZeroforgeConfig",
     "available_tasks",
+    "create_hrm_agent",
+    "create_trm_agent",
     "evaluate_held_out",
     "load_agent",
     "load_config",

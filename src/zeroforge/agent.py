@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,7 +16,8 @@ from zeroforge.search.params import MCTSConfig
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["Agent", "family_agent", "load_agent", "untrained_agent"]
+__all__ = ["Agent", "create_agent", "create_hrm_agent", "create_trm_agent", "family_agent", "load_agent",
+           "untrained_agent"]
 
 
 class Agent:
@@ -92,6 +94,45 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)
+
+
+def create_agent(config: ZeroforgeConfig | Mapping[str, Any] | None = None, kind: str | None = None,
+                 device: str = "cpu", num_simulations: int | None = None) -> Agent:
+    """A new, untrained agent for ``config``'s task (a ``ZeroforgeConfig`` or its nested dict; default: the
+    embedded default): its net of ``kind`` (default ``config.net.kind``) seeded by ``config.seed``, its search
+    ``config.mcts`` with ``num_simulations`` (default ``config.agent_simulations``). Its ``config`` names the net it
+    has, so ``SelfPlayTrainer(agent=...)`` trains exactly it."""
+    from dataclasses import replace
+
+    from zeroforge.config import config_from_dict
+    from zeroforge.device import resolve_device
+    from zeroforge.nets import build_net
+    from zeroforge.tasks import make_task
+
+    cfg = config if isinstance(config, ZeroforgeConfig) else config_from_dict(ZeroforgeConfig, dict(config or {}))
+    if kind is not None:
+        cfg = replace(cfg, net=replace(cfg.net, kind=kind))
+    task = make_task(cfg.task.name, **cfg.task.params)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        net = build_net(cfg.net, task)
+    net.to(resolve_device(device, "device"))
+    sims = cfg.agent_simulations if num_simulations is None else num_simulations
+    return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}-{cfg.net.kind}", device=device, config=cfg)
+
+
+def create_trm_agent(config: ZeroforgeConfig | Mapping[str, Any] | None = None, device: str = "cpu",
+                     num_simulations: int | None = None) -> Agent:
+    """A new Tiny Recursive Model agent (``net.kind: trm``, ``zeroforge.nets.trm``; ``config.net.trm`` sets its
+    recursion) for ``config``'s task: ``create_agent`` with ``kind="trm"``."""
+    return create_agent(config, "trm", device, num_simulations)
+
+
+def create_hrm_agent(config: ZeroforgeConfig | Mapping[str, Any] | None = None, device: str = "cpu",
+                     num_simulations: int | None = None) -> Agent:
+    """A new Hierarchical Reasoning Model agent (``net.kind: hrm``, ``zeroforge.nets.hrm``; ``config.net.hrm``)
+    for ``config``'s task: ``create_agent`` with ``kind="hrm"``."""
+    return create_agent(config, "hrm", device, num_simulations)
 
 
 def set_recurrence(net: torch.nn.Module, recurrence: int) -> None:

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, NoReturn, TypeVar
 import yaml
 
 from zeroforge.arena.params import ArenaConfig
-from zeroforge.nets.params import NetConfig
+from zeroforge.nets.params import HRMConfig, NetConfig, TRMConfig
 from zeroforge.params import ConfigError, at_least, require, short, unit_interval
 from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.params import SelfPlayConfig
@@ -36,10 +36,12 @@ __all__ = [
     "ArenaConfig",
     "ConfigError",
     "CurriculumConfig",
+    "HRMConfig",
     "MCTSConfig",
     "NetConfig",
     "SelfPlayConfig",
     "SupervisedConfig",
+    "TRMConfig",
     "TaskConfig",
     "TrainConfig",
     "ZeroforgeConfig",

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from zeroforge.agent import Agent
 from zeroforge.arena.heldout import NEAR_OPTIMAL_SCORE, training_seed
 from zeroforge.arena.judge import Evaluation
 from zeroforge.checkpoint import Checkpoint, numpy_rng_state, restore_numpy_rng, restore_torch_rng, torch_rng_state
@@ -58,7 +59,10 @@ class SelfPlayTrainer:
     def __init__(self, config: ZeroforgeConfig | Mapping[str, Any] | None = None,
                  run_dir: str | Path = "runs/default", *, resume: bool = False, device: str | None = None,
                  on_progress: ProgressFn | None = None, source: SelfPlaySource | None = None,
-                 evaluation: Evaluation | None = None, run_state: RunState | None = None) -> None:
+                 evaluation: Evaluation | None = None, run_state: RunState | None = None,
+                 agent: Agent | None = None) -> None:
+        if agent is not None and config is None:
+            config = agent.config
         cfg = config if isinstance(config, ZeroforgeConfig) else config_from_dict(ZeroforgeConfig, config or {})
         cfg = cfg if device is None else replace(cfg, train=replace(cfg.train, device=device))
         self.config, self.on_progress = cfg, on_progress
@@ -71,6 +75,8 @@ class SelfPlayTrainer:
         self.threads = configure_threads(cfg.threads, cfg.torch_threads, cfg.mcts.search_threads)
         self.rng = np.random.default_rng(cfg.seed)
         self.best_net = build_net(cfg.net, self.task).to(self.device)
+        if agent is not None:
+            self._start_from(agent)
         symmetries = self.task.symmetries() if cfg.train.augment_symmetries else None
         self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries)
         self.rule = TargetRule(cfg.mcts.discount, cfg.train.self_imitation)
@@ -202,6 +208,16 @@ class SelfPlayTrainer:
                      config=config_to_dict(self.config), rng=numpy_rng_state(self.rng), torch_rng=torch_rng_state(),
                      task=shape, **self.evaluation.state_dict(), **self.progression.state_dict())
         return tensors, state
+
+    def _start_from(self, agent: Agent) -> None:
+        """Train ``agent``'s net (``create_trm_agent`` ...): its weights become the first best net and candidate; an
+        agent of another task or net configuration is a one-line ``ValueError``."""
+        ours = self.config
+        theirs = agent.config
+        if theirs is None or theirs.task != ours.task or theirs.net != ours.net:
+            raise ValueError(f"agent {agent.name!r} was made for another task or net than this run's config "
+                             f"(task {ours.task.name!r}, net.kind {ours.net.kind!r}): pass agent.config, or no config")
+        self.best_net.load_state_dict(agent.net.state_dict())
 
     def _restore(self, ckpt: Checkpoint) -> None:
         with self.run_state.restoring(ckpt):
