@@ -10,8 +10,9 @@ end to end below). Huge instances (beyond each task's documented bounds) are gen
 
 Well-formed instances without a solution: a task refuses one at parse time where it can tell cheaply (maze:
 goal unreachable; blocksworld / linear_system: already solved; arithmetic: division by zero; code_function:
-one input with two outputs; code_sort: nothing unsorted; logic: a derivable contradiction). The others are read
-and then their verifier decides: ``test_well_formed_instances_without_a_solution`` lists what each task does.
+one input with two outputs; code_sort: nothing unsorted; logic: a derivable contradiction; sudoku: no completion).
+The others are read and then their verifier decides: ``test_well_formed_instances_without_a_solution`` lists what
+each task does.
 """
 
 from __future__ import annotations
@@ -185,6 +186,12 @@ HUGE: dict[str, list[tuple[str, Callable[[], str], str]]] = {
     "linear_system": [
         ("100k equations", lambda: "x + y = 1\n" * N, "expected 2..3 equations, one a line, got 100000"),
         ("a 1M-character equation", lambda: "x+" * 500_000 + "y = 1\nx - y = 2", "at most 1000"),
+    ],
+    "sudoku": [
+        ("a 3001 x 3001 grid", lambda: ("." * 3001 + "\n") * 3001, "text has 9009002 characters, at most 4096"),
+        ("10k rows of 4 cells", lambda: "....\n" * 10_000, "text has 50000 characters, at most 4096"),
+        ("a row of 4000 cells", lambda: "." * 4000 + "\n", "row 1 of 4000 cells is beyond the bound 9 x 9"),
+        ("1000 rows of one cell", lambda: ".\n" * 1000, "a grid of 1000 rows is beyond the bound 9 x 9"),
     ],
     "mix": [  # a member's bound holds inside the mix (its refusal comes back as "mix: <family>: ...")
         ("a 3001 x 3001 maze", lambda: _dumps({"family": "maze", "instance": ("." * 3001 + "\n") * 3001}),

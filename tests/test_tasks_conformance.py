@@ -296,6 +296,7 @@ def test_symmetries_commute_with_step(name: str) -> None:
         ("countdown", {"target": -5}, "countdown: target must be None or an integer in 1..9999"),
         ("blocksworld", {"step_budget_factor": 0.9}, "blocksworld: step_budget_factor must be a finite number >= 1"),
         ("logic", {"max_depth": 0}, "logic: max_depth must be an integer in 1..64"),
+        ("sudoku", {"sizes": [5]}, "sudoku: sizes must be a non-empty list of sides from \\[4, 6, 8, 9\\]"),
         ("nim", {"piles": [-1]}, "nim: piles must be a non-empty list of positive integers"),
         ("connect_n", {"rows": 0}, "connect_n: rows must be >= 1"),
         ("tictactoe", {"size": 4}, "unknown parameter 'size' for task 'tictactoe' \\(valid: none\\)"),

@@ -1,7 +1,7 @@
 """Task generators: seeded streams of task instances over sub-types and difficulties, with a curriculum.
 
 The spec's ``MCTSSearchTaskGenerator`` (games, optimisation, path finding), ``MultiStepReasoningGenerator``
-(logic, planning), ``MathProblemGenerator`` (arithmetic, algebra, quadratics, systems) and
+(logic, planning, sudoku), ``MathProblemGenerator`` (arithmetic, algebra, quadratics, systems) and
 ``CodeGenerationTaskGenerator`` (functions, algorithms, classes) draw ``GeneratedTask`` records: a sub-type
 (a registered task), a difficulty level, an instance seed and the instance's initial state. Drawing is deterministic:
 item ``k`` of a generator with seed ``s`` depends only on ``(s, k)`` (and the curriculum level when it is
@@ -193,11 +193,13 @@ class MCTSSearchTaskGenerator(TaskGenerator):
 
 
 class MultiStepReasoningGenerator(TaskGenerator):
-    """Logic and planning: ``logic`` (ProntoQA-style deduction) and ``blocksworld``."""
+    """Logic, planning and constraint satisfaction: ``logic`` (ProntoQA-style deduction), ``blocksworld`` and
+    ``sudoku``."""
 
     SUB_TYPES: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {
         "logic": ("logic", {}),
         "blocksworld": ("blocksworld", {"num_blocks": 4}),
+        "sudoku": ("sudoku", {}),
     }
 
 

@@ -75,13 +75,13 @@ NUM_POINTER_KINDS = 1024
 #: the first token type of each family (16 types each); a family's types are ``base + 0 .. base + 15``
 TOKEN_TYPE_BASE: dict[str, int] = {
     "maze": 16, "knapsack": 32, "tsp": 48, "blocksworld": 64, "logic": 80, "countdown": 96, "code_function": 112,
-    "sequence": 128,
+    "sequence": 128, "sudoku": 144,
 }
 #: the first pointer kind of each family (64 kinds each; ``sequence``: action ``a`` of the flat task in slot ``s``
 #: of ``SequenceTask`` is kind ``base + 32 * s + a``, 16 slots of up to 32 actions)
 POINTER_KIND_BASE: dict[str, int] = {
     "maze": 0, "knapsack": 64, "tsp": 128, "blocksworld": 192, "logic": 256, "countdown": 320, "code_function": 384,
-    "sequence": 512,
+    "sudoku": 448, "sequence": 512,
 }
 
 
