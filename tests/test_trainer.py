@@ -334,3 +334,14 @@ def test_self_play_in_two_worker_processes_trains_and_resumes_identically(tmp_pa
     assert a[1]["loss_policy"] == b[1]["loss_policy"]
     assert a[0]["worker_restarts"] == 0
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+def test_a_cpu_budget_ends_the_run_at_an_iteration_boundary(tmp_path: Path) -> None:
+    """With a budget of 1e-6 CPU minutes, the first iteration spends it: the run stops after one of five, and a
+    resumed run does not start another."""
+    cfg = {"iterations": 5, "cpu_budget_minutes": 1e-6, "selfplay": {"games_per_iteration": 4},
+           "train": {"steps_per_iteration": 1, "batch_size": 8}, "mcts": {"num_simulations": 4},
+           "arena": {"games": 2, "anchors": []}}
+    metrics = SelfPlayTrainer(cfg, tmp_path / "run").run()
+    assert [m["iteration"] for m in metrics] == [0]
+    assert SelfPlayTrainer(cfg, tmp_path / "run", resume=True).run() == []

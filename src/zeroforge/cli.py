@@ -87,6 +87,11 @@ def train(args: argparse.Namespace) -> None:
             start = trainer.next_iteration
             it_bar = progress.add_task("iterations", total=cfg.total_iterations, completed=start)
             for i in range(start, cfg.total_iterations):
+                if trainer.budget_spent():
+                    if not args.quiet:
+                        progress.console.print(f"cpu_budget_minutes={cfg.cpu_budget_minutes} spent after "
+                                               f"{i} iterations: the run ends here")
+                    break
                 for stage in list(bars):
                     progress.remove_task(bars.pop(stage))
                 m = trainer.run_iteration(i)

@@ -139,7 +139,9 @@ class ZeroforgeConfig:
     ``keep_checkpoints`` is how many of the newest checkpoints a run directory keeps. ``threads`` is the most
     threads the process runs at once (0: the cores it may use, from its CPU affinity and cgroup quota); every
     pool is sized within it: ``torch_threads`` is torch's intra-op count (1 suits small nets: their matrices are
-    too small to split), ``mcts.search_threads`` numba's."""
+    too small to split), ``mcts.search_threads`` numba's. ``cpu_budget_minutes`` > 0 ends the run at the first
+    iteration boundary where its iterations have used that much CPU time (``iteration_cpu_seconds`` summed over
+    the run, resumed parts included): nets compared at equal compute."""
 
     seed: int = 0
     iterations: int = 15
@@ -147,6 +149,7 @@ class ZeroforgeConfig:
     keep_checkpoints: int = 3
     threads: int = 0
     torch_threads: int = 1
+    cpu_budget_minutes: float = 0.0
     task: TaskConfig = field(default_factory=TaskConfig)
     curriculum: CurriculumConfig = field(default_factory=CurriculumConfig)
     supervised: SupervisedConfig = field(default_factory=SupervisedConfig)
@@ -163,6 +166,7 @@ class ZeroforgeConfig:
         at_least(self, "keep_checkpoints", 1, 10**4)
         at_least(self, "threads", 0, 4096)
         at_least(self, "torch_threads", 1, 4096)
+        at_least(self, "cpu_budget_minutes", 0)
 
     @property
     def total_iterations(self) -> int:

@@ -37,8 +37,9 @@ class AgentTrainingOrchestrator:
         return self.trainer.best_net
 
     def train_phase(self, phase: str) -> list[dict[str, Any]]:
-        """Run the remaining iterations of ``phase`` (``supervised`` or ``selfplay``); returns their metrics. The
-        self-play phase needs the supervised one done first (a one-line ``ValueError`` otherwise)."""
+        """Run the remaining iterations of ``phase`` (``supervised`` or ``selfplay``; fewer once the run's
+        ``cpu_budget_minutes`` is spent); returns their metrics. The self-play phase needs the supervised one done
+        first (a one-line ``ValueError`` otherwise)."""
         if phase not in PHASES:
             raise ValueError(f"unknown training phase {phase!r}; choose one of {list(PHASES)}")
         cfg, trainer = self.trainer.config, self.trainer
@@ -47,7 +48,7 @@ class AgentTrainingOrchestrator:
             raise ValueError(f"the supervised phase is not done ({trainer.next_iteration} of {first_selfplay} "
                              f"iterations): run train_phase('supervised') first")
         end = first_selfplay if phase == "supervised" else cfg.total_iterations
-        return [trainer.run_iteration(i) for i in range(trainer.next_iteration, end)]
+        return trainer.run_until(end)
 
     def run(self) -> list[dict[str, Any]]:
         """Both phases in order; the worker processes are stopped at the end."""

@@ -93,11 +93,27 @@ class SelfPlayTrainer:
     # -- the loop ------------------------------------------------------------------------------------
 
     def run(self) -> list[dict[str, Any]]:
-        """Run the remaining iterations up to ``config.total_iterations``; returns their metrics."""
+        """Run the remaining iterations up to ``config.total_iterations`` (or until ``config.cpu_budget_minutes`` is
+        spent); returns their metrics."""
         try:
-            return [self.run_iteration(i) for i in range(self.next_iteration, self.config.total_iterations)]
+            return self.run_until(self.config.total_iterations)
         finally:
             self.close()
+
+    def run_until(self, end: int) -> list[dict[str, Any]]:
+        """Run iterations up to ``end`` (exclusive), stopping early once the CPU budget is spent."""
+        out = []
+        for i in range(self.next_iteration, end):
+            if self.budget_spent():
+                break
+            out.append(self.run_iteration(i))
+        return out
+
+    def budget_spent(self) -> bool:
+        """Whether the run's iterations have used ``config.cpu_budget_minutes`` of CPU time (never, at 0)."""
+        budget = self.config.cpu_budget_minutes
+        used = sum(float(m.get("iteration_cpu_seconds", 0.0)) for m in self.history)
+        return budget > 0 and used >= 60 * budget
 
     def run_iteration(self, i: int) -> dict[str, Any]:
         """Iteration ``i`` (the module docstring); returns its metrics, appended to ``metrics.jsonl``."""
