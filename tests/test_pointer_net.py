@@ -214,7 +214,7 @@ def test_structured_table_parquet_and_targets_round_trip(tmp_path: Path) -> None
 
 def test_a_flat_net_refuses_a_structured_task_and_a_structured_net_reads_a_flat_one() -> None:
     with pytest.raises(ValueError, match=r"use net\.kind 'pointer'"):
-        build_net(NetConfig(kind="mlp"), PickMax())
+        build_net(NetConfig(kind="transformer"), PickMax())
     with pytest.raises(ValueError, match=r"net\.recurrence is for the structured nets"):
         build_net(NetConfig(kind="mlp", recurrence=2), make_task("tictactoe"))
     view = build_net(NetConfig(kind="pointer"), make_task("tictactoe"))

@@ -299,3 +299,22 @@ def test_zeroforge_train_with_net_kind_trm_trains_and_saves_a_trm(tmp_path: obje
 
     metrics = json.loads(Path(run, "metrics.jsonl").read_text().splitlines()[-1])
     assert metrics["supervision_segments"] >= 1 and metrics["loss_halt"] > 0
+
+
+def test_the_size_free_mlp_reads_each_token_and_the_mean_and_ignores_padding() -> None:
+    from zeroforge.nets.token_mlp import TokenMLPNet
+
+    net = build_net(NetConfig(kind="mlp", embed_dim=16, hidden=32), PickMax())
+    assert isinstance(net, TokenMLPNet)
+    assert not any("qkv" in name for name, _ in net.named_parameters())  # no attention anywhere
+    tokens, pointers = inputs((4, 7, 3))
+    n = int((tokens[2, :, 0] != 0).sum())
+    with torch.no_grad():
+        logits, values = net(tokens, pointers)
+        alone_logits, alone_values = net(tokens[2:3, :n], pointers[2:3])  # row 2 without its padding
+        torch.testing.assert_close(logits[2], alone_logits[0])
+        torch.testing.assert_close(values[2], alone_values[0])
+        changed = tokens[2:3, :n].clone()
+        changed[0, 2, 1] += 5  # another token's feature moves the mean: item 0's logit moves with it
+        moved, _ = net(changed, pointers[2:3])
+    assert not torch.allclose(moved[0, 0], alone_logits[0, 0])
