@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -290,14 +289,6 @@ def test_sizes_levels_and_max_rating() -> None:
         assert count_solutions(state.rows) == 1
 
 
-def test_nine_by_nine_generation_is_fast() -> None:
-    task = Sudoku(sizes=[9])
-    start = time.perf_counter()
-    for seed in range(20):
-        task.initial_state(seed)
-    assert (time.perf_counter() - start) / 20 < 0.05  # ~2 ms each on one core
-
-
 def test_the_reasoning_generator_draws_sudoku() -> None:
     items = MultiStepReasoningGenerator((1, 3), seed=2, sub_types=["sudoku"]).generate(6)
     assert {g.sub_type for g in items} == {"sudoku"}
@@ -336,10 +327,9 @@ def test_bad_instances_are_one_line_errors(task: Sudoku, text: str, match: str) 
 
 
 def test_no_solution_is_found_without_search_blowup(task: Sudoku) -> None:
-    start = time.perf_counter()
+    # "no solution", not the solver's "gave up after MAX_NODES": unit reasoning decides it at once
     with pytest.raises(ValueError, match="no solution"):
         task.parse(NO_NINE_IN_BOX_1)
-    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize(
