@@ -318,3 +318,29 @@ def test_the_size_free_mlp_reads_each_token_and_the_mean_and_ignores_padding() -
         changed[0, 2, 1] += 5  # another token's feature moves the mean: item 0's logit moves with it
         moved, _ = net(changed, pointers[2:3])
     assert not torch.allclose(moved[0, 0], alone_logits[0, 0])
+
+
+def test_zeroforge_solve_with_a_trm_agent_reports_its_confidence(tmp_path: object,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A sudoku TRM run (one tiny supervised iteration) solves a hand-written 4 x 4 instance file; the JSON carries
+    the net's halting probability as its confidence."""
+    import json
+    from pathlib import Path
+
+    from zeroforge import cli
+
+    run = f"{tmp_path}/sudoku"
+    cli.main(["train", "--config", str(Path(__file__).parents[1] / "configs" / "sudoku.yaml"), "--run-dir", run,
+              "--set", "net.kind=trm", "--set", "net.match_bias=false", "--set", "net.recurrence=1",
+              "--set", "net.embed_dim=16", "--set", "net.hidden=32", "--set", "iterations=0",
+              "--set", "supervised.iterations=1", "--set", "supervised.episodes_per_iteration=8",
+              "--set", "supervised.steps_per_iteration=2", "--set", "arena.heldout_episodes=2", "--quiet"])
+    instance = Path(f"{tmp_path}/grid.txt")
+    instance.write_text("1...\n..1.\n.1..\n...1\n")
+    capsys.readouterr()
+    cli.main(["solve", "--task", "sudoku", "--agent", run, "--instance", str(instance), "--simulations", "16"])
+    out = json.loads(capsys.readouterr().out)
+    assert 0.0 <= out["confidence"] <= 1.0
+    if out["verified"]:  # 16 simulations of search usually finish a 4 x 4 grid with 12 blanks
+        grid = [[int(c) for c in row] for row in out["answer"].split("\n")]
+        assert all(sorted(r) == [1, 2, 3, 4] for r in grid) and grid[0][0] == 1

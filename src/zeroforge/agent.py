@@ -64,6 +64,18 @@ class Agent:
             states.append(self.task.step(states[-1], a))
         return states, actions
 
+    def confidence(self, state: State) -> float | None:
+        """A recursive net's (``TRMNet``, ``HRMNet``) own estimate that its answer in ``state`` is right: the
+        halting head's probability after its last segment; ``None`` for the other nets."""
+        from zeroforge.nets.recursive import recursive_core
+
+        core = recursive_core(self.net)
+        if core is None:
+            return None
+        self.evaluator.evaluate_states(self.task, [state])
+        assert core.last_halt_probability is not None
+        return float(core.last_halt_probability[0])
+
     def policy(self, state: State) -> np.ndarray:
         """The raw net's move probabilities ``float32[A]`` (no search)."""
         priors, _ = self.evaluator.evaluate_states(self.task, [state])

@@ -171,6 +171,7 @@ def solve(args: argparse.Namespace) -> None:
         "score": ag.task.score(final),
         "steps": len(actions),
         "simulations_per_move": ag.num_simulations,
+        **({} if (confidence := ag.confidence(states[0])) is None else {"confidence": round(confidence, 4)}),
     }))
 
 

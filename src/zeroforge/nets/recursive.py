@@ -27,7 +27,8 @@ from torch import nn
 
 from zeroforge.nets.pointer import PointerIO, _EncoderLayer, check_count, distance_features
 
-__all__ = ["Carry", "Prepared", "RecursiveNet", "SegmentOutput", "initial_vector", "post_norm_layers"]
+__all__ = ["Carry", "Prepared", "RecursiveNet", "SegmentOutput", "initial_vector", "post_norm_layers",
+           "recursive_core"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,12 @@ class RecursiveNet(PointerIO):
         assert logits is not None
         self.last_segments, self.last_halt_probability = used, halt_p
         return logits, values
+
+
+def recursive_core(net: nn.Module) -> RecursiveNet | None:
+    """The recursive net inside ``net`` (itself, or the structured net a ``SequenceView`` wraps), else ``None``."""
+    inner = getattr(net, "inner", net)
+    return inner if isinstance(inner, RecursiveNet) else None
 
 
 def initial_vector(dim: int) -> torch.Tensor:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from zeroforge.nets.recursive import Carry, RecursiveNet
+from zeroforge.nets.recursive import Carry, RecursiveNet, recursive_core
 from zeroforge.train.losses import alphazero_loss
 
 __all__ = ["DeepChunk", "DeepStepResult", "answer_is_right", "deep_supervision_step", "exploration_minimum",
@@ -30,12 +30,6 @@ __all__ = ["DeepChunk", "DeepStepResult", "answer_is_right", "deep_supervision_s
 
 #: the halting losses' weight beside the policy and value losses (both papers: 0.5)
 HALT_LOSS_WEIGHT = 0.5
-
-
-def recursive_core(net: torch.nn.Module) -> RecursiveNet | None:
-    """The recursive net inside ``net`` (itself, or the structured net a ``SequenceView`` wraps), else ``None``."""
-    inner = getattr(net, "inner", net)
-    return inner if isinstance(inner, RecursiveNet) else None
 
 
 def answer_is_right(logits: torch.Tensor, values: torch.Tensor, masks: torch.Tensor, target_policy: torch.Tensor,
