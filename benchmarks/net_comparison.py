@@ -19,6 +19,10 @@ policy (1 simulation: the net's most likely legal move) and inside search (the c
 TRM run is also evaluated with 1, 2 and 4 recursion cycles at inference (``--cycles``). Prints a JSON line per
 cell and a markdown table.
 
+``--tradeoff`` instead measures thinking per node against nodes for the trained TRM runs (``--no-train`` implied):
+cycles ``c`` in ``--cycles`` with ``S * T / c`` simulations (``S`` the config's ``agent_simulations``, ``T`` the
+trained cycles), so every row spends about the same net passes per move; solve rate and CPU seconds per row.
+
     python benchmarks/net_comparison.py [--families sudoku,maze,logic] [--nets mlp,transformer,trm,hrm]
                                         [--budget 8] [--runs runs/nets] [--episodes 100] [--no-train]
 """
@@ -103,8 +107,12 @@ def main() -> None:
     ap.add_argument("--hrm", default="2,2,2", help="HRM cycles N, low steps T, supervision segments")
     ap.add_argument("--cycles", default="1,2,4", help="TRM recursion cycles at inference (extra rows)")
     ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--tradeoff", action="store_true", help="TRM: cycles x simulations at equal net passes")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.tradeoff:
+        tradeoff(args)
+        return
     rows: list[dict[str, Any]] = []
     for family in args.families.split(","):
         for kind in args.nets.split(","):
@@ -133,6 +141,29 @@ def main() -> None:
     for r in rows:
         print(f"| {r['family']} | {r['instances']} | {r['net']} | {r['parameters']:,} | {r['train_cpu_minutes']:.1f} "
               f"| {100 * r['raw_policy']:.0f} % | {100 * r['search']:.0f} % ({r['simulations']}) |")
+
+
+def tradeoff(args: argparse.Namespace) -> None:
+    """The ``--tradeoff`` rows (module docstring)."""
+    import time
+
+    print("| family | instances | cycles | simulations | solve rate | CPU s |")
+    print("|---|---|---|---|---|---|")
+    for family in args.families.split(","):
+        run_dir = Path(args.runs) / family / "trm"
+        cfg = run_config(family, "trm", args)
+        budget = cfg.agent_simulations * cfg.net.trm.cycles
+        for cycles in (int(v) for v in args.cycles.split(",") if v):
+            agent = load_agent(run_dir, recurrence=cycles)
+            sims = max(1, budget // cycles)
+            for label, overrides in EVAL_SIZES[family]:
+                task = make_task(cfg.task.name, **{**cfg.task.params, **overrides})
+                start = time.process_time()
+                rate = evaluate(agent, task, args.episodes, sims)
+                row = {"family": family, "instances": label, "cycles": cycles, "simulations": sims,
+                       "solve_rate": rate, "cpu_seconds": round(time.process_time() - start, 1)}
+                print(json.dumps(row), flush=True)
+                print(f"| {family} | {label} | {cycles} | {sims} | {100 * rate:.0f} % | {row['cpu_seconds']} |")
 
 
 if __name__ == "__main__":
