@@ -2,7 +2,8 @@
 
 For each family of ``--families`` (task parameters of ``configs/<family>.yaml``) and each net of ``--nets``, all
 seeded and untrained, at equal widths (``--embed-dim``, ``--hidden``) and with their layer counts chosen for equal
-parameter counts (``pointer``: 2 layers, once; ``trm``: one net of 2 layers; ``hrm``: H and L modules of 1 layer;
+parameter counts (``pointer``: 2 layers, once; ``mlp``: the size-free MLP, 2 blocks; ``trm``: one net of 2 layers;
+``hrm``: H and L modules of 1 layer;
 the family's attention biases, ``match_bias`` / ``distance_bias``):
 
 - ``recursive_speed.<family>.<net>.inference_positions_per_second``: positions per second of one forward pass over
@@ -53,9 +54,10 @@ def net_config(kind: str, args: argparse.Namespace, family: NetConfig, cycles: i
     trm = TRMConfig(cycles=cycles or args.trm_cycles, latent_steps=args.latent_steps,
                     supervision_steps=args.segments)
     hrm = HRMConfig(cycles=args.hrm_cycles, low_steps=args.low_steps, supervision_steps=args.segments)
-    layers = {"pointer": 2, "trm": 2, "hrm": 1}[kind]
+    layers = {"mlp": 2, "pointer": 2, "trm": 2, "hrm": 1}[kind]
+    biases = {} if kind == "mlp" else {"match_bias": family.match_bias, "distance_bias": family.distance_bias}
     return NetConfig(kind=kind, embed_dim=args.embed_dim, hidden=args.hidden, num_layers=layers, trm=trm, hrm=hrm,
-                     match_bias=family.match_bias, distance_bias=family.distance_bias)
+                     **biases)
 
 
 def positions(task: Task, count: int, seed: int) -> list[State]:
@@ -115,7 +117,7 @@ def run_family(family: str, args: argparse.Namespace) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", default="maze,logic,sudoku")
-    ap.add_argument("--nets", default="pointer,trm,hrm")
+    ap.add_argument("--nets", default="pointer,mlp,trm,hrm")
     ap.add_argument("--cycles", default="1,2,4", help="TRM rows with these recursion cycles at inference")
     ap.add_argument("--embed-dim", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=128)
