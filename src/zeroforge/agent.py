@@ -118,16 +118,13 @@ def create_agent(config: ZeroforgeConfig | Mapping[str, Any] | None = None, kind
 
     from zeroforge.config import config_from_dict
     from zeroforge.device import resolve_device
-    from zeroforge.nets import build_net
     from zeroforge.tasks import make_task
 
     cfg = config if isinstance(config, ZeroforgeConfig) else config_from_dict(ZeroforgeConfig, dict(config or {}))
     if kind is not None:
         cfg = replace(cfg, net=replace(cfg.net, kind=kind))
     task = make_task(cfg.task.name, **cfg.task.params)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        net = build_net(cfg.net, task)
+    net = seeded_net(cfg, task)
     net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}-{cfg.net.kind}", device=device, config=cfg)
@@ -156,17 +153,24 @@ def set_recurrence(net: torch.nn.Module, recurrence: int) -> None:
     setattr(net, "recurrence", recurrence)  # noqa: B010 (nn.Module's attribute typing)
 
 
+def seeded_net(cfg: ZeroforgeConfig, task: Task) -> torch.nn.Module:
+    """The untrained net of ``cfg.net`` for ``task`` with the weights a run of ``cfg`` starts from (``cfg.seed``);
+    the caller's torch RNG stream is left as it was."""
+    from zeroforge.nets import build_net
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        return build_net(cfg.net, task)
+
+
 def untrained_agent(agent: Agent) -> Agent:
     """The same task, net architecture and search as ``agent`` with the untrained weights its run started
     from (the run's seed): the "before training" reference of held-out evaluations."""
-    from zeroforge.nets import build_net
 
     if agent.config is None:
         raise ValueError("untrained_agent needs an agent loaded from a run (load_agent)")
     cfg = agent.config
-    with torch.random.fork_rng(devices=[]):  # the caller's torch RNG stream is left as it was
-        torch.manual_seed(cfg.seed)
-        net = build_net(cfg.net, agent.task)
+    net = seeded_net(cfg, agent.task)
     if hasattr(agent.net, "recurrence"):  # the same passes as the agent it is compared with
         set_recurrence(net, int(getattr(agent.net, "recurrence")))  # noqa: B009
     device = str(next(agent.net.parameters()).device)

@@ -82,15 +82,17 @@ class RecursiveNet(PointerIO):
 
     Subclasses build ``layer_groups`` (one ``nn.ModuleList`` of post-norm encoder layers per module: TRM's one
     shared net, HRM's H and L modules) and implement ``reason(prepared, carry) -> carry`` (one segment's
-    recursion with the paper's gradient rule), ``initial_state() -> (y0, z0)`` and the ``recurrence`` knob.
+    recursion with the paper's gradient rule) and ``initial_state() -> (y0, z0)``; ``cycles`` (``recurrence``) is
+    the number of recursion cycles a segment runs.
     """
 
     #: "halt when q_halt > q_continue" (HRM) instead of "when q_halt > 0" (TRM)
     uses_continue = False
 
-    def __init__(self, embed_dim: int, hidden: int, match_bias: bool, distance_bias: bool,
+    def __init__(self, embed_dim: int, hidden: int, match_bias: bool, distance_bias: bool, cycles: int,
                  supervision_steps: int, halt_exploration: float) -> None:
         super().__init__(embed_dim, hidden, match_bias, distance_bias)
+        self.cycles = cycles
         self.supervision_steps = check_count("supervision_steps", supervision_steps)
         self.halt_exploration = halt_exploration
         self._segments = self.supervision_steps
@@ -115,8 +117,23 @@ class RecursiveNet(PointerIO):
         raise NotImplementedError
 
     @property
+    def cycles(self) -> int:
+        """The recursion cycles one segment runs (TRM's ``T``, HRM's high-level ``N``); may be changed on a trained
+        net."""
+        return self._cycles
+
+    @cycles.setter
+    def cycles(self, value: int) -> None:
+        self._cycles = check_count("cycles", value)
+
+    @property
     def recurrence(self) -> int:
-        raise NotImplementedError
+        """``cycles``, under the name every recurrent net's search-time knob has (``PointerNet.recurrence``)."""
+        return self.cycles
+
+    @recurrence.setter
+    def recurrence(self, value: int) -> None:
+        self.cycles = value
 
     # -- shared machinery -------------------------------------------------------------------------------------
 

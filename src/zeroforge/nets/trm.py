@@ -33,29 +33,12 @@ class TRMNet(RecursiveNet):
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 2, cycles: int = 3,
                  latent_steps: int = 6, supervision_steps: int = 16, halt_exploration: float = 0.1,
                  match_bias: bool = False, distance_bias: bool = False, **_: object) -> None:
-        super().__init__(embed_dim, hidden, match_bias, distance_bias, supervision_steps, halt_exploration)
+        super().__init__(embed_dim, hidden, match_bias, distance_bias, cycles, supervision_steps,
+                         halt_exploration)
         self.layers = post_norm_layers(num_layers, embed_dim, hidden, match_bias, distance_bias)
-        self.cycles = cycles
         self.latent_steps = check_count("latent_steps", latent_steps)
         self.register_buffer("y_init", initial_vector(embed_dim))
         self.register_buffer("z_init", initial_vector(embed_dim))
-
-    @property
-    def recurrence(self) -> int:
-        """``cycles``: how many cycles (``T``) one segment runs; may be changed on a trained net."""
-        return self.cycles
-
-    @recurrence.setter
-    def recurrence(self, value: int) -> None:
-        self.cycles = value
-
-    @property
-    def cycles(self) -> int:
-        return self._cycles
-
-    @cycles.setter
-    def cycles(self, value: int) -> None:
-        self._cycles = check_count("cycles", value)
 
     def layer_groups(self) -> list[torch.nn.ModuleList]:
         return [self.layers]
