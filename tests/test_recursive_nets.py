@@ -106,7 +106,7 @@ def test_each_row_halts_on_its_own_and_keeps_the_answer_of_its_last_segment(make
     """With a random halting head some rows stop after 1 segment and others think on: each row's output equals the
     output of a net with the same weights that never halts and runs exactly that row's segments; the batch call
     ends when every row has halted."""
-    net = make(supervision_steps=4).eval()
+    net = make(supervision_steps=4, adaptive_halting=True).eval()
     tokens, pointers = inputs((4, 7, 3, 5, 6, 2, 8, 4))
     with torch.no_grad():
         net.q_head.weight.normal_(std=10.0)
@@ -133,7 +133,7 @@ def test_each_row_halts_on_its_own_and_keeps_the_answer_of_its_last_segment(make
 
 
 def test_the_batch_call_ends_when_all_rows_halted() -> None:
-    net = trm(supervision_steps=5).eval()
+    net = trm(supervision_steps=5, adaptive_halting=True).eval()
     with torch.no_grad():
         net.q_head.bias.fill_(10.0)  # every row halts after its first segment
     calls = record_calls(net.layers)
@@ -142,6 +142,22 @@ def test_the_batch_call_ends_when_all_rows_halted() -> None:
     assert len(calls) == 1 * 2 * (3 + 1) * 2
     assert net.last_segments is not None and net.last_segments.tolist() == [1, 1, 1]
     assert net.last_halt_probability is not None and bool((net.last_halt_probability > 0.99).all())
+
+
+@pytest.mark.parametrize("make", [trm, hrm])
+def test_without_adaptive_halting_every_row_runs_all_segments(make: type[RecursiveNet]) -> None:
+    """The reference code's evaluation (and the default): a halting head that says "stop" everywhere still runs
+    every row through all ``segments``, and the output is that of the last segment."""
+    net = make(supervision_steps=3).eval()
+    with torch.no_grad():
+        net.q_head.bias.copy_(torch.tensor([10.0, -10.0]))  # q_halt > 0 and q_halt > q_continue
+        logits, _ = net(*inputs())
+    assert net.last_segments is not None and net.last_segments.tolist() == [3, 3, 3]
+    net.adaptive_halting = True
+    with torch.no_grad():
+        one_logits, _ = net(*inputs())
+    assert net.last_segments is not None and net.last_segments.tolist() == [1, 1, 1]
+    assert not torch.allclose(logits, one_logits)
 
 
 def toy_buffer(sizes: range = range(3, 9), per_size: int = 60) -> EpisodeBuffer:
@@ -338,7 +354,8 @@ def test_zeroforge_solve_with_a_trm_agent_reports_its_confidence(tmp_path: objec
     instance = Path(f"{tmp_path}/grid.txt")
     instance.write_text("1...\n..1.\n.1..\n...1\n")
     capsys.readouterr()
-    cli.main(["solve", "--task", "sudoku", "--agent", run, "--instance", str(instance), "--simulations", "16"])
+    cli.main(["solve", "--task", "sudoku", "--agent", run, "--instance", str(instance), "--simulations", "16",
+              "--adaptive-halting"])
     out = json.loads(capsys.readouterr().out)
     assert 0.0 <= out["confidence"] <= 1.0
     if out["verified"]:  # 16 simulations of search usually finish a 4 x 4 grid with 12 blanks

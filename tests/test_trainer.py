@@ -338,10 +338,14 @@ def test_self_play_in_two_worker_processes_trains_and_resumes_identically(tmp_pa
 
 def test_a_cpu_budget_ends_the_run_at_an_iteration_boundary(tmp_path: Path) -> None:
     """With a budget of 1e-6 CPU minutes, the first iteration spends it: the run stops after one of five, and a
-    resumed run does not start another."""
+    resumed run does not start another; resumed with a larger budget (the one other key besides ``iterations``
+    that may change), the run goes on until the larger budget is spent."""
     cfg = {"iterations": 5, "cpu_budget_minutes": 1e-6, "selfplay": {"games_per_iteration": 4},
            "train": {"steps_per_iteration": 1, "batch_size": 8}, "mcts": {"num_simulations": 4},
            "arena": {"games": 2, "anchors": []}}
     metrics = SelfPlayTrainer(cfg, tmp_path / "run").run()
     assert [m["iteration"] for m in metrics] == [0]
     assert SelfPlayTrainer(cfg, tmp_path / "run", resume=True).run() == []
+    spent = metrics[0]["iteration_cpu_seconds"] / 60
+    more = SelfPlayTrainer({**cfg, "cpu_budget_minutes": spent * 1.0001}, tmp_path / "run", resume=True).run()
+    assert [m["iteration"] for m in more] == [1]

@@ -83,15 +83,17 @@ class Agent:
 
 
 def load_agent(path: str | Path, num_simulations: int | None = None, device: str = "cpu",
-               recurrence: int | None = None) -> Agent:
+               recurrence: int | None = None, adaptive_halting: bool | None = None) -> Agent:
     """The best net of a run directory's newest complete checkpoint, or of a checkpoint directory.
 
     ``recurrence`` overrides a recurrent size-free net's number of passes (``net.recurrence``): more passes carry
     information further across a larger instance than any trained (``PointerNet``); a one-line ``ValueError`` for
-    a net without recurrence."""
+    a net without recurrence. ``adaptive_halting`` overrides a TRM / HRM net's ``net.trm.adaptive_halting``
+    (``RecursiveNet``: each row stops thinking when its halting head says so); a ``ValueError`` for other nets."""
     from zeroforge.checkpoint import load_checkpoint
     from zeroforge.device import resolve_device
     from zeroforge.nets import build_net
+    from zeroforge.nets.recursive import recursive_core
     from zeroforge.runstate import checkpoint_config, find_checkpoint
     from zeroforge.tasks import make_task
 
@@ -103,6 +105,12 @@ def load_agent(path: str | Path, num_simulations: int | None = None, device: str
     ckpt.load_weights(net, "best")
     if recurrence is not None:
         set_recurrence(net, recurrence)
+    if adaptive_halting is not None:
+        core = recursive_core(net)
+        if core is None:
+            raise ValueError(f"adaptive halting applies to the recursive nets (net.kind: trm, hrm), not to "
+                             f"net kind {cfg.net.kind!r}")
+        core.adaptive_halting = adaptive_halting
     net.to(resolve_device(device, "device"))
     sims = cfg.agent_simulations if num_simulations is None else num_simulations
     return Agent(task, net, cfg.mcts, sims, name=f"{cfg.task.name}@{p.name}", device=device, config=cfg)

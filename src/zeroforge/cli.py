@@ -141,7 +141,8 @@ def solve(args: argparse.Namespace) -> None:
 
     task: str = args.task
     instance: Path = args.instance
-    loaded = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence)
+    loaded = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence,
+                        adaptive_halting=args.adaptive_halting)
     try:
         ag = family_agent(loaded, task)  # a mixed agent solves any of its families
     except ValueError as exc:
@@ -181,7 +182,8 @@ def evaluate(args: argparse.Namespace) -> None:
     from zeroforge.agent import load_agent, untrained_agent
     from zeroforge.arena.heldout import evaluate_held_out
 
-    ag = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence)
+    ag = load_agent(args.agent, num_simulations=args.simulations, recurrence=args.recurrence,
+                    adaptive_halting=args.adaptive_halting)
     if ag.task.num_players != 1:
         raise ValueError(f"evaluate is for single-agent tasks; {ag.task.name!r} has {ag.task.num_players} players "
                          f"(its anchors are in metrics.jsonl)")
@@ -270,7 +272,9 @@ def _command_parser(name: str) -> _Parser:
     doc = (COMMANDS[name].__doc__ or "").strip()
     p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False)
     agent_help = "run or checkpoint directory"
-    recurrence_help = "passes of a recurrent pointer net (default: net.recurrence; more for larger instances)"
+    recurrence_help = ("passes of a recurrent pointer net, cycles of a TRM / HRM (default: the trained; more for "
+                       "larger instances)")
+    halting_help = "TRM / HRM: each position stops thinking when its halting head says so (default: all segments)"
     if name == "train":
         p.add_argument("--config", type=_path, help="YAML config file")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -288,12 +292,14 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--instance", type=_path, required=True, help="instance file in the task's text format")
         p.add_argument("--simulations", type=_count(1), help="search budget per move")
         p.add_argument("--recurrence", type=_count(1), help=recurrence_help)
+        p.add_argument("--adaptive-halting", action="store_true", default=None, help=halting_help)
     elif name == "evaluate":
         p.add_argument("--agent", type=_path, required=True, help=agent_help)
         p.add_argument("--episodes", type=_count(1), default=200, help="held-out instances (default: 200)")
         p.add_argument("--difficulty", type=_count(1), help="level (default: the top)")
         p.add_argument("--simulations", type=_count(1), help="search budget per move")
         p.add_argument("--recurrence", type=_count(1), help=recurrence_help)
+        p.add_argument("--adaptive-halting", action="store_true", default=None, help=halting_help)
     elif name == "report":
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
                        help="run directory with metrics.jsonl")

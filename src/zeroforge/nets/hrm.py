@@ -37,9 +37,10 @@ class HRMNet(RecursiveNet):
 
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 1, cycles: int = 2,
                  low_steps: int = 2, supervision_steps: int = 16, halt_exploration: float = 0.1,
-                 match_bias: bool = False, distance_bias: bool = False, **_: object) -> None:
+                 adaptive_halting: bool = False, match_bias: bool = False, distance_bias: bool = False,
+                 **_: object) -> None:
         super().__init__(embed_dim, hidden, match_bias, distance_bias, cycles, supervision_steps,
-                         halt_exploration)
+                         halt_exploration, adaptive_halting)
         self.h_layers = post_norm_layers(num_layers, embed_dim, hidden, match_bias, distance_bias)
         self.l_layers = post_norm_layers(num_layers, embed_dim, hidden, match_bias, distance_bias)
         self.low_steps = check_count("low_steps", low_steps)

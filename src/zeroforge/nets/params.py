@@ -32,7 +32,9 @@ class TRMConfig:
     with its own loss and optimiser step in training, halting per row at inference; ``halt_exploration``: the
     probability that a training row must think a random 2..``N_sup`` segments. The paper's Sudoku run has ``T = 3, n
     = 6, N_sup = 16``: 336 passes through the net per answer, 1.8 s for 256 tic-tac-toe positions on one CPU core
-    (``embed_dim`` 16). The defaults (``T = 2, n = 2, N_sup = 2``: 12 passes, 70 ms) fit a search on CPU."""
+    (``embed_dim`` 16). The defaults (``T = 2, n = 2, N_sup = 2``: 12 passes, 70 ms) fit a search on CPU.
+    ``adaptive_halting``: at inference a row stops at the first segment whose halting head says so, instead of
+    running all ``N_sup`` (the reference code's evaluation, and the default here: ``RecursiveNet``)."""
 
     SECTION: ClassVar[str] = "net.trm"
 
@@ -40,6 +42,7 @@ class TRMConfig:
     latent_steps: int = 2
     supervision_steps: int = 2
     halt_exploration: float = 0.1
+    adaptive_halting: bool = False
 
     def __post_init__(self) -> None:
         at_least(self, "cycles", 1, 1024)
@@ -54,7 +57,8 @@ class HRMConfig:
     ``net.num_layers`` layers each; per supervision segment ``cycles`` (``N``) high-level cycles of ``low_steps``
     (``T``) low-level steps, all but the last step of each module without gradient (one-step gradient); up to
     ``supervision_steps`` segments with an ACT Q-head (halt / continue) and ``halt_exploration`` as TRM's. The
-    paper's run: ``N = 2, T = 2``, 16 segments; the default here 2 segments (as ``TRMConfig``: search on CPU)."""
+    paper's run: ``N = 2, T = 2``, 16 segments; the default here 2 segments (as ``TRMConfig``: search on CPU);
+    ``adaptive_halting`` as ``TRMConfig``'s."""
 
     SECTION: ClassVar[str] = "net.hrm"
 
@@ -62,6 +66,7 @@ class HRMConfig:
     low_steps: int = 2
     supervision_steps: int = 2
     halt_exploration: float = 0.1
+    adaptive_halting: bool = False
 
     def __post_init__(self) -> None:
         at_least(self, "cycles", 1, 1024)

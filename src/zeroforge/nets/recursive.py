@@ -9,9 +9,13 @@ a structured observation, and the heads are the pointer net's (``PointerIO``): p
 action names in ``y``, the value from ``y``'s summary token. The halting probability ``sigmoid(q_halt)`` is trained
 to say "the policy's choice is right" and so doubles as the net's confidence in its answer.
 
-Inference (``forward``) is **adaptive per row**: segments run until each row's halting head says stop (``q_halt >
-0`` for TRM; ``q_halt > q_continue`` for HRM) or ``segments`` is reached; a row that halts keeps its answer and drops
-out of the batch (the next segment runs on the rows still thinking), and the call ends when all rows have halted.
+Inference (``forward``) runs all ``segments`` by default, as both reference implementations do at evaluation (their
+halting stops rows only in training). With ``adaptive_halting`` it is **adaptive per row**: segments run until each
+row's halting head says stop (``q_halt > 0`` for TRM; ``q_halt > q_continue`` for HRM) or ``segments`` is reached;
+a row that halts keeps its answer and drops out of the batch (the next segment runs on the rows still thinking), and
+the call ends when all rows have halted. That saves net time, at a price measured in README ("Recursive nets
+compared"): trained on positions the search mostly gets right after one segment, the head halts nearly every row
+there, also on larger instances than any trained, where the second segment would still have helped.
 ``segments`` (the cap) and ``recurrence`` (cycles per segment) are search-time knobs: more thinking per node or more
 nodes. ``last_segments`` holds how many segments each row of the last call used.
 
@@ -90,9 +94,11 @@ class RecursiveNet(PointerIO):
     uses_continue = False
 
     def __init__(self, embed_dim: int, hidden: int, match_bias: bool, distance_bias: bool, cycles: int,
-                 supervision_steps: int, halt_exploration: float) -> None:
+                 supervision_steps: int, halt_exploration: float, adaptive_halting: bool) -> None:
         super().__init__(embed_dim, hidden, match_bias, distance_bias)
         self.cycles = cycles
+        #: per-row halting at inference (module docstring); a search-time knob
+        self.adaptive_halting = adaptive_halting
         self.supervision_steps = check_count("supervision_steps", supervision_steps)
         self.halt_exploration = halt_exploration
         self._segments = self.supervision_steps
@@ -178,7 +184,8 @@ class RecursiveNet(PointerIO):
         return out.q_halt > out.q_continue if self.uses_continue else out.q_halt > 0
 
     def forward(self, tokens: torch.Tensor, pointers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Adaptive computation: segments until every row has halted or ``segments`` ran (module docstring)."""
+        """``segments`` supervision segments, or with ``adaptive_halting`` until every row has halted (module
+        docstring)."""
         prepared = self.prepare(tokens)
         carry = self.initial_carry(prepared)
         b = len(tokens)
@@ -196,7 +203,10 @@ class RecursiveNet(PointerIO):
             logits, values = logits.index_copy(0, active, out.logits), values.index_copy(0, active, out.values)
             used[active] += 1
             halt_p[active] = torch.sigmoid(out.q_halt)
-            stop = torch.ones_like(out.q_halt, dtype=torch.bool) if last else self.halts(out)
+            if last or not self.adaptive_halting:
+                stop = torch.full_like(out.q_halt, last, dtype=torch.bool)
+            else:
+                stop = self.halts(out)
             if bool(stop.all()):
                 break
             active, carry = active[~stop], out.carry.take(~stop)

@@ -32,9 +32,10 @@ class TRMNet(RecursiveNet):
 
     def __init__(self, embed_dim: int = 64, hidden: int = 128, num_layers: int = 2, cycles: int = 3,
                  latent_steps: int = 6, supervision_steps: int = 16, halt_exploration: float = 0.1,
-                 match_bias: bool = False, distance_bias: bool = False, **_: object) -> None:
+                 adaptive_halting: bool = False, match_bias: bool = False, distance_bias: bool = False,
+                 **_: object) -> None:
         super().__init__(embed_dim, hidden, match_bias, distance_bias, cycles, supervision_steps,
-                         halt_exploration)
+                         halt_exploration, adaptive_halting)
         self.layers = post_norm_layers(num_layers, embed_dim, hidden, match_bias, distance_bias)
         self.latent_steps = check_count("latent_steps", latent_steps)
         self.register_buffer("y_init", initial_vector(embed_dim))
