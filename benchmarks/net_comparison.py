@@ -15,9 +15,10 @@ about equal parameter counts (printed):
 
 Each trained net then solves ``--episodes`` held-out instances at the family's evaluation sizes (``EVAL_SIZES``:
 sudoku 6 x 6 and 9 x 9; maze one size larger than trained; logic one depth deeper than trained) two ways: the raw
-policy (1 simulation: the net's most likely legal move) and inside search (the config's ``agent_simulations``). The
-TRM run is also evaluated with 1, 2 and 4 recursion cycles at inference (``--cycles``). Prints a JSON line per
-cell and a markdown table.
+policy (1 simulation: the net's most likely legal move) and inside search (the config's ``agent_simulations``). TRM
+and HRM run all their supervision segments at inference (the reference code's evaluation) and are evaluated once more
+with per-row adaptive halting; the TRM run also with 1, 2 and 4 recursion cycles at inference (``--cycles``). Prints
+a JSON line per cell and a markdown table.
 
 ``--tradeoff`` instead measures thinking per node against nodes for the trained TRM runs (``--no-train`` implied):
 cycles ``c`` in ``--cycles`` with ``S * T / c`` simulations (``S`` the config's ``agent_simulations``, ``T`` the
@@ -120,15 +121,17 @@ def main() -> None:
             cfg = run_config(family, kind, args)
             if not args.no_train:
                 SelfPlayTrainer(cfg, run_dir, resume=(run_dir / "metrics.jsonl").exists()).run()
-            variants: list[int | None] = [None]
-            if kind == "trm":  # other recursion cycles at inference than the trained (the first row)
-                variants += [c for c in (int(v) for v in args.cycles.split(",") if v) if c != cfg.net.trm.cycles]
-            for cycles in variants:
-                agent = load_agent(run_dir, recurrence=cycles)
+            variants: list[tuple[str, int | None, bool | None]] = [(kind, None, None)]
+            if kind in ("trm", "hrm"):  # per-row halting at inference instead of all supervision segments
+                variants.append((f"{kind} (adaptive halting)", None, True))
+            if kind == "trm":  # other recursion cycles at inference than the trained
+                variants += [(f"trm ({c} cycles)", c, None) for c in (int(v) for v in args.cycles.split(",") if v)
+                             if c != cfg.net.trm.cycles]
+            for name, cycles, halting in variants:
+                agent = load_agent(run_dir, recurrence=cycles, adaptive_halting=halting)
                 params = sum(p.numel() for p in agent.net.parameters())
                 for label, overrides in EVAL_SIZES[family]:
                     task = make_task(cfg.task.name, **{**cfg.task.params, **overrides})
-                    name = kind if cycles is None else f"trm ({cycles} cycles)"
                     row = {"family": family, "net": name, "instances": label, "parameters": params,
                            "train_cpu_minutes": round(cpu_minutes(run_dir), 2),
                            "episodes": args.episodes, "simulations": cfg.agent_simulations,
