@@ -334,6 +334,21 @@ def test_self_play_in_two_worker_processes_trains_and_resumes_identically(tmp_pa
     assert a[1]["loss_policy"] == b[1]["loss_policy"]
     assert a[0]["worker_restarts"] == 0
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
+    # the resource monitor watched the main process and both workers (in-process inference: no server)
+    assert all(m["resource_processes_main"] == 1 and m["resource_rss_mb_main"] > 50 for m in a)
+    assert all(m["resource_processes_worker"] == 2 and m["resource_rss_mb_worker"] > 50 for m in a)
+    assert "resource_processes_inference_server" not in a[1]
+    assert not full.monitor.running  # type: ignore[union-attr]
+
+
+def test_an_inference_server_is_monitored_and_a_disabled_monitor_records_nothing(tmp_path: Path) -> None:
+    served = SelfPlayTrainer(tiny_config("iterations=1", "selfplay.num_workers=1", "selfplay.inference=server"),
+                             tmp_path / "served")
+    [metrics] = served.run()
+    assert metrics["resource_processes_worker"] == 1 and metrics["resource_processes_inference_server"] == 1
+    quiet = SelfPlayTrainer(tiny_config("iterations=1", "monitor.enabled=false"), tmp_path / "quiet")
+    [metrics] = quiet.run()
+    assert quiet.monitor is None and not [k for k in metrics if k.startswith("resource_")]
 
 
 def test_a_cpu_budget_ends_the_run_at_an_iteration_boundary(tmp_path: Path) -> None:

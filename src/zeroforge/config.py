@@ -38,6 +38,7 @@ __all__ = [
     "CurriculumConfig",
     "HRMConfig",
     "MCTSConfig",
+    "MonitorConfig",
     "NetConfig",
     "SelfPlayConfig",
     "SupervisedConfig",
@@ -103,6 +104,22 @@ class CurriculumConfig:
 
 
 @dataclass(frozen=True)
+class MonitorConfig:
+    """The run's resource monitor (``zeroforge.monitor.SystemMonitor``): when ``enabled``, CPU percent and memory
+    of the main process, the self-play workers and the inference server (and GPU use, where ``nvidia-ml-py`` and a
+    GPU are present) are sampled every ``interval_s`` seconds in a background thread and summarised into each
+    iteration's metrics (``resource_*`` keys). Its settings may change on ``--resume``."""
+
+    SECTION: ClassVar[str] = "monitor"
+
+    enabled: bool = True
+    interval_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        require(self, "interval_s", self.interval_s >= 0.01, "at least 0.01 seconds")
+
+
+@dataclass(frozen=True)
 class SupervisedConfig:
     """The supervised phase (issue 13; the spec's ``train_phase("supervised")``): the run's first ``iterations``
     iterations learn from solver demonstrations (``Task.demonstration``: BFS paths, DP / Held-Karp optima, optimal
@@ -158,6 +175,7 @@ class ZeroforgeConfig:
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     arena: ArenaConfig = field(default_factory=ArenaConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
 
     def __post_init__(self) -> None:
         at_least(self, "seed", 0, 2**63 - 1)

@@ -114,9 +114,9 @@ class RunState:
 
     def open(self, config: ZeroforgeConfig, resume: bool) -> tuple[Checkpoint | None, list[dict[str, Any]]]:
         """Prepare the directory. With ``resume``, the newest complete checkpoint (its config must equal
-        ``config`` but for where the run stops: ``iterations``, ``cpu_budget_minutes``) and the metrics of the
-        iterations before it (later lines are cut); otherwise ``(None, [])`` after refusing a directory that
-        already holds checkpoints."""
+        ``config`` but for where the run stops, ``iterations`` and ``cpu_budget_minutes``, and the ``monitor``)
+        and the metrics of the iterations before it (later lines are cut); otherwise ``(None, [])`` after
+        refusing a directory that already holds checkpoints."""
         with self.writing("run directory"):
             self.run_dir.mkdir(parents=True, exist_ok=True)
             probe = self.run_dir / f".write-probe-{os.getpid()}"
@@ -125,10 +125,11 @@ class RunState:
         if resume and (found := latest_checkpoint(self.run_dir)) is not None:
             ckpt = load_checkpoint(found)
             saved = checkpoint_config(ckpt)
-            if replace(saved, iterations=config.iterations, cpu_budget_minutes=config.cpu_budget_minutes) != config:
+            if replace(saved, iterations=config.iterations, cpu_budget_minutes=config.cpu_budget_minutes,
+                       monitor=config.monitor) != config:
                 diff = _config_diff(config_to_dict(saved), config_to_dict(config))
                 raise ConfigError(f"--resume with a config that differs from the checkpoint's in: {', '.join(diff)} "
-                                  f"(only 'iterations' and 'cpu_budget_minutes' may change)")
+                                  f"(only 'iterations', 'cpu_budget_minutes' and 'monitor' may change)")
             next_iteration = ckpt.field("next_iteration", int)
             with self.writing("metrics file"):
                 history = self._truncate_metrics(next_iteration)

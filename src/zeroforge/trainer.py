@@ -8,6 +8,9 @@
     if verdict.accepted: best <- candidate
     run_state.append_metrics(...); run_state.save_checkpoint(...)
 
+A ``SystemMonitor`` (``config.monitor``) samples the CPU and memory of this process and the source's processes
+(workers, inference server) in the background; each iteration's metrics carry its ``resource_*`` summary.
+
 The three parts are passed in (or built from the config): the self-play ``source`` (in-process lockstep or a
 worker pool), the ``evaluation`` and the ``run_state`` (the run directory). Progress is reported through
 ``on_progress(stage, done, total)``. ``await trainer.iteration(i)`` is the spec's async facade: the CPU work runs
@@ -36,6 +39,7 @@ from zeroforge.data.buffer import EpisodeBuffer
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
 from zeroforge.data.targets import TargetRule
 from zeroforge.device import resolve_device
+from zeroforge.monitor import SystemMonitor
 from zeroforge.nets import build_net
 from zeroforge.report import quality_metrics
 from zeroforge.runstate import RunState
@@ -86,6 +90,7 @@ class SelfPlayTrainer:
         self.run_state = run_state or RunState(run_dir)
         self.run_dir = self.run_state.run_dir
         self.next_iteration, self.best_generation = 0, 0
+        self.monitor = SystemMonitor(cfg.monitor.interval_s) if cfg.monitor.enabled else None  # started by iterations
         ckpt, self.history = self.run_state.open(cfg, resume)
         if ckpt is not None:
             self._restore(ckpt)
@@ -121,6 +126,7 @@ class SelfPlayTrainer:
             raise ValueError(f"iteration {i} is out of order: the next iteration is {self.next_iteration}")
         cfg, t0, cpu0 = self.config, time.perf_counter(), time.process_time()
         self.run_state.check_space()
+        self._watch_processes()
         phase = cfg.phase(i)
         if phase == "supervised":
             played = self._demonstrate(cfg.supervised.episodes_per_iteration, training_seed(i, 0))
@@ -131,6 +137,7 @@ class SelfPlayTrainer:
         if cfg.selfplay.save_episodes:
             self.run_state.save_episodes(i, played.table)
         self.buffer.add(played.table)
+        self._watch_processes()  # a pool starts its processes in its first round and replaces dead ones
         t1 = time.perf_counter()
         self._progress("train", 0, 1)
         steps = cfg.supervised.steps_per_iteration if phase == "supervised" else 0
@@ -149,6 +156,7 @@ class SelfPlayTrainer:
             "iteration_seconds": time.perf_counter() - t0,
             # CPU time of this process (all threads): unlike wall time not inflated when other jobs share the machine
             "iteration_cpu_seconds": time.process_time() - cpu0, "threads": self.threads.threads,
+            **(self.monitor.summary() if self.monitor is not None else {}),
         }
         self.run_state.append_metrics(metrics)
         # the supervised phase's last checkpoint stays: the "supervised only" agent (README's size table)
@@ -198,8 +206,23 @@ class SelfPlayTrainer:
         return quality_metrics(self.history)
 
     def close(self) -> None:
-        """Stop the self-play worker processes, if any (``run`` does it on its way out)."""
+        """Stop the self-play worker processes, if any, and the resource monitor (``run`` does it on its way
+        out)."""
         self.source.close()
+        if self.monitor is not None:
+            self.monitor.stop()
+
+    def _watch_processes(self) -> None:
+        """Start the monitor (first iteration) and watch the source's current processes (dead ones it drops)."""
+        if self.monitor is None:
+            return
+        known = self.monitor.watched()
+        new = {pid: role for pid, role in self.source.process_roles().items() if known.get(pid) != role}
+        for pid, role in new.items():
+            self.monitor.watch(pid, role)
+        if new:  # a first reading now (memory; it primes CPU): the iteration's figures include them
+            self.monitor.sample_now()
+        self.monitor.start()
 
     def __enter__(self) -> SelfPlayTrainer:
         return self

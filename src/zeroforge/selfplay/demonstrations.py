@@ -137,6 +137,10 @@ class DemonstrationSource:
         return SelfPlayRound(table, time.perf_counter() - start, 0, 0.0,
                              {"demonstrations": len(episodes), "demonstration_levels": float(np.mean(drawn))})
 
+    def process_roles(self) -> dict[int, str]:
+        """None: the solver runs in this process."""
+        return {}
+
     def close(self) -> None:
         """Nothing to release."""
 

@@ -57,6 +57,11 @@ class SelfPlaySource(Protocol):
         refreshes it only when the number changes)."""
         ...
 
+    def process_roles(self) -> dict[int, str]:
+        """The source's own processes, pid -> role (``worker``, ``inference_server``): what the run's
+        ``SystemMonitor`` watches beside the main process; none in process."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -89,6 +94,9 @@ class LockstepSource:
         seconds = time.perf_counter() - start
         extra = {"eval_cache_hit_rate": cache.hit_rate} if cache is not None else {}
         return SelfPlayRound(table, seconds, net_evaluator.positions, net_evaluator.seconds / max(seconds, 1e-9), extra)
+
+    def process_roles(self) -> dict[int, str]:
+        return {}
 
     def close(self) -> None:
         pass
@@ -132,6 +140,9 @@ class WorkerPoolSource:
         return SelfPlayRound(table, stats.wall_seconds, stats.net_positions,
                              stats.net_seconds / max(stats.worker_seconds, 1e-9),
                              {"worker_restarts": stats.restarts})
+
+    def process_roles(self) -> dict[int, str]:
+        return {} if self._pool is None else self._pool.process_roles()
 
     def close(self) -> None:
         if self._pool is not None:

@@ -423,6 +423,13 @@ class SelfPlayWorkerPool:
         """The pids of the current worker processes, by slot."""
         return [s.process.pid or -1 for s in self._slots]
 
+    def process_roles(self) -> dict[int, str]:
+        """The pool's live processes, pid -> role: ``worker`` per slot, ``inference_server`` for the server."""
+        roles = {pid: "worker" for pid in self.worker_pids if pid > 0}
+        if self.server is not None and self.server.pid:
+            roles[self.server.pid] = "inference_server"
+        return roles
+
     def generate(self, seeds: Sequence[int], difficulties: Sequence[int] | None = None, *, key: int = 0,
                  weights: Mapping[str, Any] | None = None, ranked_threshold: float | None = None,
                  on_chunk: ChunkCallback | None = None) -> EpisodeTable:
