@@ -71,7 +71,7 @@ def train(args: argparse.Namespace) -> None:
     run_dir: Path = args.run_dir
     if config is None and args.resume and (run_dir / "config.yaml").exists():
         config = run_dir / "config.yaml"
-    cfg = load_config(config, args.overrides)
+    cfg = load_config(config, [*args.overrides, *(["monitor.tensorboard=true"] if args.tensorboard else [])])
     console = _console()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, disable=args.quiet, transient=False) as progress:
@@ -283,6 +283,8 @@ def _command_parser(name: str) -> _Parser:
                        help="where checkpoints and metrics go (default: runs/default)")
         p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
         p.add_argument("--quiet", action="store_true", help="no progress bar, no per-iteration summary")
+        p.add_argument("--tensorboard", action="store_true",
+                       help="also write TensorBoard event files to RUN_DIR/tensorboard (monitor.tensorboard)")
     elif name == "play":
         p.add_argument("--agent", type=_path, default=Path("runs/default"), help=agent_help)
         p.add_argument("--moves", default="", help="comma-separated actions played so far")

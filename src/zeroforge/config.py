@@ -108,12 +108,15 @@ class MonitorConfig:
     """The run's resource monitor (``zeroforge.monitor.SystemMonitor``): when ``enabled``, CPU percent and memory
     of the main process, the self-play workers and the inference server (and GPU use, where ``nvidia-ml-py`` and a
     GPU are present) are sampled every ``interval_s`` seconds in a background thread and summarised into each
-    iteration's metrics (``resource_*`` keys). Its settings may change on ``--resume``."""
+    iteration's metrics (``resource_*`` keys). ``tensorboard``: also write each iteration's metrics and search
+    histograms as TensorBoard event files under ``<run_dir>/tensorboard`` (``zeroforge.tensorboard_log``; needs
+    the ``tensorboard`` extra). Its settings may change on ``--resume``."""
 
     SECTION: ClassVar[str] = "monitor"
 
     enabled: bool = True
     interval_s: float = 2.0
+    tensorboard: bool = False
 
     def __post_init__(self) -> None:
         require(self, "interval_s", self.interval_s >= 0.01, "at least 0.01 seconds")

@@ -9,7 +9,8 @@
     run_state.append_metrics(...); run_state.save_checkpoint(...)
 
 A ``SystemMonitor`` (``config.monitor``) samples the CPU and memory of this process and the source's processes
-(workers, inference server) in the background; each iteration's metrics carry its ``resource_*`` summary.
+(workers, inference server) in the background; each iteration's metrics carry its ``resource_*`` summary, and with
+``monitor.tensorboard`` they also go to TensorBoard event files (``TensorBoardLog``).
 
 The three parts are passed in (or built from the config): the self-play ``source`` (in-process lockstep or a
 worker pool), the ``evaluation`` and the ``run_state`` (the run directory). Progress is reported through
@@ -48,6 +49,7 @@ from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.progression import Progression
 from zeroforge.selfplay.source import SelfPlayRound, SelfPlaySource, make_source, round_metrics
 from zeroforge.tasks import make_task
+from zeroforge.tensorboard_log import TensorBoardLog
 from zeroforge.threads import configure_threads
 from zeroforge.train.learner import Learner
 
@@ -94,6 +96,7 @@ class SelfPlayTrainer:
         ckpt, self.history = self.run_state.open(cfg, resume)
         if ckpt is not None:
             self._restore(ckpt)
+        self.tensorboard = TensorBoardLog(self.run_dir, self.next_iteration) if cfg.monitor.tensorboard else None
 
     # -- the loop ------------------------------------------------------------------------------------
 
@@ -159,6 +162,9 @@ class SelfPlayTrainer:
             **(self.monitor.summary() if self.monitor is not None else {}),
         }
         self.run_state.append_metrics(metrics)
+        if self.tensorboard is not None:
+            self.tensorboard.log_iteration(i, metrics, played.table if phase == "selfplay" else None,
+                                           cfg.mcts.discount)
         # the supervised phase's last checkpoint stays: the "supervised only" agent (README's size table)
         supervised_end = {cfg.supervised.iterations - 1} if cfg.supervised.iterations else set()
         self.run_state.save_checkpoint(i, *self._checkpoint(i), keep=cfg.keep_checkpoints, protect=supervised_end)
@@ -211,6 +217,8 @@ class SelfPlayTrainer:
         self.source.close()
         if self.monitor is not None:
             self.monitor.stop()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
 
     def _watch_processes(self) -> None:
         """Start the monitor (first iteration) and watch the source's current processes (dead ones it drops)."""
