@@ -1,5 +1,7 @@
-"""``zeroforge`` command line: ``train``, ``play`` (a game move), ``solve`` (one instance), ``evaluate``
-(held-out solve rates), ``report`` (redraw the learning curve), ``doctor`` (check a run directory).
+"""``zeroforge`` command line: ``train``, ``generate`` (episodes to Parquet, no training), ``play`` (a game move),
+``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's report), ``bench`` (this
+machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with an ETA on stderr
+(``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
 
 Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
 click our error handling imported, and every usage error crashed; the wording of usage errors is ours now.
@@ -62,7 +64,7 @@ class _StopRequest:
 
 def train(args: argparse.Namespace) -> None:
     """Train an agent by self-play; one checkpoint, metrics line and plot per iteration."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+    from rich.progress import TaskID
 
     from zeroforge.config import load_config
     from zeroforge.trainer import SelfPlayTrainer
@@ -72,9 +74,7 @@ def train(args: argparse.Namespace) -> None:
     if config is None and args.resume and (run_dir / "config.yaml").exists():
         config = run_dir / "config.yaml"
     cfg = load_config(config, [*args.overrides, *(["monitor.tensorboard=true"] if args.tensorboard else [])])
-    console = _console()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=args.quiet, transient=False) as progress:
+    with _progress(args) as progress:
         bars: dict[str, TaskID] = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:
@@ -88,7 +88,7 @@ def train(args: argparse.Namespace) -> None:
             it_bar = progress.add_task("iterations", total=cfg.total_iterations, completed=start)
             for i in range(start, cfg.total_iterations):
                 if trainer.budget_spent():
-                    if not args.quiet:
+                    if not (args.quiet or args.json):
                         progress.console.print(f"cpu_budget_minutes={cfg.cpu_budget_minutes} spent after "
                                                f"{i} iterations: the run ends here")
                     break
@@ -97,10 +97,12 @@ def train(args: argparse.Namespace) -> None:
                 m = trainer.run_iteration(i)
                 _StopRequest.check()  # one dropped while the iteration ended (its plot): stop before the next
                 progress.update(it_bar, completed=i + 1)
-                if not args.quiet:
+                if args.json:
+                    print(json.dumps(m), flush=True)
+                elif args.verbose:
                     progress.console.print(_summary(m))
-    if not args.quiet:
-        console.print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
+    if not (args.quiet or args.json):
+        _console().print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
 
 
 def _summary(m: dict[str, object]) -> str:
@@ -113,6 +115,31 @@ def _summary(m: dict[str, object]) -> str:
             v = m[k]
             parts.append(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}")
     return " ".join(parts)
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    """Rich progress bars with elapsed time and ETA on stderr; off with ``--quiet`` or ``--json``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    quiet = getattr(args, "quiet", False) or getattr(args, "json", False)
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn(), console=_console(), disable=quiet, transient=False)
+
+
+def _result(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """A command's result on stdout: one JSON object with ``--json``, else ``key: value`` lines."""
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}")
 
 
 def play(args: argparse.Namespace) -> None:
@@ -213,6 +240,84 @@ def report(args: argparse.Namespace) -> None:
     print(plot_learning_curve(metrics, args.run_dir / PLOT_FILE))
 
 
+def generate(args: argparse.Namespace) -> None:
+    """Play episodes with a trained agent (no training) and write them with their search traces to Parquet."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from zeroforge.agent import load_agent
+    from zeroforge.data.parquet import save_parquet
+    from zeroforge.data.table import EpisodeTable
+    from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+
+    out: Path = args.out
+    if out.suffix != ".parquet":
+        raise UsageError(f"--out {out}: the episode file's name must end in .parquet")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: no directory {out.parent}")
+    ag = load_agent(args.agent, num_simulations=args.simulations)
+    task, cfg = ag.task, ag.config
+    assert cfg is not None
+    level = task.check_difficulty(args.difficulty) if args.difficulty is not None else None
+    mcts = replace(ag.mcts.config, num_simulations=ag.num_simulations)
+    generator = SelfPlayEpisodeGenerator(task, ag.evaluator, mcts, cfg.selfplay.parallel_batch_size,
+                                         add_noise=not args.no_noise)
+    seeds = range(args.seed, args.seed + args.episodes)
+    with _progress(args) as bar:
+        job = bar.add_task("episodes", total=len(seeds))
+
+        def tick(_: object) -> None:
+            _StopRequest.check()
+            bar.advance(job)
+
+        episodes = generator.generate(seeds, np.random.default_rng(args.seed), on_episode=tick,
+                                      difficulties=None if level is None else [level] * len(seeds))
+    save_parquet(EpisodeTable.from_episodes(episodes, task.vocab_size), out)
+    outcomes = {k: sum(e.outcome == k for e in episodes) for k in sorted({e.outcome for e in episodes})}
+    _result(args, {"out": str(out), "task": task.name, "episodes": len(episodes), "outcomes": outcomes,
+                   "moves": sum(len(e.actions) for e in episodes), "simulations_per_move": ag.num_simulations})
+
+
+def bench(args: argparse.Namespace) -> None:
+    """Measure this machine: self-play episodes, search simulations and net positions per second."""
+    import time
+
+    import numpy as np
+
+    from zeroforge.agent import create_agent
+    from zeroforge.config import load_config
+    from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
+    from zeroforge.threads import configure_threads
+
+    cfg = load_config(args.config, args.overrides)
+    threads = configure_threads(cfg.threads, cfg.torch_threads, cfg.mcts.search_threads)
+    ag = create_agent(cfg)
+    generator = SelfPlayEpisodeGenerator(ag.task, ag.evaluator, cfg.mcts, cfg.selfplay.parallel_batch_size)
+    generator.generate(range(2), np.random.default_rng(0))  # warm-up: compiled search kernels, first net call
+    positions0, net0 = ag.evaluator.positions, ag.evaluator.seconds
+    start, episodes, moves, sims = time.perf_counter(), 0, 0, 0
+    with _progress(args) as bar:
+        job = bar.add_task("bench", total=args.seconds)
+        while time.perf_counter() - start < args.seconds:
+            batch = generator.generate(range(1000 + episodes, 1000 + episodes + cfg.selfplay.parallel_batch_size),
+                                       np.random.default_rng(episodes))
+            episodes += len(batch)
+            moves += sum(len(e.actions) for e in batch)
+            sims += sum(t.num_simulations for e in batch for t in e.mcts_traces)
+            bar.update(job, completed=min(args.seconds, time.perf_counter() - start))
+            _StopRequest.check()
+    seconds = time.perf_counter() - start
+    net_seconds = ag.evaluator.seconds - net0
+    _result(args, {"task": ag.task.name, "net": type(ag.net).__name__, "seconds": round(seconds, 3),
+                   "episodes": episodes,
+                   "episodes_per_second": episodes / seconds, "moves_per_second": moves / seconds,
+                   "simulations_per_second": sims / seconds,
+                   "net_positions_per_second": (ag.evaluator.positions - positions0) / max(net_seconds, 1e-9),
+                   "net_time_share": net_seconds / seconds, "threads": threads.threads,
+                   "simulations_per_move": cfg.mcts.num_simulations})
+
+
 def doctor(args: argparse.Namespace) -> None:
     """Check a run directory: config, checkpoints, metrics, episode files; exit 1 if it found errors."""
     from zeroforge.doctor import check_run
@@ -264,13 +369,26 @@ def _count(low: int) -> Callable[[str], int]:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
-    "train": train, "play": play, "solve": solve, "evaluate": evaluate, "report": report, "doctor": doctor,
+    "train": train, "generate": generate, "play": play, "solve": solve, "evaluate": evaluate, "report": report,
+    "bench": bench, "doctor": doctor,
+}
+
+#: one example per command, shown by ``zeroforge COMMAND --help``
+EXAMPLES: dict[str, str] = {
+    "train": "zeroforge train --config configs/maze.yaml --run-dir runs/maze --set iterations=20 --tensorboard",
+    "generate": "zeroforge generate --agent runs/default --episodes 256 --out episodes.parquet --json",
+    "play": "zeroforge play --agent runs/default --moves 4,0",
+    "solve": "zeroforge solve --task maze --agent runs/maze --instance my_maze.txt",
+    "evaluate": "zeroforge evaluate --agent runs/maze --episodes 200 --simulations 64",
+    "report": "zeroforge report --run-dir runs/default",
+    "bench": "zeroforge bench --set mcts.num_simulations=32 --seconds 10 --json",
+    "doctor": "zeroforge doctor runs/default",
 }
 
 
 def _command_parser(name: str) -> _Parser:
     doc = (COMMANDS[name].__doc__ or "").strip()
-    p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False)
+    p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False, epilog=f"example: {EXAMPLES[name]}")
     agent_help = "run or checkpoint directory"
     recurrence_help = ("passes of a recurrent pointer net, cycles of a TRM / HRM (default: the trained; more for "
                        "larger instances)")
@@ -282,9 +400,10 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
                        help="where checkpoints and metrics go (default: runs/default)")
         p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
-        p.add_argument("--quiet", action="store_true", help="no progress bar, no per-iteration summary")
         p.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event files to RUN_DIR/tensorboard (monitor.tensorboard)")
+        _output_flags(p, "each iteration's metrics as a JSON line on stdout (no progress bars)",
+                      "a summary line per iteration")
     elif name == "play":
         p.add_argument("--agent", type=_path, default=Path("runs/default"), help=agent_help)
         p.add_argument("--moves", default="", help="comma-separated actions played so far")
@@ -307,7 +426,30 @@ def _command_parser(name: str) -> _Parser:
                        help="run directory with metrics.jsonl")
     elif name == "doctor":
         p.add_argument("run", type=_path, metavar="RUN", help="the run directory to check")
+    elif name == "generate":
+        p.add_argument("--agent", type=_path, required=True, help=agent_help)
+        p.add_argument("--episodes", type=_count(1), default=64, help="episodes to play (default: 64)")
+        p.add_argument("--out", type=_path, required=True, help="the Parquet file to write (name.parquet)")
+        p.add_argument("--simulations", type=_count(1), help="search budget per move (default: the run's)")
+        p.add_argument("--difficulty", type=_count(1), help="level of every episode (default: the task's draw)")
+        p.add_argument("--seed", type=_count(0), default=0, help="first episode seed (default: 0)")
+        p.add_argument("--no-noise", action="store_true", help="no Dirichlet root noise (evaluation-like play)")
+        _output_flags(p, "the result as one JSON object")
+    elif name == "bench":
+        p.add_argument("--config", type=_path, help="YAML config file (default: the embedded default)")
+        p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (repeatable)")
+        p.add_argument("--seconds", type=_count(1), default=10, help="how long to measure (default: 10)")
+        _output_flags(p, "the result as one JSON object")
     return p
+
+
+def _output_flags(p: _Parser, json_help: str, verbose_help: str | None = None) -> None:
+    """``--json``, ``--quiet`` (no progress bars) and, where there is more to say, ``-v``."""
+    p.add_argument("--json", action="store_true", help=json_help)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    if verbose_help is not None:
+        p.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
 
 
 def _top_parser() -> _Parser:
