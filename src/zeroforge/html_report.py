@@ -159,7 +159,7 @@ def run_summary(rows: Sequence[dict[str, Any]], cfg: ZeroforgeConfig | None, tas
             out.append((f"{label} (last)", _fmt(value)))
     seconds = sum(float(r.get("iteration_seconds", 0.0)) for r in rows)
     if seconds:
-        out.append(("wall time", f"{seconds / 60:.1f} min"))
+        out.append(("wall time", f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"))
     if "phase" in last:
         out.append(("phase (last)", str(last["phase"])))
     quality = tuple(sorted(quality_metrics(rows).items()))
@@ -204,7 +204,7 @@ def _page(run_dir: Path, run_name: str, summary: RunSummary, problems: Sequence[
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>zeroforge report — {e(run_name)}</title>", f"<style>\n{_asset('report.css')}</style>", "</head>",
         "<body>", f"<header><h1>zeroforge report: {e(run_name)}</h1>",
-        f'<p class="meta">{e(str(run_dir.resolve()))} · written {when}</p>',
+        f'<p class="meta">{e(str(run_dir))} · written {when}</p>',
         '<nav><a href="#summary">Summary</a> <a href="#episodes">Episodes</a> '
         '<a href="#curves">Learning curves</a></nav></header>',
         '<section id="summary"><h2>Run summary</h2><div class="summary"><table class="kv">',
@@ -212,7 +212,8 @@ def _page(run_dir: Path, run_name: str, summary: RunSummary, problems: Sequence[
     ]
     if summary.quality:
         parts += ['<div class="quality"><h3>Self-play quality</h3>', '<table class="kv">',
-                  *(f"<tr><th>{e(k)}</th><td>{v:.4g}</td></tr>" for k, v in summary.quality), "</table></div>"]
+                  *(f"<tr><th>{e(k)}</th><td>{0.0 if abs(v) < 1e-12 else v:.4g}</td></tr>"  # 0, not -7.85e-17
+                    for k, v in summary.quality), "</table></div>"]
     parts.append("</div>")
     if problems:
         parts += ['<div class="warnings" id="report-warnings"><h3>Warnings</h3><ul>',
