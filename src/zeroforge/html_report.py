@@ -89,8 +89,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         warnings.warn(line, RuntimeWarning, stacklevel=2)
     problems += list(views.warnings)
 
-    text = _page(run_dir, run_name, run_summary(rows, cfg, task), problems, figures, views,
-                 task.num_players if task is not None else 1, max_episodes)
+    text = _page(run_dir, run_name, run_summary(rows, cfg, task), problems, figures, views, task, max_episodes)
     tmp = page.with_name(f".{page.name}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
@@ -196,7 +195,9 @@ def _asset(name: str) -> str:
 
 
 def _page(run_dir: Path, run_name: str, summary: RunSummary, problems: Sequence[str], figures: Sequence[_Figure],
-          views: EpisodeViews, num_players: int, max_episodes: int) -> str:
+          views: EpisodeViews, task: Task | None, max_episodes: int) -> str:
+    num_players = task.num_players if task is not None else 1
+    levels = task is not None and task.difficulty_levels > 1
     e = html.escape
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
@@ -218,8 +219,8 @@ def _page(run_dir: Path, run_name: str, summary: RunSummary, problems: Sequence[
     if problems:
         parts += ['<div class="warnings" id="report-warnings"><h3>Warnings</h3><ul>',
                   *(f"<li>{e(p)}</li>" for p in problems), "</ul></div>"]
-    parts += ["</section>", '<section id="episodes"><h2>Episodes</h2>', _viewer(views, max_episodes), "</section>",
-              '<section id="curves"><h2>Learning curves</h2>']
+    parts += ["</section>", '<section id="episodes"><h2>Episodes</h2>', _viewer(views, max_episodes, levels),
+              "</section>", '<section id="curves"><h2>Learning curves</h2>']
     for fig in figures:
         parts.append(f'<figure><img src="{_data_uri(fig.path)}" alt="{e(fig.title)}">'
                      f"<figcaption>{e(fig.title)} ({e(fig.path.name)})</figcaption></figure>")
@@ -232,8 +233,9 @@ def _page(run_dir: Path, run_name: str, summary: RunSummary, problems: Sequence[
     return "\n".join(parts)
 
 
-def _viewer(views: EpisodeViews, max_episodes: int) -> str:
-    """The viewer's controls (the JS fills them), or a note saying why there are no episodes to show."""
+def _viewer(views: EpisodeViews, max_episodes: int, levels: bool) -> str:
+    """The viewer's controls (the JS fills them; ``levels``: the options name each episode's difficulty level), or
+    a note saying why there are no episodes to show."""
     e = html.escape
     if not views.episodes:
         if max_episodes == 0:
@@ -247,7 +249,8 @@ def _viewer(views: EpisodeViews, max_episodes: int) -> str:
     options = []
     for k, ep in enumerate(views.episodes):
         result = "draw" if ep.winner is None else f"player {ep.winner} wins" if ep.winner >= 0 else ep.outcome
-        label = f"iter {ep.iteration} · #{ep.index} · seed {ep.seed} · {result}"
+        level = f" · level {ep.difficulty}" if levels and ep.difficulty is not None else ""
+        label = f"iter {ep.iteration} · #{ep.index} · seed {ep.seed}{level} · {result}"
         options.append(f'<option value="{k}">{e(label)} · {ep.length} moves</option>')
     shown = f"{len(views.episodes)} episodes of the newest iterations"
     return "\n".join([
