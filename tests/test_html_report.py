@@ -287,3 +287,17 @@ def test_browser_steps_through_an_episode_with_real_clicks(page: Path, tmp_path:
     assert _text_of(dom, "step-counter") == f"step {n} / {n}"
     assert _text_of(dom, "state-text") == episode["final_text"]
     assert "outcome" in _text_of(dom, "step-info") and "position" in _text_of(dom, "step-info")
+
+
+def test_browser_arrow_keys_step(page: Path, tmp_path: Path) -> None:
+    """Left / right arrow keys step back and forth (key events dispatched by a script added to a copy of the page)."""
+    episode = _blob(page.read_text(encoding="utf-8"))["episodes"][0]
+    keys = ["ArrowRight"] * 3 + ["ArrowLeft"]
+    press = "".join(f'document.dispatchEvent(new KeyboardEvent("keydown", {{key: "{k}"}}));' for k in keys)
+    copy = tmp_path / "keys.html"
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", f"<script>{press}</script></body>"),
+                    encoding="utf-8")
+    dom, err = _render(copy, tmp_path)
+    assert _console_problems(err) == []
+    assert _text_of(dom, "step-counter") == f"step 2 / {episode['length']}"
+    assert _text_of(dom, "state-text") == episode["steps"][2]["text"]
