@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean constraints
+.PHONY: install run test lint bench clean constraints browser
 
 # Installs the exact versions CI tested (constraints.txt), not whatever is newest today.
 $(STAMP): pyproject.toml constraints.txt
@@ -28,6 +28,17 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -n 2; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
+
+# Debian's chromium, headless, for the browser tests of the HTML report (tests/test_html_report.py): installed when
+# missing, as root or through sudo.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null; then SUDO="sudo"; \
+	  else echo "make browser: chromium is missing and installing it needs root or sudo"; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium; }
+	@chromium --version 2>/dev/null | grep -i chromium
 
 bench: install
 	$(BIN)/python benchmarks/selfplay_speed.py

@@ -1,6 +1,6 @@
 """``zeroforge`` command line: ``train``, ``generate`` (episodes to Parquet, no training), ``play`` (a game move),
-``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's report), ``bench`` (this
-machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with an ETA on stderr
+``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's HTML report and learning
+curves), ``bench`` (this machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with an ETA on stderr
 (``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
 
 Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import json
 import signal
 import sys
@@ -230,14 +231,20 @@ def evaluate(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> None:
-    """Redraw a run's learning curve (learning_curve.png) from its metrics.jsonl."""
-    from zeroforge.report import plot_learning_curve
-    from zeroforge.runstate import METRICS_FILE, PLOT_FILE
+    """Write a run's HTML report (report.html: summary, episode viewer, learning curves) and redraw its PNGs.
 
-    metrics = args.run_dir / METRICS_FILE
-    if not metrics.is_file():
-        raise FileNotFoundError(f"no {METRICS_FILE} in {args.run_dir}")
-    print(plot_learning_curve(metrics, args.run_dir / PLOT_FILE))
+    The page is self-contained (the PNGs, the episodes' data, CSS and JS are embedded): open it in any browser,
+    offline. It prints the page's path; files it could not read become one 'warning:' line each."""
+    import warnings
+
+    from zeroforge.html_report import write_report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = write_report(args.run_dir, args.out, max_episodes=args.max_episodes)
+    for w in caught:
+        print(f"warning: {_one_line(Warning(w.message))}", file=sys.stderr)
+    print(page)
 
 
 def generate(args: argparse.Namespace) -> None:
@@ -386,9 +393,18 @@ EXAMPLES: dict[str, str] = {
 }
 
 
+#: more lines after a command's example in its --help
+EPILOGS: dict[str, str] = {
+    "report": "   # then open runs/default/report.html\n"
+              "  (runs/default/report.html#episode=0&step=2 opens the first episode listed at step 2)",
+}
+
+
 def _command_parser(name: str) -> _Parser:
-    doc = (COMMANDS[name].__doc__ or "").strip()
-    p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False, epilog=f"example: {EXAMPLES[name]}")
+    doc = inspect.cleandoc(COMMANDS[name].__doc__ or "")
+    epilog = "example:\n  " + EXAMPLES[name] + EPILOGS.get(name, "")  # kept as written (line breaks)
+    p = _Parser(prog=f"zeroforge {name}", description=doc, allow_abbrev=False, epilog=epilog,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     agent_help = "run or checkpoint directory"
     recurrence_help = ("passes of a recurrent pointer net, cycles of a TRM / HRM (default: the trained; more for "
                        "larger instances)")
@@ -423,7 +439,10 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--adaptive-halting", action="store_true", default=None, help=halting_help)
     elif name == "report":
         p.add_argument("--run-dir", type=_path, default=Path("runs/default"),
-                       help="run directory with metrics.jsonl")
+                       help="run directory with metrics.jsonl (default: runs/default)")
+        p.add_argument("--out", type=_path, help="where the page goes, its PNGs beside it (default: RUN/report.html)")
+        p.add_argument("--max-episodes", type=_count(0), default=40,
+                       help="episodes the viewer lists, the newest iterations' first (default: 40)")
     elif name == "doctor":
         p.add_argument("run", type=_path, metavar="RUN", help="the run directory to check")
     elif name == "generate":
