@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean constraints browser
+.PHONY: install run test lint bench clean constraints browser docs
 
 # Installs the exact versions CI tested (constraints.txt), not whatever is newest today.
 $(STAMP): pyproject.toml constraints.txt
@@ -40,6 +40,20 @@ browser:
 	    apt-get install -y -qq --no-install-recommends chromium; }
 	@chromium --version 2>/dev/null | grep -i chromium
 
+# The documentation site in site/: the docs extra from constraints.txt (a stamp of its own, so that `make test` and CI's
+# install stay without it), the configuration reference generated from the config schema and configs/default.yaml,
+# then mkdocs with --strict (a warning, a broken link or docstring included, fails the build; NO_MKDOCS_2_WARNING
+# silences mkdocs-material's banner about its end of life in 2027, which is no warning of the build).
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: install $(DOCS_STAMP)
+	$(BIN)/python docs/gen_config_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 bench: install
 	$(BIN)/python benchmarks/selfplay_speed.py
 
@@ -48,11 +62,11 @@ constraints:
 	rm -rf .venv-constraints
 	$(PYTHON) -m venv .venv-constraints
 	.venv-constraints/bin/python -m pip install -q --upgrade pip
-	.venv-constraints/bin/python -m pip install -q '.[dev]'
+	.venv-constraints/bin/python -m pip install -q '.[dev,docs]'
 	{ sed -n '1,2p' constraints.txt; .venv-constraints/bin/python -m pip freeze --all --exclude-editable \
 	  | grep -v -i -E '^(zeroforge|setuptools|wheel)[= @]' | sed 's/+cpu$$//'; } > constraints.new
 	mv constraints.new constraints.txt
 	rm -rf .venv-constraints
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) build site docs/configuration.md src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
