@@ -22,7 +22,10 @@ def run_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, 
 USAGE_ERRORS = [
     (["trian"], "unknown command 'trian'; did you mean 'train'?"),
     (["solvee"], "did you mean 'solve'?"),
-    (["frobnicate"], "unknown command 'frobnicate'; one of: train, play, solve, evaluate, report, doctor"),
+    (["frobnicate"], "unknown command 'frobnicate'; one of: train, generate, play, solve, evaluate, report, bench, "
+                      "doctor"),
+    (["generate", "--agent", "a"], "the following arguments are required: --out"),
+    (["bench", "--seconds", "0"], "argument --seconds: must be >= 1, got 0"),
     (["train", "--cnofig", "x.yaml"], "unrecognized arguments: --cnofig x.yaml; did you mean --config?"),
     (["train", "--run_dir", "x"], "did you mean --run-dir?"),
     (["train", "--set"], "argument --set: expected one argument"),

@@ -66,7 +66,7 @@ def _worker_keys(summary: dict[str, float]) -> list[str]:
 
 def test_busy_child_reads_one_core(child: Callable[[str], subprocess.Popen[str]]) -> None:
     """Known answer from the child itself: the CPU seconds it spent between the two samples over their wall time;
-    the busy child reads well above idle even when the machine is shared (> 25 percent; one free core: ~100)."""
+    how much of a core it gets depends on what else the machine runs, so only that figure is the known answer."""
     with SystemMonitor(interval_s=60.0) as mon:  # the thread takes one sample at start, then sleeps
         process = child(BUSY)
         assert mon.watch(process.pid, "worker")
@@ -79,7 +79,7 @@ def test_busy_child_reads_one_core(child: Callable[[str], subprocess.Popen[str]]
     assert len(worker) == 1 and [p.role for p in first.processes].count("worker") == 1
     expected = 100.0 * (cpu_after - cpu_before) / (second.time_s - first.time_s)
     assert summary["resource_cpu_percent_worker"] == pytest.approx(expected, abs=10.0)
-    assert summary["resource_cpu_percent_worker"] > 25.0
+    assert cpu_after > cpu_before  # the child did run in the window
     assert summary["resource_cpu_percent_worker_max"] == summary["resource_cpu_percent_worker"]
     assert summary["resource_processes_worker"] == 1
     assert summary["resource_processes_main"] == 1

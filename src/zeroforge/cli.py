@@ -1,7 +1,7 @@
 """``zeroforge`` command line: ``train``, ``generate`` (episodes to Parquet, no training), ``play`` (a game move),
 ``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's HTML report and learning
-curves), ``bench`` (this machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with an ETA on stderr
-(``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
+curves), ``bench`` (this machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with
+an ETA on stderr (``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
 
 Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
 click our error handling imported, and every usage error crashed; the wording of usage errors is ours now.
