@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# Train tic-tac-toe into runs/default (re-running continues an interrupted run; a finished run stays as is).
+# Train tic-tac-toe into runs/default (re-running continues an interrupted run; a finished run stays as is), then
+# write its report: runs/default/report.html (curves, resources, an episode viewer).
 run: install
 	$(BIN)/zeroforge train --config configs/default.yaml --run-dir runs/default --resume
+	$(BIN)/zeroforge report --run-dir runs/default
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -103,7 +103,8 @@ def train(args: argparse.Namespace) -> None:
                 elif args.verbose:
                     progress.console.print(_summary(m))
     if not (args.quiet or args.json):
-        _console().print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/)")
+        _console().print(f"done: {run_dir} (metrics.jsonl, learning_curve.png, checkpoints/); "
+                         f"zeroforge report --run-dir {run_dir} writes its report.html")
 
 
 def _summary(m: dict[str, object]) -> str:
