@@ -22,7 +22,7 @@ run: install
 	$(BIN)/zeroforge report --run-dir runs/default
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a broken suite here, and says so. Two pytest-xdist workers:
