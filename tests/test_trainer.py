@@ -336,6 +336,7 @@ def test_self_play_in_two_worker_processes_trains_and_resumes_identically(tmp_pa
     assert not [p for p in multiprocessing.active_children() if p.is_alive()]
     # the resource monitor watched the main process and both workers (in-process inference: no server)
     assert all(m["resource_processes_main"] == 1 and m["resource_rss_mb_main"] > 50 for m in a)
+    assert all(m["resource_cpu_percent_main"] > 0 for m in a)  # the first iteration's too (its window is closed)
     assert all(m["resource_processes_worker"] == 2 and m["resource_rss_mb_worker"] > 50 for m in a)
     assert "resource_processes_inference_server" not in a[1]
     assert not full.monitor.running  # type: ignore[union-attr]

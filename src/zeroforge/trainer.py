@@ -159,7 +159,7 @@ class SelfPlayTrainer:
             "iteration_seconds": time.perf_counter() - t0,
             # CPU time of this process (all threads): unlike wall time not inflated when other jobs share the machine
             "iteration_cpu_seconds": time.process_time() - cpu0, "threads": self.threads.threads,
-            **(self.monitor.summary() if self.monitor is not None else {}),
+            **self._resources(),
         }
         self.run_state.append_metrics(metrics)
         if self.tensorboard is not None:
@@ -219,6 +219,14 @@ class SelfPlayTrainer:
             self.monitor.stop()
         if self.tensorboard is not None:
             self.tensorboard.close()
+
+    def _resources(self) -> dict[str, float]:
+        """The monitor's figures over this iteration, its window closed by a sample now (so that a first iteration
+        shorter than the sampling interval has CPU figures too: its opening sample only primed them)."""
+        if self.monitor is None:
+            return {}
+        self.monitor.sample_now()
+        return self.monitor.summary()
 
     def _watch_processes(self) -> None:
         """Start the monitor (first iteration) and watch the source's current processes (dead ones it drops)."""
