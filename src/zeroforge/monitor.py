@@ -33,6 +33,7 @@ import importlib
 import math
 import os
 import re
+import signal
 import threading
 import time
 from collections import deque
@@ -286,6 +287,9 @@ class SystemMonitor:
         self.stop()
 
     def _run(self, stop: threading.Event) -> None:
+        # the process's SIGINT / SIGTERM go to the main thread, as without the monitor: a thread that took them
+        # would let them through the main thread's signals_deferred() clean-up (selfplay.processes)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         deadline = time.monotonic()
         while not stop.is_set():
             try:
