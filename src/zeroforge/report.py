@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PANELS", "metric_series", "plot_learning_curve", "plot_panels", "quality_metrics", "read_metrics"]
+__all__ = ["PANELS", "metric_series", "plot_learning_curve", "plot_panels", "quality_metrics", "read_metrics",
+           "save_png"]
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -143,6 +144,12 @@ def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
             handles, labels = handles + more_handles, labels + more_labels
         ax.legend(handles, labels, fontsize="small", loc="best")
 
+    save_png(fig, out_png)
+    return out_png
+
+
+def save_png(fig: Any, out_png: Path) -> None:
+    """Write matplotlib figure ``fig`` to ``out_png`` atomically (a temporary file beside it, then ``os.replace``)."""
     out_png.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_png.with_name(f".{out_png.name}.tmp-{os.getpid()}")
     try:
@@ -150,4 +157,3 @@ def plot_learning_curve(metrics_path: str | Path, out_png: str | Path) -> Path:
         os.replace(tmp, out_png)
     finally:
         tmp.unlink(missing_ok=True)
-    return out_png

@@ -6,7 +6,6 @@ topic charts beside it, with matplotlib's Agg canvas (no pyplot) and atomic writ
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +108,8 @@ def _plot(chart: Chart, panels: list[tuple[Panel, list[str]]], series: Series, o
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
+    from zeroforge.report import save_png
+
     fig = Figure(figsize=(8.0, 0.6 + 2.4 * len(panels)), dpi=90, layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(f"{chart.title} — {run_name}")
@@ -125,10 +126,4 @@ def _plot(chart: Chart, panels: list[tuple[Panel, list[str]]], series: Series, o
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="x-small", loc="best")
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_png.with_name(f".{out_png.name}.tmp-{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, out_png)
-    finally:
-        tmp.unlink(missing_ok=True)
+    save_png(fig, out_png)
