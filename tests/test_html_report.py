@@ -171,6 +171,7 @@ def test_embedded_json_cannot_end_its_script_element() -> None:
 def test_charts_pick_their_keys() -> None:
     row = {"iteration": 0, "elo": 10.0, "elo_anchor": "random", "heldout_solve_rate": 0.5,
            "heldout_solve_rate_maze": 0.4, "success_rate": 0.9, "success_rate_at_level": 0.8, "difficulty": 2,
+           "success_rate_level_2": 0.7, "success_rate_maze": 0.6,
            "resource_cpu_percent_main": 90.0, "resource_cpu_percent_main_max": 99.0, "resource_rss_mb_worker": 300.0,
            "resource_gpu_utilization_percent": 40.0, "resource_gpu_memory_mb": 900.0, "episodes_per_second": 3.0,
            "train_seconds": 1.0, "loss_policy": 1.0}
@@ -178,7 +179,8 @@ def test_charts_pick_their_keys() -> None:
     got = {chart.name: [(p.title, keys) for p, keys in chart_panels(chart, series)] for chart in CHARTS}
     assert got["elo"] == [("Elo", ["elo"])]
     assert [keys for _, keys in got["solve_rates"]] == [["heldout_solve_rate", "heldout_solve_rate_maze"],
-                                                        ["success_rate", "success_rate_at_level"]]
+                                                        ["success_rate", "success_rate_at_level",
+                                                         "success_rate_maze"], ["success_rate_level_2"]]
     assert [keys for _, keys in got["resources"]] == [["resource_cpu_percent_main"], ["resource_rss_mb_worker"],
                                                       ["resource_gpu_utilization_percent"], ["resource_gpu_memory_mb"]]
     assert [keys for _, keys in got["throughput"]] == [["episodes_per_second"], ["train_seconds"]]

@@ -83,3 +83,49 @@ def test_single_agent_runs_plot_solve_rates_and_the_curriculum_level(tmp_path: P
     metrics = tmp_path / "metrics.jsonl"
     metrics.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert plot_learning_curve(metrics, tmp_path / "c.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def _selfplay(i: int, rate: float, **extra: object) -> dict:
+    return {"iteration": i, "phase": "selfplay", "success_rate": rate, "episodes": 10, "avg_episode_length": 4.0 + i,
+            **extra}
+
+
+def test_quality_metrics_of_a_single_agent_run_per_family_and_level() -> None:
+    from zeroforge.report import quality_metrics
+
+    history = [
+        {"iteration": 0, "phase": "supervised", "loss_total": 1.0},  # no self-play success: left out
+        _selfplay(1, 0.2, success_rate_maze=0.0, success_rate_level_1=0.5, success_rate_at_level=0.9,
+                  heldout_solve_rate=0.3, episodes_per_second=10.0),
+        _selfplay(2, 0.4, success_rate_maze=0.5, success_rate_level_1=0.5, success_rate_level_2=0.25,
+                  episodes_per_second=20.0, buffer_bytes=100),
+        _selfplay(3, 0.6, success_rate_maze=1.0, success_rate_level_2=0.75, heldout_solve_rate=0.7),
+    ]
+    q = quality_metrics(history)
+    assert q["avg_success_rate"] == pytest.approx(0.4)
+    assert q["success_rate_std"] == pytest.approx((0.08 / 3) ** 0.5)
+    assert q["success_rate_trend"] == pytest.approx(0.2)  # slope per iteration
+    assert q["best_success_rate"] == 0.6
+    assert q["avg_success_rate_maze"] == pytest.approx(0.5) and q["success_rate_trend_maze"] == pytest.approx(0.5)
+    assert q["avg_success_rate_level_1"] == 0.5 and q["success_rate_trend_level_1"] == pytest.approx(0.0)
+    assert q["best_success_rate_level_2"] == 0.75 and q["success_rate_trend_level_2"] == pytest.approx(0.5)
+    assert not any(k.endswith("_at_level") for k in q)  # the curriculum's figure is not a group
+    assert q["total_episodes_generated"] == 30.0 and q["avg_episode_length"] == 6.0
+    assert q["last_heldout_solve_rate"] == 0.7 and q["last_buffer_bytes"] == 100.0
+    assert q["avg_episodes_per_second"] == 15.0 and "last_elo" not in q
+
+
+def test_quality_metrics_of_a_game_use_the_strongest_anchor_not_selfplay_success() -> None:
+    from zeroforge.report import quality_metrics
+
+    history = [_selfplay(1, 1.0, selfplay_draws=0.1, score_vs_random=0.9, score_vs_perfect=0.2, elo=10.0),
+               _selfplay(2, 1.0, selfplay_draws=0.2),
+               _selfplay(3, 1.0, selfplay_draws=0.3, score_vs_random=1.0, score_vs_perfect=0.5, elo=30.0)]
+    q = quality_metrics(history)
+    assert q["quality_anchor_perfect"] == 1.0 and "quality_anchor_random" not in q
+    assert q["avg_success_rate"] == pytest.approx(0.35) and q["best_success_rate"] == 0.5
+    assert q["success_rate_trend"] == pytest.approx(0.3)  # per evaluated point
+    assert q["last_elo"] == 30.0
+    no_anchor_yet = quality_metrics(history[1:2])
+    assert "avg_success_rate" not in no_anchor_yet and no_anchor_yet["total_episodes_generated"] == 10.0
+    assert quality_metrics([]) == {}

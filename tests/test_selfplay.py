@@ -306,3 +306,25 @@ def test_generator_evaluates_in_flight_episodes_in_one_batch() -> None:
     # fewer evaluator calls than plies played x (1 + simulations), which one-root-at-a-time search would need
     plies = sum(ep.episode_length for ep in eps)
     assert len(ev.batch_sizes) < plies * 5 / 2
+
+
+def test_round_metrics_split_a_single_agent_round_by_difficulty_level() -> None:
+    from zeroforge.data.table import EpisodeTable
+    from zeroforge.selfplay.source import SelfPlayRound, round_metrics
+
+    task = make_task("maze", size=3)
+    gen = SelfPlayEpisodeGenerator(task, UniformEvaluator(), MCTSConfig(num_simulations=8), 8,
+                                   max_moves=6)  # a short cap: the harder level's longer paths time out
+    levels = [1, 1, 1, 1, 2, 2, 2, 2]
+    eps = gen.generate(range(len(levels)), np.random.default_rng(0), difficulties=levels)
+    table = EpisodeTable.from_episodes(eps)
+    m = round_metrics(SelfPlayRound(table, 1.0, 0, 0.0))
+    for level in sorted(set(levels)):
+        mine = [e for e, lv in zip(eps, levels, strict=True) if lv == level]
+        assert m[f"episodes_level_{level}"] == len(mine)
+        assert m[f"success_rate_level_{level}"] == pytest.approx(np.mean([e.outcome == "success" for e in mine]))
+    assert sum(v for k, v in m.items() if k.startswith("episodes_level_")) == m["episodes"] == len(levels)
+    assert m["success_rate_level_1"] > m["success_rate_level_2"]  # the split tells the levels apart
+    games = EpisodeTable.from_episodes(SelfPlayEpisodeGenerator(TTT, UniformEvaluator(), MCTSConfig(num_simulations=4))
+                                       .generate([0, 1], np.random.default_rng(0)))
+    assert not any(k.endswith(("_level_1", "_level_2")) for k in round_metrics(SelfPlayRound(games, 1.0, 0, 0.0)))

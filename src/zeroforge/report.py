@@ -31,23 +31,68 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """The spec's run-level quality summary of a run's self-play metrics records (``{}`` before the first
-    self-play iteration; the supervised phase's records have no self-play success rate and are left out);
-    ``success_rate_trend`` is the least-squares slope of the success rate per iteration."""
+#: two-player anchors from the strongest: a game's quality measure is the score against the first one evaluated
+_ANCHOR_STRENGTH = ("perfect", "rollout", "random")
+#: run figures reported as their last value (``last_<key>``) and their mean (``avg_<key>``)
+_LAST = ("elo", "heldout_solve_rate", "heldout_optimality_gap", "buffer_bytes")
+_MEAN = ("episodes_per_second", "simulations_per_second", "net_time_share")
+
+
+def _rate_summary(rates: Sequence[float], suffix: str = "") -> dict[str, float]:
+    """avg / std / trend (least-squares slope per point) / best of a success-rate series."""
     import numpy as np
 
-    history = [m for m in history if "success_rate" in m]
-    if not history:
+    r = np.asarray(rates, np.float64)
+    return {f"avg_success_rate{suffix}": float(r.mean()), f"success_rate_std{suffix}": float(r.std()),
+            f"success_rate_trend{suffix}": float(np.polyfit(np.arange(len(r)), r, 1)[0]) if len(r) > 1 else 0.0,
+            f"best_success_rate{suffix}": float(r.max())}
+
+
+def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The spec's quality summary of a run's metrics records (``{}`` before the first self-play iteration; the
+    supervised phase's records have no self-play success rate and are left out).
+
+    - ``avg_success_rate``, ``success_rate_std``, ``success_rate_trend`` (least-squares slope per iteration),
+      ``best_success_rate`` of the run's success measure: for a single-agent task the self-play success rate, and
+      the same four per family (suffix ``_<family>``, a mix) and per difficulty level (suffix ``_level_<k>``); for
+      a two-player game, where every self-play game "succeeds", the score against the strongest anchor evaluated
+      (``perfect``, else ``rollout``, else ``random``; named by ``quality_anchor_<name> = 1``) over the
+      iterations that played it (none yet: no success figures);
+    - ``avg_episode_length``, ``total_episodes_generated`` over the self-play iterations;
+    - ``last_<key>`` of Elo, held-out solve rate and optimality gap, buffer bytes, and ``avg_<key>`` of episodes and
+      simulations per second and the net's share of self-play time, where the run measured them.
+    """
+    import numpy as np
+
+    selfplay = [m for m in history if "success_rate" in m]
+    if not selfplay:
         return {}
-    rates = np.array([m["success_rate"] for m in history], np.float64)
-    return {
-        "avg_success_rate": float(rates.mean()), "success_rate_std": float(rates.std()),
-        "success_rate_trend": float(np.polyfit(np.arange(len(rates)), rates, 1)[0]) if len(rates) > 1 else 0.0,
-        "avg_episode_length": float(np.mean([m["avg_episode_length"] for m in history])),
-        "total_episodes_generated": float(sum(m["episodes"] for m in history)),
-        "best_success_rate": float(rates.max()),
+    out: dict[str, float] = {
+        "avg_episode_length": float(np.mean([m["avg_episode_length"] for m in selfplay])),
+        "total_episodes_generated": float(sum(m["episodes"] for m in selfplay)),
     }
+    if "selfplay_draws" not in selfplay[-1]:  # single-agent (a game's round records its draws)
+        out.update(_rate_summary([m["success_rate"] for m in selfplay]))
+        groups = sorted({k for m in selfplay for k in m
+                         if k.startswith("success_rate_") and k != "success_rate_at_level" and _is_number(m[k])})
+        for key in groups:
+            out.update(_rate_summary([m[key] for m in selfplay if key in m], key.removeprefix("success_rate")))
+    else:
+        for anchor in _ANCHOR_STRENGTH:
+            scores = [m[f"score_vs_{anchor}"] for m in history if _is_number(m.get(f"score_vs_{anchor}"))]
+            if scores:
+                out.update(_rate_summary(scores))
+                out[f"quality_anchor_{anchor}"] = 1.0
+                break
+    for key in _LAST:
+        values = [m[key] for m in history if _is_number(m.get(key))]
+        if values:
+            out[f"last_{key}"] = float(values[-1])
+    for key in _MEAN:
+        values = [m[key] for m in selfplay if _is_number(m.get(key))]
+        if values:
+            out[f"avg_{key}"] = float(np.mean(values))
+    return out
 
 
 def _is_number(value: object) -> bool:
@@ -55,6 +100,8 @@ def _is_number(value: object) -> bool:
 
 
 def _is_rate(key: str) -> bool:
+    if key.startswith("success_rate_level_"):  # per difficulty level: the report's own panel, not the overview
+        return False
     return key.startswith(("win_rate", "score_vs", "draw_rate", "loss_rate_vs", "success_rate", "heldout_")) or key in (
         "arena_win_rate",
         "arena_score",

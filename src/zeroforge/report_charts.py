@@ -48,6 +48,10 @@ class DrawnChart:
     keys: tuple[str, ...]
 
 
+def _level(key: str) -> bool:
+    return key.startswith("success_rate_level_")
+
+
 def _resource(prefix: str, suffix: str = "") -> Callable[[str], bool]:
     return lambda k: k.startswith(prefix) and k.endswith(suffix) and not k.endswith("_max")
 
@@ -57,7 +61,8 @@ CHARTS: tuple[Chart, ...] = (
     Chart("solve_rates", "Solve rates", (
         Panel("Held-out solve rate (per family)", "rate", lambda k: k.startswith("heldout_solve_rate"), rate=True),
         Panel("Self-play success rate (per family, at the curriculum level)", "rate",
-              lambda k: k == "success_rate" or k.startswith("success_rate_"), rate=True),
+              lambda k: k == "success_rate" or (k.startswith("success_rate_") and not _level(k)), rate=True),
+        Panel("Self-play success rate per difficulty level", "rate", _level, rate=True),
     )),
     Chart("curriculum", "Curriculum", (
         Panel("Curriculum level", "difficulty level", lambda k: k in ("difficulty", "next_difficulty")),

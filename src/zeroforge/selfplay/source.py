@@ -173,9 +173,24 @@ def family_metrics(task: Task, table: EpisodeTable) -> dict[str, float]:
     return out
 
 
+def level_metrics(table: EpisodeTable) -> dict[str, float]:
+    """A single-agent round difficulty level by level (``success_rate_level_<k>``, ``episodes_level_<k>`` for each
+    level ``k`` played); empty for two-player games (every self-play game ends: no success rate to split)."""
+    if table.num_players != 1:
+        return {}
+    success = table.outcomes == OUTCOMES.index("success")
+    out: dict[str, float] = {}
+    for level in np.unique(table.difficulties):
+        if level > 0:  # -1: an episode without a recorded level
+            mine = table.difficulties == level
+            out[f"success_rate_level_{int(level)}"] = float(np.mean(success[mine]))
+            out[f"episodes_level_{int(level)}"] = int(mine.sum())
+    return out
+
+
 def round_metrics(played: SelfPlayRound, task: Task | None = None) -> dict[str, object]:
     """The metrics of a self-play round: outcomes, lengths, rewards, search efficiency, throughput (and a mix's
-    per-family success, ``family_metrics``, when ``task`` is given)."""
+    per-family success, ``family_metrics``, when ``task`` is given; per-level success, ``level_metrics``)."""
     t = played.table
     n = len(t)
     outcomes = {k: float(np.mean(t.outcomes == OUTCOMES.index(k))) for k in ("success", "failure", "timeout", "error")}
@@ -195,6 +210,7 @@ def round_metrics(played: SelfPlayRound, task: Task | None = None) -> dict[str, 
         **played.extra,
     }
     out.update(family_metrics(task, t) if task is not None else {})
+    out.update(level_metrics(t))
     if t.num_players == 2:
         out["selfplay_first_player_wins"] = float(np.mean(t.winners == 0))
         out["selfplay_draws"] = float(np.mean(t.winners < 0))  # a draw, or no winner recorded
