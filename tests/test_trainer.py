@@ -231,16 +231,33 @@ def test_gating_rejection_keeps_the_best_net_and_its_generation(tmp_path: Path,
         trainer.close()
 
 
-def test_cli_play_prints_the_agents_move(tmp_path: Path) -> None:
+def test_cli_play_against_a_person_and_once(tmp_path: Path) -> None:
     SelfPlayTrainer(tiny_config("iterations=1"), tmp_path).run()
+
+    def zf(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), *args],
+                              input=stdin, capture_output=True, text=True, timeout=120)
+
     # x: 0, 1 and o: 3, 4 with x to move: the immediate win at 2 is found with the agent's 8 simulations
-    result = subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), "--moves", "0,3,1,4"],
-                            capture_output=True, text=True, timeout=120)
+    result = zf("--moves", "0,3,1,4", "--once")
     assert result.returncode == 0, result.stderr
     reply = json.loads(result.stdout.strip().splitlines()[-1])
     assert reply["action"] == 2
-    bad = subprocess.run([sys.executable, "-m", "zeroforge", "play", "--agent", str(tmp_path), "--moves", "0,0"],
-                         capture_output=True, text=True, timeout=120)
+    # the person is o (second): the agent, x, wins at once
+    lost = zf("--moves", "0,3,1,4", "--human", "second", "--json")
+    assert lost.returncode == 0, lost.stderr
+    assert "agent plays x(0,2) (2)" in lost.stdout
+    assert json.loads(lost.stdout.strip().splitlines()[-1]) == {"verdict": "the agent wins", "moves": [0, 3, 1, 4, 2]}
+    # the person is x: an occupied cell and a cell off the board are refused, 'moves' lists, then '0,2' wins
+    won = zf("--moves", "0,3,1,4", "--json", stdin="3\n9\nmoves\n0,2\n")
+    assert won.returncode == 0, won.stderr
+    assert "not played: 3 (x(1,0)) is not legal here" in won.stdout
+    assert "not played: 9 is not an action of tictactoe" in won.stdout
+    assert "legal moves: 2 = x(0,2), 5 = x(1,2)" in won.stdout
+    assert json.loads(won.stdout.strip().splitlines()[-1]) == {"verdict": "you win", "moves": [0, 3, 1, 4, 2]}
+    left = zf("--json", stdin="")  # end of input: the person leaves, nothing is lost
+    assert left.returncode == 0 and json.loads(left.stdout.strip().splitlines()[-1])["verdict"] == "you left"
+    bad = zf("--moves", "0,0", "--once")
     lines = bad.stderr.strip().splitlines()
     assert bad.returncode == 2 and len(lines) == 1, bad.stderr
     assert lines[0].startswith("error: ") and "action 0 is illegal here" in lines[0], bad.stderr

@@ -1,7 +1,7 @@
-"""``zeroforge`` command line: ``train``, ``generate`` (episodes to Parquet, no training), ``play`` (a game move),
-``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's HTML report and learning
-curves), ``bench`` (this machine's speed), ``doctor`` (check a run directory). Long steps show progress bars with
-an ETA on stderr (``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
+"""``zeroforge`` command line: ``train``, ``generate`` (episodes to Parquet, no training), ``play`` (a person
+against the agent), ``solve`` (one instance), ``evaluate`` (held-out solve rates), ``report`` (the run's HTML report
+and learning curves), ``bench`` (this machine's speed), ``doctor`` (check a run directory). Long steps show progress
+bars with an ETA on stderr (``--quiet``: none); ``--json`` puts a result a script reads on stdout; ``-v`` says more.
 
 Built on the standard library's ``argparse``: a fresh install once got a typer that no longer installed the
 click our error handling imported, and every usage error crashed; the wording of usage errors is ours now.
@@ -145,23 +145,44 @@ def _result(args: argparse.Namespace, result: dict[str, Any]) -> None:
 
 
 def play(args: argparse.Namespace) -> None:
-    """Print the agent's move (and search statistics) after the given moves."""
-    from zeroforge.agent import load_agent
+    """Play a two-player game against the agent in the terminal (or, with --once, print its reply to a position).
 
-    ag = load_agent(args.agent)
-    state = ag.task.initial_state(0)
+    Type a move as its number or as the game writes it (tic-tac-toe 'x(1,2)' or '1,2', Connect Four 'col 3');
+    'moves' lists the legal moves, 'quit' or end of input leaves. --moves starts from a position; --once prints
+    the agent's move after it with its search's visit counts as one JSON object, for scripts."""
+    from zeroforge.agent import load_agent
+    from zeroforge.play import play_game, start_position
+
+    moves: list[int] = []
     for tok in filter(None, (t.strip() for t in args.moves.split(","))):
         try:
-            action = int(tok)
+            moves.append(int(tok))
         except ValueError:
             raise UsageError(f"--moves: {tok!r} is not an action number (e.g. --moves 4,0)") from None
-        state = ag.task.step(state, action)
-    if state.terminal:
-        raise ValueError("the game is already over after these moves")
-    trace = ag.search([state])[0]
-    print(state.to_text())
-    print(json.dumps({"action": trace.selected_action, "root_value": trace.root_value,
-                      "visit_counts": trace.visit_counts.tolist()}))
+    ag = load_agent(args.agent, num_simulations=args.simulations)
+    if ag.task.num_players != 2:
+        raise ValueError(f"play is for two-player games; {args.agent} plays {ag.task.name!r}, a single-agent task "
+                         f"(use 'zeroforge solve')")
+    if args.once:
+        state = start_position(ag.task, moves)
+        if state.terminal:
+            raise ValueError("the game is already over after these moves")
+        trace = ag.search([state])[0]
+        print(state.to_text())
+        print(json.dumps({"action": trace.selected_action, "root_value": trace.root_value,
+                          "visit_counts": trace.visit_counts.tolist()}))
+        return
+
+    def read(prompt: str) -> str | None:
+        try:
+            return input(prompt)
+        except EOFError:
+            print()
+            return None
+
+    result = play_game(ag, 0 if args.human == "first" else 1, read, lambda text: print(text, flush=True), moves)
+    if args.json:
+        print(json.dumps({"verdict": result.verdict, "moves": list(result.moves)}))
 
 
 def solve(args: argparse.Namespace) -> None:
@@ -385,7 +406,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
 EXAMPLES: dict[str, str] = {
     "train": "zeroforge train --config configs/maze.yaml --run-dir runs/maze --set iterations=20 --tensorboard",
     "generate": "zeroforge generate --agent runs/default --episodes 256 --out episodes.parquet --json",
-    "play": "zeroforge play --agent runs/default --moves 4,0",
+    "play": "zeroforge play --agent runs/default --human second",
     "solve": "zeroforge solve --task maze --agent runs/maze --instance my_maze.txt",
     "evaluate": "zeroforge evaluate --agent runs/maze --episodes 200 --simulations 64",
     "report": "zeroforge report --run-dir runs/default",
@@ -396,6 +417,7 @@ EXAMPLES: dict[str, str] = {
 
 #: more lines after a command's example in its --help
 EPILOGS: dict[str, str] = {
+    "play": "\n  zeroforge play --agent runs/default --moves 4,0 --once   # the agent's reply as JSON",
     "report": "   # then open runs/default/report.html\n"
               "  (runs/default/report.html#episode=0&step=2 opens the first episode listed at step 2)",
 }
@@ -423,7 +445,13 @@ def _command_parser(name: str) -> _Parser:
                       "a summary line per iteration")
     elif name == "play":
         p.add_argument("--agent", type=_path, default=Path("runs/default"), help=agent_help)
-        p.add_argument("--moves", default="", help="comma-separated actions played so far")
+        p.add_argument("--moves", default="", help="comma-separated actions played so far (the start position)")
+        p.add_argument("--human", choices=("first", "second"), default="first",
+                       help="your seat: first (moves first) or second (default: first)")
+        p.add_argument("--simulations", type=_count(1), help="the agent's search budget per move")
+        p.add_argument("--once", action="store_true",
+                       help="print the agent's move after --moves with its visit counts as JSON and exit")
+        p.add_argument("--json", action="store_true", help="end with the result as one JSON object")
     elif name == "solve":
         p.add_argument("--task", required=True, help="task name (must be the agent's)")
         p.add_argument("--agent", type=_path, required=True, help=agent_help)
