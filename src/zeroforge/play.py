@@ -81,7 +81,7 @@ def start_position(task: Task, moves: Sequence[int]) -> State:
 
 
 def _legal_list(task: Task, state: State) -> str:
-    return "legal moves: " + ", ".join(f"{a} = {task.action_to_text(state, a)}"
+    return "legal moves: " + ", ".join(f"{a} = {task.action_to_text(state, int(a))}"
                                        for a in np.flatnonzero(state.legal_action_mask))
 
 
