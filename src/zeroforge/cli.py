@@ -308,6 +308,45 @@ def generate(args: argparse.Namespace) -> None:
                    "moves": sum(len(e.actions) for e in episodes), "simulations_per_move": ag.num_simulations})
 
 
+def export(args: argparse.Namespace) -> None:
+    """Export a run's verified episodes as an SFT or DPO dataset (JSONL, Parquet or a Hugging Face dataset).
+
+    The episodes (RUN/episodes, saved with selfplay.save_episodes) are replayed from their seeds and re-verified
+    with the task's verifier; only verified solutions become positives. OUT is a directory: the data files and a
+    dataset card (README.md) with the counts and how the data was made. Prints OUT's files (or --json: the counts)."""
+    from zeroforge.exports import export_run
+
+    families = [f.strip() for f in ",".join(args.family).split(",") if f.strip()]
+    levels: list[int] = []
+    for tok in filter(None, (t.strip() for t in ",".join(args.difficulty).split(","))):
+        if not tok.isdigit() or int(tok) < 1:
+            raise UsageError(f"--difficulty: {tok!r} is not a level (an integer >= 1)")
+        levels.append(int(tok))
+    bar = _progress(args)
+    job = bar.add_task("replaying episodes", total=None)
+
+    def tick(n: int) -> None:  # the bar starts with the first episode: a refused run prints only its error
+        if n == 1:
+            bar.start()
+        bar.update(job, completed=n)
+
+    try:
+        summary = export_run(args.run, args.format, args.out, families, levels, dedup=not args.no_dedup,
+                             margin=args.margin, command="zeroforge export " + " ".join(sys.argv[2:]),
+                             on_episode=tick)
+    finally:
+        bar.stop()
+    for w in summary.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary.to_dict()))
+        return
+    print(f"{summary.verified} verified solutions of {summary.episodes} episodes: {summary.sft_records} SFT records, "
+          f"{summary.dpo_pairs} DPO pairs")
+    for path in summary.files:
+        print(path)
+
+
 def bench(args: argparse.Namespace) -> None:
     """Measure this machine: self-play episodes, search simulations and net positions per second."""
     import time
@@ -399,7 +438,7 @@ def _count(low: int) -> Callable[[str], int]:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "train": train, "generate": generate, "play": play, "solve": solve, "evaluate": evaluate, "report": report,
-    "bench": bench, "doctor": doctor,
+    "export": export, "bench": bench, "doctor": doctor,
 }
 
 #: one example per command, shown by ``zeroforge COMMAND --help``
@@ -410,6 +449,7 @@ EXAMPLES: dict[str, str] = {
     "solve": "zeroforge solve --task maze --agent runs/maze --instance my_maze.txt",
     "evaluate": "zeroforge evaluate --agent runs/maze --episodes 200 --simulations 64",
     "report": "zeroforge report --run-dir runs/default",
+    "export": "zeroforge export runs/maze --format sft --out exports/maze --family maze --difficulty 3,4",
     "bench": "zeroforge bench --set mcts.num_simulations=32 --seconds 10 --json",
     "doctor": "zeroforge doctor runs/default",
 }
@@ -483,6 +523,23 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--seed", type=_count(0), default=0, help="first episode seed (default: 0)")
         p.add_argument("--no-noise", action="store_true", help="no Dirichlet root noise (evaluation-like play)")
         _output_flags(p, "the result as one JSON object")
+    elif name == "export":
+        from zeroforge.exports import FORMATS
+        from zeroforge.exports.records import DEFAULT_MARGIN
+
+        p.add_argument("run", type=_path, metavar="RUN", help="the run directory")
+        p.add_argument("--format", choices=FORMATS, required=True,
+                       help="sft / dpo: JSONL; parquet: both as Parquet; hf: both as Hugging Face datasets "
+                            "(load_from_disk; the hf extra)")
+        p.add_argument("--out", type=_path, required=True, help="the export directory (created)")
+        p.add_argument("--family", action="append", default=[], help="only these families (comma-separated, "
+                                                                       "repeatable; a mix's members)")
+        p.add_argument("--difficulty", action="append", default=[], help="only these levels (e.g. 3,4)")
+        p.add_argument("--no-dedup", action="store_true",
+                       help="keep every solution of an instance (default: the shortest one)")
+        p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
+                       help=f"DPO: Q gap that makes a searched sibling a rejection (default: {DEFAULT_MARGIN})")
+        _output_flags(p, "the counts and files as one JSON object")
     elif name == "bench":
         p.add_argument("--config", type=_path, help="YAML config file (default: the embedded default)")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

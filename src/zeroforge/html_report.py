@@ -32,7 +32,8 @@ from zeroforge.report_episodes import EpisodeViews, read_episodes, views_json
 from zeroforge.runstate import CONFIG_FILE, EPISODES_DIR, METRICS_FILE, PLOT_FILE
 from zeroforge.tasks.base import Task
 
-__all__ = ["DEFAULT_MAX_EPISODES", "REPORT_FILE", "RunSummary", "embed_json", "run_summary", "write_report"]
+__all__ = ["DEFAULT_MAX_EPISODES", "REPORT_FILE", "RunSummary", "embed_json", "run_config_and_task", "run_summary",
+           "write_report"]
 
 REPORT_FILE = "report.html"
 #: episodes the viewer lists by default (the newest iterations' first)
@@ -74,7 +75,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
         warnings.simplefilter("always")
         rows = read_metrics(metrics)
     problems += [str(w.message) for w in caught]
-    cfg, task, config_problem = _run_config(run_dir)
+    cfg, task, config_problem = run_config_and_task(run_dir)
     if config_problem:
         problems.append(config_problem)
 
@@ -99,7 +100,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     return page
 
 
-def _run_config(run_dir: Path) -> tuple[ZeroforgeConfig | None, Task | None, str | None]:
+def run_config_and_task(run_dir: Path) -> tuple[ZeroforgeConfig | None, Task | None, str | None]:
     """The run's config (``config.yaml``, else the newest checkpoint's), its task, and a problem in words (or
     ``None``)."""
     from zeroforge.config import ConfigError, load_config
