@@ -13,10 +13,13 @@ Run from the repository root:
 
     python examples/07_data_export.py [--out DIR]      # default DIR: runs/examples/07_data_export
 
-It writes ``DIR/run/`` (the training run), ``DIR/episodes.parquet`` and ``DIR/reasoning.jsonl``. Small settings
-(about 15 s of CPU on 2 cores): countdown with 3 numbers up to 10 and a reachable target, 2 supervised iterations
-of 400 demonstrations and 100 optimiser steps (pointer net of width 32), then 64 episodes with 32 simulations per
-move.
+Last, ``zeroforge.exports.export_run`` (``zeroforge export``) turns the run's own recorded episodes into SFT
+records and DPO pairs with a dataset card.
+
+It writes ``DIR/run/`` (the training run), ``DIR/episodes.parquet``, ``DIR/reasoning.jsonl`` and ``DIR/export/``.
+Small settings (about 15 s of CPU on 2 cores): countdown with 3 numbers up to 10 and a reachable target,
+2 supervised iterations of 400 demonstrations and 100 optimiser steps (pointer net of width 32), then 64 episodes
+with 32 simulations per move.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import pyarrow.parquet as pq
 import zeroforge
 from zeroforge.data.parquet import from_arrow, save_parquet
 from zeroforge.data.table import EpisodeTable
+from zeroforge.exports import export_run
 
 CONFIG = {
     "task": {"name": "countdown", "params": {"num_numbers": 3, "max_number": 10, "target": None}},
@@ -123,6 +127,13 @@ def main() -> None:
     print(f"{jsonl}: {len(solved)} reasoning examples, {verified} of {len(solved)} answers re-verified")
     if solved:
         print(f"e.g. {task.instance_text(solved[0].initial_state)} -> {task.answer(solved[0].states[-1])}")
+
+    # 5. the run's own recorded episodes as language-model data (what `zeroforge export` writes): SFT records of
+    #    the verified solutions and step-level DPO pairs, JSONL, with a dataset card
+    for fmt in ("sft", "dpo"):
+        summary = export_run(out / "run", fmt, out / "export")
+        print(f"{out / 'export' / (fmt + '.jsonl')}: {summary.sft_records if fmt == 'sft' else summary.dpo_pairs} "
+              f"{fmt.upper()} records from {summary.verified} verified of {summary.episodes} recorded episodes")
 
 
 if __name__ == "__main__":

@@ -111,6 +111,9 @@ def check_data_export(out: Path, stdout: str) -> None:
     kinds = re.search(r"^training examples: policy (\d+), value (\d+), reasoning (\d+), negative (\d+)$", stdout, re.M)
     assert kinds and int(kinds.group(3)) == len(lines), stdout
     assert f"{len(lines)} of {len(lines)} answers re-verified" in stdout
+    sft = [json.loads(line) for line in (out / "export" / "sft.jsonl").read_text().splitlines()]
+    assert sft and all(r["verified"] for r in sft) and (out / "export" / "README.md").is_file()
+    assert re.search(rf"sft.jsonl: {len(sft)} SFT records from \d+ verified of \d+ recorded episodes", stdout), stdout
 
 
 CASES: dict[str, tuple[tuple[str, ...], Callable[[Path, str], None]]] = {
