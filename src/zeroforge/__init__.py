@@ -13,6 +13,7 @@ zeroforge.SelfPlayTrainer(agent=trm, run_dir="runs/trm").run()       # ... train
 """
 
 from zeroforge.agent import Agent, create_hrm_agent, create_trm_agent, load_agent
+from zeroforge.arena.framework import EvaluationFramework
 from zeroforge.arena.heldout import SolveReport, evaluate_held_out
 from zeroforge.config import HRMConfig, MCTSConfig, TRMConfig, ZeroforgeConfig, load_config
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
@@ -41,6 +42,7 @@ __all__ = [
     "AgentTrainingOrchestrator",
     "CodeGenerationTaskGenerator",
     "Curriculum",
+    "EvaluationFramework",
     "HRMConfig",
     "MCTSConfig",
     "MCTSSearchTaskGenerator",
