@@ -347,6 +347,28 @@ def export(args: argparse.Namespace) -> None:
         print(path)
 
 
+def score_dabstep(args: argparse.Namespace) -> None:
+    """Score answers to DABStep tasks with the benchmark's quasi-exact match; accuracy per level and overall.
+
+    ANSWERS is a DABStep submission: JSONL, one {"task_id": ..., "agent_answer": ...} a line. The reference
+    answers come from --tasks (DABStep's JSONL, Parquet or a datasets folder; default: the small fixture shipped
+    with zeroforge, in DABStep's schema)."""
+    from zeroforge.integrations.dabstep import FIXTURE, DABStepLoader, read_answers, score_answers
+
+    loader = DABStepLoader(args.tasks or FIXTURE)
+    if not args.answers.is_file():
+        raise FileNotFoundError(f"no answers file at {args.answers}")
+    result = score_answers(loader, read_answers(args.answers))
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"tasks: {loader.path}{' (the bundled fixture)' if args.tasks is None else ''}")
+    for level in ("easy", "hard"):
+        acc = result[f"accuracy_{level}"]
+        print(f"{level}: {'-' if acc is None else f'{acc:.3f}'} ({result[f'answered_{level}']} answered)")
+    print(f"all: {result['accuracy']:.3f} ({result['answered']} answered)")
+
+
 def bench(args: argparse.Namespace) -> None:
     """Measure this machine: self-play episodes, search simulations and net positions per second."""
     import time
@@ -438,7 +460,7 @@ def _count(low: int) -> Callable[[str], int]:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "train": train, "generate": generate, "play": play, "solve": solve, "evaluate": evaluate, "report": report,
-    "export": export, "bench": bench, "doctor": doctor,
+    "export": export, "score-dabstep": score_dabstep, "bench": bench, "doctor": doctor,
 }
 
 #: one example per command, shown by ``zeroforge COMMAND --help``
@@ -450,6 +472,7 @@ EXAMPLES: dict[str, str] = {
     "evaluate": "zeroforge evaluate --agent runs/maze --episodes 200 --simulations 64",
     "report": "zeroforge report --run-dir runs/default",
     "export": "zeroforge export runs/maze --format sft --out exports/maze --family maze --difficulty 3,4",
+    "score-dabstep": "zeroforge score-dabstep answers.jsonl --tasks dabstep/dev.jsonl --json",
     "bench": "zeroforge bench --set mcts.num_simulations=32 --seconds 10 --json",
     "doctor": "zeroforge doctor runs/default",
 }
@@ -540,6 +563,10 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
                        help=f"DPO: Q gap that makes a searched sibling a rejection (default: {DEFAULT_MARGIN})")
         _output_flags(p, "the counts and files as one JSON object")
+    elif name == "score-dabstep":
+        p.add_argument("answers", type=_path, metavar="ANSWERS", help="JSONL: task_id and agent_answer per line")
+        p.add_argument("--tasks", type=_path, help="DABStep tasks with answers (default: the bundled fixture)")
+        p.add_argument("--json", action="store_true", help="the scores (per task too) as one JSON object")
     elif name == "bench":
         p.add_argument("--config", type=_path, help="YAML config file (default: the embedded default)")
         p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -558,7 +585,7 @@ def _output_flags(p: _Parser, json_help: str, verbose_help: str | None = None) -
 
 
 def _top_parser() -> _Parser:
-    lines = [f"  {name:<10} {(fn.__doc__ or '').strip().splitlines()[0]}" for name, fn in COMMANDS.items()]
+    lines = [f"  {name:<13} {(fn.__doc__ or '').strip().splitlines()[0]}" for name, fn in COMMANDS.items()]
     p = _Parser(prog="zeroforge", description="zeroforge: AlphaZero-style self-play.", allow_abbrev=False,
                 formatter_class=argparse.RawDescriptionHelpFormatter,
                 epilog="commands:\n" + "\n".join(lines) + "\n\n'zeroforge COMMAND --help' lists its options.")
