@@ -112,6 +112,19 @@ def test_parquet_and_hf_formats_hold_the_same_records(run: Path, tmp_path: Path)
     assert sorted(sft["seed"]) == sorted(pq.read_table(tmp_path / "p" / "sft.parquet").column("seed").to_pylist())
 
 
+def test_dabstep_tasks_join_an_sft_export_as_a_part_of_their_own(run: Path, tmp_path: Path) -> None:
+    from zeroforge.integrations.dabstep import FIXTURE
+
+    s = export_run(run, "sft", tmp_path / "x", dabstep=FIXTURE)
+    rows = _lines(tmp_path / "x" / "dabstep.jsonl")
+    assert s.dabstep_records == len(rows) == 8 and rows[0]["task"] == "dabstep" and rows[0]["completion"] == "10"
+    assert "| DABStep prompt / answer records | 8 |" in (tmp_path / "x" / "README.md").read_text(encoding="utf-8")
+    loaded = datasets.load_dataset("json", data_files=str(tmp_path / "x" / "dabstep.jsonl"), split="train")
+    assert loaded.num_rows == 8
+    with pytest.raises(ValueError, match="DABStep tasks have answers, not preferences"):
+        export_run(run, "dpo", tmp_path / "y", dabstep=FIXTURE)
+
+
 def test_filters_by_difficulty_and_family(run: Path, tmp_path: Path) -> None:
     s = export_run(run, "sft", tmp_path / "l1", difficulties=[1], dedup=False)
     rows = _lines(tmp_path / "l1" / "sft.jsonl")

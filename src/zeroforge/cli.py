@@ -333,7 +333,7 @@ def export(args: argparse.Namespace) -> None:
     try:
         summary = export_run(args.run, args.format, args.out, families, levels, dedup=not args.no_dedup,
                              margin=args.margin, command="zeroforge export " + " ".join(sys.argv[2:]),
-                             on_episode=tick)
+                             on_episode=tick, dabstep=args.dabstep)
     finally:
         bar.stop()
     for w in summary.warnings:
@@ -560,6 +560,8 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--difficulty", action="append", default=[], help="only these levels (e.g. 3,4)")
         p.add_argument("--no-dedup", action="store_true",
                        help="keep every solution of an instance (default: the shortest one)")
+        p.add_argument("--dabstep", type=_path, metavar="TASKS",
+                       help="also DABStep tasks with answers as prompt / answer records (a 'dabstep' part)")
         p.add_argument("--margin", type=float, default=DEFAULT_MARGIN,
                        help=f"DPO: Q gap that makes a searched sibling a rejection (default: {DEFAULT_MARGIN})")
         _output_flags(p, "the counts and files as one JSON object")

@@ -84,13 +84,14 @@ class ExportSummary:
     by_difficulty: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    dabstep_records: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"out": str(self.out), "format": self.format, "files": [str(p) for p in self.files],
                 "episodes": self.episodes, "verified": self.verified, "sft_records": self.sft_records,
                 "dpo_pairs": self.dpo_pairs, "filtered_out": self.filtered_out, "duplicates": self.duplicates,
                 "by_family": self.by_family, "by_difficulty": self.by_difficulty, "reasons": self.reasons,
-                "warnings": list(self.warnings)}
+                "warnings": list(self.warnings), "dabstep_records": self.dabstep_records}
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -149,15 +150,26 @@ def _dedup_dpo(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def export_run(run_dir: Path, fmt: str, out: Path, families: Sequence[str] = (), difficulties: Sequence[int] = (),
                dedup: bool = True, margin: float = DEFAULT_MARGIN, command: str = "",
-               on_episode: Callable[[int], None] | None = None) -> ExportSummary:
+               on_episode: Callable[[int], None] | None = None, dabstep: Path | None = None) -> ExportSummary:
     """Export the verified episodes of ``run_dir`` (module docstring). A one-line ``ValueError`` for an unknown
     format, a family the run does not have, or a two-player run (exports are for single-agent tasks, whose
-    verifier says what a solution is); ``FileNotFoundError`` for a run without episode files."""
+    verifier says what a solution is); ``FileNotFoundError`` for a run without episode files. ``dabstep``: DABStep
+    tasks (``zeroforge.integrations.dabstep``) whose reference answers join an SFT export as prompt / answer
+    records in a part of their own, ``dabstep`` (their difficulty is a level name, not a number)."""
     from zeroforge.html_report import run_config_and_task
     from zeroforge.tasks.mix import MixedTask
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; one of: {', '.join(FORMATS)}")
+    extra: list[dict[str, Any]] = []
+    if dabstep is not None:
+        from zeroforge.integrations.dabstep import DABStepLoader
+        from zeroforge.integrations.dabstep import sft_records as dabstep_records
+
+        if fmt == "dpo":
+            raise ValueError("--dabstep: DABStep tasks have answers, not preferences; export them with sft, "
+                             "parquet or hf")
+        extra = dabstep_records(DABStepLoader(dabstep))
     if not (run_dir / "config.yaml").is_file() and not (run_dir / "checkpoints").is_dir():
         raise FileNotFoundError(f"{run_dir}: not a run directory (no config.yaml, no checkpoints)")
     _, task, problem = run_config_and_task(run_dir)
@@ -194,6 +206,8 @@ def export_run(run_dir: Path, fmt: str, out: Path, families: Sequence[str] = (),
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     parts = {"sft": [("sft", sft)], "dpo": [("dpo", dpo)]}.get(fmt, [("sft", sft), ("dpo", dpo)])
+    if dabstep is not None:
+        parts.append(("dabstep", extra))
     for name, rows in parts:
         if fmt in ("sft", "dpo"):
             path = out / f"{name}.jsonl"
@@ -212,7 +226,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, families: Sequence[str] = (),
                             duplicates=before - len(sft) - len(dpo), by_family=dict(sorted(by_family.items())),
                             by_difficulty=dict(sorted(by_level.items())),
                             reasons=dict(sorted(Counter(p["reason"] for p in dpo).items())),
-                            warnings=tuple(warnings))
+                            warnings=tuple(warnings), dabstep_records=len(extra))
     _atomic_text(out / CARD, dataset_card(summary, run_dir, task.name, margin, command,
                                           parts=[name for name, _ in parts]))
     return summary
@@ -237,7 +251,8 @@ def dataset_card(s: ExportSummary, run_dir: Path, task_name: str, margin: float,
               f"| episodes read | {s.episodes} |", f"| filtered out (family / difficulty) | {s.filtered_out} |",
               f"| verified solutions | {s.verified} |", f"| SFT records | {s.sft_records} |",
               f"| DPO pairs | {s.dpo_pairs} |", f"| duplicates dropped | {s.duplicates} |",
-              f"| files or episodes skipped (unreadable) | {len(s.warnings)} |", ""]
+              f"| files or episodes skipped (unreadable) | {len(s.warnings)} |",
+              *([f"| DABStep prompt / answer records | {s.dabstep_records} |"] if "dabstep" in parts else []), ""]
     if s.by_family:
         lines += ["Records per family: " + ", ".join(f"{k} {v}" for k, v in s.by_family.items()) + ".",
                   "Per difficulty level: " + ", ".join(f"{k} {v}" for k, v in s.by_difficulty.items()) + ".", ""]
@@ -248,6 +263,11 @@ def dataset_card(s: ExportSummary, run_dir: Path, task_name: str, margin: float,
         if name in parts:
             lines += [f"## `{name}` fields", "", "| field | meaning |", "|---|---|",
                       *(f"| {k} | {v} |" for k, v in fields.items()), ""]
+    if "dabstep" in parts:
+        lines += ["## `dabstep` fields", "", "DABStep tasks with their reference answers (`--dabstep`): `task` and "
+                  "`family` are `dabstep`, `difficulty` the level (easy / hard), `task_id`, `prompt` (question, "
+                  "guidelines, context file names), `completion` = `answer` (the reference answer), `verified` "
+                  "(the benchmark's answer), `messages`.", ""]
     if s.warnings:
         lines += ["## Skipped", "", *(f"- {w}" for w in s.warnings), ""]
     return "\n".join(lines)
