@@ -116,6 +116,24 @@ def check_data_export(out: Path, stdout: str) -> None:
     assert re.search(rf"sft.jsonl: {len(sft)} SFT records from \d+ verified of \d+ recorded episodes", stdout), stdout
 
 
+def check_langgraph(out: Path, stdout: str) -> None:
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r.get("task") for r in results] == ["linear_equation", "linear_equation", "maze", None]
+    assert results[3]["error"].startswith("no family reads this instance")
+    tasks = {"linear_equation": zeroforge.make_task("linear_equation"), "maze": zeroforge.make_task("maze", size=3)}
+    for r in results[:3]:  # the graph's verdict is the verifier's on the replayed moves
+        task = tasks[r["task"]]
+        state = task.parse(r["instance"])
+        for a in r["actions"]:
+            state = task.step(state, a)
+        assert r["verified"] == (state.terminal and task.outcome(state) == "success")
+        assert len(r["trace"]) == len(r["actions"]) and all(m["top"] for m in r["trace"])
+    maze = results[2]  # the hand-drawn maze: its shortest path (BFS) is 6 moves, and search finds one
+    assert maze["verified"] and len(maze["actions"]) == len(tasks["maze"].demonstration(
+        tasks["maze"].parse(maze["instance"])) or []) == 6
+    assert "tool zeroforge_solve: maze -> verified True, path right right down down left left" in stdout
+
+
 CASES: dict[str, tuple[tuple[str, ...], Callable[[Path, str], None]]] = {
     "01_basic_training": ((), check_basic_training),
     "02_trm_hrm_agents": ((), check_trm_hrm),
@@ -124,6 +142,7 @@ CASES: dict[str, tuple[tuple[str, ...], Callable[[Path, str], None]]] = {
     "05_custom_net": ((), check_custom_net),
     "06_evaluation": (("--fresh",), check_evaluation),  # trains its own agents, whatever runs/examples holds
     "07_data_export": ((), check_data_export),
+    "08_langgraph_router": ((), check_langgraph),
 }
 
 
