@@ -141,10 +141,10 @@ def build_graph(agents: Mapping[str, Agent | str | Path]) -> Any:
     """The compiled graph route → solve → verify over ``agents`` (``family -> Agent or run path``);
     ``graph.invoke({"instance": text})`` returns the final ``ProblemState``."""
     families = _agents(agents)
-    g = StateGraph(ProblemState)
-    g.add_node("route", route_node(families))  # type: ignore[call-overload]  (its protocols, not plain callables)
-    g.add_node("solve", solver_node(families))  # type: ignore[call-overload]  (its protocols, not plain callables)
-    g.add_node("verify", verify_node(families))  # type: ignore[call-overload]  (its protocols, not plain callables)
+    g = StateGraph(ProblemState)  # add_node is typed with its node protocols, not plain callables: ignored below
+    g.add_node("route", route_node(families))  # type: ignore[call-overload]
+    g.add_node("solve", solver_node(families))  # type: ignore[call-overload]
+    g.add_node("verify", verify_node(families))  # type: ignore[call-overload]
     g.add_edge(START, "route")
     g.add_conditional_edges("route", lambda s: END if s.get("error") else "solve", ["solve", END])
     g.add_conditional_edges("solve", lambda s: END if s.get("error") else "verify", ["verify", END])
