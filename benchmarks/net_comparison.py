@@ -14,7 +14,8 @@ about equal parameter counts (printed):
 - ``hrm``: H and L modules of 1 layer each, recursion ``--hrm`` (``N,T,N_sup``).
 
 Each trained net then solves ``--episodes`` held-out instances at the family's evaluation sizes (``EVAL_SIZES``:
-sudoku 6 x 6 and 9 x 9; maze one size larger than trained; logic one depth deeper than trained) two ways: the raw
+sudoku 6 x 6 and 9 x 9; maze one size larger than trained; logic one to four levels deeper than trained, the
+deeper ones with more rules and concepts so that they fit) two ways: the raw
 policy (1 simulation: the net's most likely legal move) and inside search (the config's ``agent_simulations``). TRM
 and HRM run all their supervision segments at inference (the reference code's evaluation) and are evaluated once more
 with per-row adaptive halting; the TRM run also with 1, 2 and 4 recursion cycles at inference (``--cycles``). Prints
@@ -51,7 +52,9 @@ NETS = ("mlp", "transformer", "trm", "hrm")
 EVAL_SIZES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "sudoku": (("6x6", {"sizes": [6]}), ("9x9", {"sizes": [9]})),
     "maze": (("13x13 (larger)", {"size": 6}),),
-    "logic": (("depth 7 (larger)", {"max_depth": 7}),),
+    "logic": (("depth 7 (larger)", {"max_depth": 7}), ("depth 8", {"max_depth": 8}),
+              ("depth 9", {"max_depth": 9, "max_rules": 22}),
+              ("depth 10", {"max_depth": 10, "max_rules": 24, "num_concepts": 28})),
 }
 
 
