@@ -217,3 +217,51 @@ def test_self_imitation_targets_the_played_moves_of_successful_single_agent_epis
     np.testing.assert_array_equal(full.values, plain.values)
     with pytest.raises(ValueError, match="self_imitation"):
         TrainingDataExtractor(1.0, self_imitation=1.5)
+
+
+def test_tree_negatives_with_their_reasons_and_provenance() -> None:
+    """x to move with x: 0, 1 and o: 3, 4; the search played the win at 2. Its searched siblings: 5 (blocks,
+    Q far below) and 8 (Q only a little below). With the task, a sibling whose move loses at once would be a
+    verified failure; in tic-tac-toe no single move loses at once, so the tree gives exactly one q_gap negative."""
+    states = [TTT.initial_state(0)]
+    for a in (0, 3, 1, 4):
+        states.append(TTT.step(states[-1], a))
+    s = states[-1]
+    visits = np.zeros(9, np.int32)
+    q = np.zeros(9, np.float32)
+    visits[[2, 5, 8]], q[[2, 5, 8]] = (20, 3, 2), (1.0, 0.2, 0.9)
+    prior = s.legal_action_mask / s.legal_action_mask.sum()
+    trace = MCTSTrace(s.state_id, 25, visits, q, prior, np.zeros(9, np.float32), s.legal_action_mask.copy(), 0.9, 0.0,
+                      2, 1, 0.0)
+    after = TTT.step(s, 2)
+    ep = SelfPlayEpisode.build("ep", [s, after], [Action(2, TTT.action_to_text(s, 2), 0)], [trace], "success", 2,
+                               {"seed": 7, "difficulty": 1})
+    kinds = TrainingDataExtractor(negative_margin=0.3).extract([ep], task=TTT, iteration=4)
+    assert [(n.action, n.reason) for n in kinds["negative"]] == [(5, "q_gap")]
+    n = kinds["negative"][0]
+    assert (n.family, n.difficulty, n.seed, n.iteration) == ("tictactoe", 1, 7, 4)
+    (r,) = kinds["reasoning"]
+    assert r.verified is True and r.iteration == 4
+    assert TrainingDataExtractor(negative_margin=0.05).extract([ep])["negative"][1].action == 8  # 1.0 - 0.9 >= 0.05
+
+
+def test_a_sibling_that_fails_at_once_is_a_verified_failure() -> None:
+    """Logic: concluding too early ends the episode as a verified failure; with the task the extractor says so."""
+    logic = make_task("logic")
+    start = logic.initial_state(3)
+    proof = logic.demonstration(start)
+    assert proof and len(proof) >= 2
+    conclude = logic.conclude_action
+    assert start.legal_action_mask[conclude] and proof[0] != conclude
+    early = logic.step(start, conclude)
+    assert early.terminal and logic.outcome(early) == "failure"
+    visits = np.zeros(logic.num_actions, np.int32)
+    visits[[proof[0], conclude]] = (5, 1)
+    q = np.zeros(logic.num_actions, np.float32)
+    trace = MCTSTrace(start.state_id, 6, visits, q, start.legal_action_mask / start.legal_action_mask.sum(), q,
+                      start.legal_action_mask.copy(), 0.0, 0.0, proof[0], 1, 0.0)
+    nxt = logic.step(start, proof[0])
+    ep = SelfPlayEpisode.build("lg", [start, nxt], [Action(proof[0], "", 0)], [trace], "timeout", 1, {"seed": 3})
+    negs = TrainingDataExtractor().extract([ep], task=logic)["negative"]
+    assert ("verified_failure", conclude) in [(n.reason, n.action) for n in negs]
+    assert ("failed_episode", proof[0]) in [(n.reason, n.action) for n in negs]

@@ -204,8 +204,9 @@ class SelfPlayTrainer:
         return [table.to_episode(k, self.task) for k in range(len(table))]
 
     def extract_examples(self, episodes: list[SelfPlayEpisode]) -> dict[str, list[TrainingExample]]:
-        """The spec's four kinds of examples (policy, value, reasoning, negative) from ``episodes``."""
-        return TrainingDataExtractor(self.rule.discount, self.rule.self_imitation).extract(episodes)
+        """The spec's four kinds of examples (policy, value, reasoning, negative) from ``episodes`` of this run's
+        task (verified with its verifier; the tree's negatives with their reasons)."""
+        return TrainingDataExtractor(self.rule.discount, self.rule.self_imitation).extract(episodes, task=self.task)
 
     def quality_metrics(self) -> dict[str, float]:
         """The spec's run-level quality summary over the iterations so far (``report.quality_metrics``)."""
