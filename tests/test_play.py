@@ -43,7 +43,7 @@ def test_moves_that_are_not_legal_say_why(text: str, message: str) -> None:
 
 
 def test_start_position_names_the_first_bad_move() -> None:
-    with pytest.raises(ValueError, match="move 3: action 0 is illegal here"):
+    with pytest.raises(ValueError, match="move 3: tictactoe: action 0 is illegal here"):
         start_position(TTT, [0, 1, 0])
     with pytest.raises(ValueError, match=r"move 6 .* the game is already over"):
         start_position(TTT, [0, 3, 1, 4, 2, 5])

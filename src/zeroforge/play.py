@@ -74,9 +74,10 @@ def start_position(task: Task, moves: Sequence[int]) -> State:
     for i, action in enumerate(moves):
         if state.terminal:
             raise ValueError(f"move {i + 1} ({action}): the game is already over")
-        if not 0 <= action < task.num_actions or not state.legal_action_mask[action]:
-            raise ValueError(f"move {i + 1}: action {action} is illegal here")
-        state = task.step(state, action)
+        try:
+            state = task.step(state, action)
+        except ValueError as exc:  # the task's own words: out of range, or illegal with the legal ones listed
+            raise ValueError(f"move {i + 1}: {exc}") from None
     return state
 
 

@@ -67,10 +67,7 @@ def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
     selfplay = [m for m in history if "success_rate" in m]
     if not selfplay:
         return {}
-    out: dict[str, float] = {
-        "avg_episode_length": float(np.mean([m["avg_episode_length"] for m in selfplay])),
-        "total_episodes_generated": float(sum(m["episodes"] for m in selfplay)),
-    }
+    out: dict[str, float] = {}  # the success figures first, as the spec lists them
     if "selfplay_draws" not in selfplay[-1]:  # single-agent (a game's round records its draws)
         out.update(_rate_summary([m["success_rate"] for m in selfplay]))
         groups = sorted({k for m in selfplay for k in m
@@ -84,6 +81,8 @@ def quality_metrics(history: Sequence[dict[str, Any]]) -> dict[str, float]:
                 out.update(_rate_summary(scores))
                 out[f"quality_anchor_{anchor}"] = 1.0
                 break
+    out["avg_episode_length"] = float(np.mean([m["avg_episode_length"] for m in selfplay]))
+    out["total_episodes_generated"] = float(sum(m["episodes"] for m in selfplay))
     for key in _LAST:
         values = [m[key] for m in history if _is_number(m.get(key))]
         if values:
