@@ -211,3 +211,9 @@ def test_cli_export_prints_its_files_and_json(run: Path, tmp_path: Path, capsys:
     with pytest.raises(SystemExit) as code:
         main(["export", str(run), "--format", "sft", "--out", str(tmp_path / "e"), "--difficulty", "zero"])
     assert code.value.code == 2 and "--difficulty: 'zero' is not a level" in capsys.readouterr().err
+
+
+def test_the_progress_total_is_the_episode_count_of_the_files(run: Path) -> None:
+    from zeroforge.exports import count_run_episodes
+
+    assert count_run_episodes(run) == 64 == export_run(run, "sft", run.parent / "count_check").episodes

@@ -314,7 +314,7 @@ def export(args: argparse.Namespace) -> None:
     The episodes (RUN/episodes, saved with selfplay.save_episodes) are replayed from their seeds and re-verified
     with the task's verifier; only verified solutions become positives. OUT is a directory: the data files and a
     dataset card (README.md) with the counts and how the data was made. Prints OUT's files (or --json: the counts)."""
-    from zeroforge.exports import export_run
+    from zeroforge.exports import count_run_episodes, export_run
 
     families = [f.strip() for f in ",".join(args.family).split(",") if f.strip()]
     levels: list[int] = []
@@ -323,7 +323,7 @@ def export(args: argparse.Namespace) -> None:
             raise UsageError(f"--difficulty: {tok!r} is not a level (an integer >= 1)")
         levels.append(int(tok))
     bar = _progress(args)
-    job = bar.add_task("replaying episodes", total=None)
+    job = bar.add_task("replaying episodes", total=count_run_episodes(args.run) or None)
 
     def tick(n: int) -> None:  # the bar starts with the first episode: a refused run prints only its error
         if n == 1:

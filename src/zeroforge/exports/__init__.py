@@ -3,8 +3,9 @@
 into an SFT record and step-level DPO pairs, ``writer`` writes them as JSONL, Parquet or a Hugging Face dataset with
 a dataset card."""
 
-from zeroforge.exports.episodes import RunEpisode, read_run_episodes
+from zeroforge.exports.episodes import RunEpisode, count_run_episodes, read_run_episodes
 from zeroforge.exports.records import dpo_pairs, sft_record
 from zeroforge.exports.writer import FORMATS, ExportSummary, export_run
 
-__all__ = ["FORMATS", "ExportSummary", "RunEpisode", "dpo_pairs", "export_run", "read_run_episodes", "sft_record"]
+__all__ = ["FORMATS", "ExportSummary", "RunEpisode", "count_run_episodes", "dpo_pairs", "export_run",
+           "read_run_episodes", "sft_record"]

@@ -20,7 +20,7 @@ from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 from zeroforge.tasks.mix import MixedState, MixedTask
 
-__all__ = ["RunEpisode", "read_run_episodes"]
+__all__ = ["RunEpisode", "count_run_episodes", "read_run_episodes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +73,21 @@ def _read_file(path: Path) -> EpisodeTable:
     except (ValueError, OSError, pa.ArrowException) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         raise ValueError(f"{path.parent.name}/{path.name}: {text[:200]}") from None
+
+
+def count_run_episodes(run_dir: Path) -> int:
+    """How many episodes the run's episode files hold, from their Parquet footers (files that cannot be read
+    count 0: ``read_run_episodes`` says why when it reaches them)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    total = 0
+    for _, path in episode_files(run_dir / EPISODES_DIR):
+        try:
+            total += pq.ParquetFile(path).metadata.num_rows
+        except (OSError, pa.ArrowException):
+            continue
+    return total
 
 
 def read_run_episodes(run_dir: Path, task: Task, warn: Callable[[str], None] | None = None) -> Iterator[RunEpisode]:
