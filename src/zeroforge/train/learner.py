@@ -13,6 +13,7 @@ import torch
 
 from zeroforge.checkpoint import Checkpoint
 from zeroforge.data.targets import PolicyValueArrays
+from zeroforge.distributed.ddp import DistContext
 from zeroforge.nets.denormal import flush_denormals
 from zeroforge.nets.inputs import length_buckets, token_lengths
 from zeroforge.nets.recursive import RecursiveNet
@@ -73,14 +74,29 @@ class Learner:
     minibatch is thought out in up to ``supervision_steps`` segments with an optimiser step each; its reported losses
     are means over the segments run. With ``ema_decay`` the weights' moving average is kept (``ema``) and is the
     ``candidate`` the arena judges; ``net`` keeps the trained weights.
+
+    With ``dist`` of more than one process (``zeroforge.distributed.ddp``), the net trains in
+    ``DistributedDataParallel``: every rank draws the same global minibatch and trains on its share of the rows, and
+    a step gives the weights a single process would get on the whole minibatch. Recursive nets (deep supervision)
+    train in one process only.
     """
 
     def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0,
-                 symmetries: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 symmetries: tuple[np.ndarray, np.ndarray] | None = None, dist: DistContext | None = None) -> None:
         self.net = net
         self.config = config
         self.device = torch.device(config.device)
         self.net.to(self.device)
+        self.dist = dist or DistContext()
+        if self.dist.active:
+            if config.batch_size % self.dist.world_size:
+                raise ValueError(f"train.batch_size ({config.batch_size}) must be a multiple of the "
+                                 f"{self.dist.world_size} data-parallel processes")
+            if recursive_core(net) is not None:
+                raise ValueError("a recursive net (trm / hrm) trains in one process: its deep supervision takes "
+                                 "several optimiser steps per minibatch, which data-parallel training does not yet "
+                                 "split")
+        self.model = self.dist.wrap(net, self.device)  # what the forward passes go through
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
@@ -154,12 +170,15 @@ class Learner:
             b = data.take(idx.numpy())
             for k in range(steps):
                 part = b.take(slice(k * size, (k + 1) * size))  # views of the block, no copy
+                rows, with_policy = len(part), int(part.has_policy.sum())
+                if self.dist.active:  # this rank's share of the global minibatch
+                    part = part.take(np.arange(self.dist.rank, rows, self.dist.world_size))
                 chunks = [part]
                 if part.pointers is not None:
                     groups = length_buckets(token_lengths(part.observations), self.CHUNK_SPREAD, self.CHUNK_MIN_ROWS)
                     if len(groups) > 1:
                         chunks = [part.take(np.sort(rows)) for rows in groups]
-                yield len(part), int(part.has_policy.sum()), [
+                yield rows, with_policy, [
                     (tuple(self._tensor(x) for x in c.inputs()),
                      tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks]
 
@@ -182,6 +201,9 @@ class Learner:
             if on_step is not None:
                 on_step(step + 1, n_steps)
         self.steps_done += n_steps
+        if self.dist.active:  # each rank's losses are its share's: the reported ones are the global minibatch's
+            keys = ("policy", "value", "total")
+            sums.update(zip(keys, self.dist.mean([sums[key] for key in keys]), strict=True))
         k = max(1, n_steps)
         deep = {"loss_halt": sums["halt"] / k, "segments": sums["segments"] / k} if core is not None else {}
         return TrainMetrics(n_steps, sums["policy"] / k, sums["value"] / k, self.config.l2_coef * sums["l2"] / k,
@@ -191,12 +213,15 @@ class Learner:
               with_target: int, rows: int, sums: dict[str, float]) -> None:
         """One optimiser step on a minibatch's chunks (their gradients add up to the minibatch's)."""
         self.optimizer.zero_grad(set_to_none=True)
+        w = self.dist.world_size  # data terms x W over global counts: DDP's mean over ranks is the global gradient
         for i, (inputs, (masks, pis, zs)) in enumerate(chunks):
-            logits, values = self.net(*inputs)
-            terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
-                                   self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
-                                   policy_rows=with_target, value_rows=rows)
-            terms.total.backward()
+            with self.dist.no_sync(self.model, last=i == len(chunks) - 1):
+                logits, values = self.model(*inputs)
+                terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
+                                       self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
+                                       policy_rows=with_target / w if w > 1 else with_target,
+                                       value_rows=rows / w if w > 1 else rows)
+                terms.total.backward()
             sums["policy"] += terms.policy
             sums["value"] += terms.value
             sums["l2"] += terms.l2

@@ -23,8 +23,8 @@ class LossTerms:
 
 def alphazero_loss(logits: torch.Tensor, values: torch.Tensor, masks: torch.Tensor, target_policy: torch.Tensor,
                    target_value: torch.Tensor, parameters: Iterable[torch.nn.Parameter],
-                   value_weight: float = 1.0, l2_coef: float = 0.0, policy_rows: int | None = None,
-                   value_rows: int | None = None) -> LossTerms:
+                   value_weight: float = 1.0, l2_coef: float = 0.0, policy_rows: float | None = None,
+                   value_rows: float | None = None) -> LossTerms:
     """Policy cross-entropy over legal actions + weighted value MSE + L2 on ``parameters``.
 
     Shapes: ``logits[B, A]``, ``values[B]``, ``masks bool[B, A]``, ``target_policy[B, A]`` (zero on

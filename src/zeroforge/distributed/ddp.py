@@ -1,0 +1,70 @@
+"""Data-parallel learner training with torch's ``DistributedDataParallel`` (gloo on CPU, nccl on GPU).
+
+Every rank holds the same replay data and draws the same global minibatch (the learner's seeded generator); rank
+``r`` trains on rows ``r, r + W, r + 2W, ...`` of it (``W`` the world size, which must divide ``batch_size``).
+Each rank's loss is its rows' sums divided by the **global** counts times ``W`` (and the L2 term once), so that
+DDP's gradient average is exactly the single-process gradient of the whole minibatch: one DDP step gives the same
+weights as one single-process step on the same global batch (up to float summation order).
+
+``init_from_env`` reads torchrun's environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) and
+starts the process group; without it (a plain run) it returns the single-process context.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["DistContext", "init_from_env"]
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """This process's place in a data-parallel group: ``rank`` of ``world_size`` (``1``: no group)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    def wrap(self, net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """``net`` in ``DistributedDataParallel`` when the group has more than one process, else ``net``."""
+        if not self.active:
+            return net
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [device.index] if device.type == "cuda" and device.index is not None else None
+        return DistributedDataParallel(net, device_ids=ids)
+
+    def no_sync(self, model: torch.nn.Module, last: bool) -> AbstractContextManager[object]:
+        """Gradients of a chunk that is not the minibatch's last are accumulated without an all-reduce (every rank
+        ends each minibatch with exactly one synchronising backward, whatever its number of chunks)."""
+        if self.active and not last:
+            return model.no_sync()  # type: ignore[operator]
+        return nullcontext()
+
+    def mean(self, values: list[float]) -> list[float]:
+        """The mean over the ranks of each value (for reported losses)."""
+        if not self.active:
+            return values
+        t = torch.tensor(values, dtype=torch.float64)
+        dist.all_reduce(t)
+        return (t / self.world_size).tolist()
+
+
+def init_from_env(device: torch.device | str = "cpu") -> DistContext:
+    """The process group torchrun describes in the environment (gloo on CPU, nccl on CUDA), started if not yet;
+    ``DistContext()`` without a ``WORLD_SIZE`` above 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext()
+    if not dist.is_initialized():
+        backend = "nccl" if torch.device(device).type == "cuda" else "gloo"
+        dist.init_process_group(backend)
+    return DistContext(dist.get_rank(), dist.get_world_size())

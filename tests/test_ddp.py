@@ -1,0 +1,81 @@
+"""Data-parallel learner: with the same global minibatch, steps in ``DistributedDataParallel`` over 2 CPU processes
+(gloo, started as torchrun starts them) give the gradients, weights and losses of the same steps in one process.
+
+The structured case compares the first step's gradients only: its pointer net has biases whose true gradient is 0
+(a bias added to every logit, the attention keys' bias: softmax ignores a shift), and AdamW turns the float noise
+left in them, which differs with the order of summation, into full-size steps; later gradients then differ by that.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ddp_worker import case_data, case_learner, record_gradients
+
+WORKER = Path(__file__).resolve().parent / "ddp_worker.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_ranks(case: str, steps: int, out: Path, world: int = 2) -> dict:
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port()), "WORLD_SIZE": str(world),
+           "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, str(WORKER), case, str(steps), str(out)],
+                              env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for r in range(world)]
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err[-2000:]
+    return torch.load(out)
+
+
+def _close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for name, w in b.items():
+        torch.testing.assert_close(a[name], w, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("case", ["flat", "structured"])
+def test_two_ddp_processes_step_like_one_process(case: str, tmp_path: Path) -> None:
+    got = _run_ranks(case, 3, tmp_path / "rank0.pt")
+    assert got["world"] == 2
+    data, task = case_data(case)
+    torch.set_num_threads(1)
+    single = case_learner(case, task)
+    grads = record_gradients(single)
+    metrics = single.train(data, 3)
+    assert len(got["grads"]) == len(grads) == 3
+    _close(got["grads"][0], grads[0])
+    if case == "flat":  # every parameter has a real gradient: the steps agree all the way
+        for step in (1, 2):
+            _close(got["grads"][step], grads[step])
+        _close(got["weights"], single.net.state_dict())
+    assert got["metrics"] == pytest.approx([metrics.loss_policy, metrics.loss_value, metrics.loss_total], rel=1e-4)
+    assert any(float(g.abs().max()) > 1e-3 for g in grads[0].values()), "a real gradient"
+
+
+def test_a_batch_that_does_not_split_and_a_recursive_net_are_refused() -> None:
+    from zeroforge.distributed import DistContext
+
+    _, task = case_data("flat")
+    with pytest.raises(ValueError, match=r"train.batch_size \(32\) must be a multiple of the 3 data-parallel"):
+        case_learner("flat", task, DistContext(0, 3))
+    from zeroforge.config import NetConfig, TrainConfig
+    from zeroforge.nets import build_net
+    from zeroforge.train import Learner
+
+    trm = build_net(NetConfig(kind="trm", embed_dim=16, hidden=32, num_layers=1), task)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"a recursive net .* trains in one process"):
+        Learner(trm, TrainConfig(batch_size=32), dist=DistContext(0, 2))
