@@ -95,7 +95,7 @@ def test_corpus_covers_every_task_and_kind() -> None:
 
 def test_games_do_not_read_instances() -> None:
     games = [name for name in available_tasks() if name not in PARSING_TASKS]
-    assert set(games) == {"tictactoe", "connect_four", "connect_n", "nim"}
+    assert set(games) == {"tictactoe", "connect_four", "connect_n", "nim", "openspiel"}
     for name in games:
         _assert_refused(name, make_task(name), "{}", "this task does not read instances from text")
 

@@ -23,7 +23,7 @@ USAGE_ERRORS = [
     (["trian"], "unknown command 'trian'; did you mean 'train'?"),
     (["solvee"], "did you mean 'solve'?"),
     (["frobnicate"], "unknown command 'frobnicate'; one of: train, generate, play, solve, evaluate, report, export, "
-                      "bench, doctor"),
+                      "score-dabstep, bench, doctor"),
     (["generate", "--agent", "a"], "the following arguments are required: --out"),
     (["bench", "--seconds", "0"], "argument --seconds: must be >= 1, got 0"),
     (["train", "--cnofig", "x.yaml"], "unrecognized arguments: --cnofig x.yaml; did you mean --config?"),
