@@ -288,7 +288,7 @@ def test_spec_helpers_extract_examples_and_quality_metrics(tmp_path: Path) -> No
 def test_every_preset_runs_one_tiny_iteration(preset: Path, tmp_path: Path) -> None:
     supervised = min(1, load_config(preset).supervised.iterations)  # a preset's supervised phase: one short iteration
     cfg = load_config(preset, [*TINY, "iterations=1", "arena.eval_every=1", f"supervised.iterations={supervised}",
-                               "supervised.episodes_per_iteration=8"])
+                               "supervised.episodes_per_iteration=8", "supervised.steps_per_iteration=5"])
     ms = SelfPlayTrainer(cfg, tmp_path).run()
     m = ms[-1]
     assert [x["phase"] for x in ms] == ["supervised"] * supervised + ["selfplay"]
