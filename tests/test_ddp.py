@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,3 +80,37 @@ def test_a_batch_that_does_not_split_and_a_recursive_net_are_refused() -> None:
     trm = build_net(NetConfig(kind="trm", embed_dim=16, hidden=32, num_layers=1), task)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"a recursive net .* trains in one process"):
         Learner(trm, TrainConfig(batch_size=32), dist=DistContext(0, 2))
+
+
+def test_torchrun_trains_the_default_config_on_two_cpu_processes(tmp_path: Path) -> None:
+    """``torchrun --nproc_per_node 2 -m zeroforge train`` (tiny settings of the embedded default): rank 0 alone
+    writes the run (one metrics line per iteration, checkpoints that load), both ranks train in DDP, and the run
+    resumes under torchrun too."""
+    import json
+
+    import zeroforge
+
+    run = tmp_path / "run"
+    tiny = ["selfplay.games_per_iteration=16", "selfplay.parallel_batch_size=8", "mcts.num_simulations=8",
+            "train.steps_per_iteration=5", "train.batch_size=32", "arena.games=2", "arena.anchor_games=2"]
+
+    def torchrun(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+               "zeroforge", "train", "--run-dir", str(run), "--quiet", *args]
+        for s in tiny:
+            cmd += ["--set", s]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+    first = torchrun("--set", "iterations=2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["iteration"] for m in lines] == [0, 1]  # one writer: no line twice
+    assert all(m["episodes"] == 16 for m in lines)  # both ranks' episodes in the round
+    assert all(np.isfinite(m["loss_total"]) for m in lines)
+    agent = zeroforge.load_agent(run)
+    assert agent.task.name == "tictactoe"
+    again = torchrun("--set", "iterations=3", "--resume")
+    assert again.returncode == 0, again.stderr[-3000:]
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["iteration"] for m in lines] == [0, 1, 2]

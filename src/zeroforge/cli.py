@@ -16,6 +16,7 @@ import argparse
 import difflib
 import inspect
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -75,6 +76,8 @@ def train(args: argparse.Namespace) -> None:
     if config is None and args.resume and (run_dir / "config.yaml").exists():
         config = run_dir / "config.yaml"
     cfg = load_config(config, [*args.overrides, *(["monitor.tensorboard=true"] if args.tensorboard else [])])
+    if int(os.environ.get("RANK", "0")) > 0:  # torchrun's other ranks: rank 0 reports for the run
+        args.quiet, args.json, args.verbose = True, False, False
     with _progress(args) as progress:
         bars: dict[str, TaskID] = {}
 

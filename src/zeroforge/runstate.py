@@ -41,7 +41,7 @@ from zeroforge.checkpoint import (
 from zeroforge.config import ConfigError, ZeroforgeConfig, config_from_dict, config_to_dict, save_config
 from zeroforge.data.table import EpisodeTable
 
-__all__ = ["CONFIG_FILE", "EPISODES_DIR", "METRICS_FILE", "PLOT_FILE", "MetricsLine", "RunState",
+__all__ = ["CONFIG_FILE", "EPISODES_DIR", "METRICS_FILE", "PLOT_FILE", "FollowerRunState", "MetricsLine", "RunState",
            "checkpoint_config", "find_checkpoint", "scan_metrics"]
 
 METRICS_FILE = "metrics.jsonl"
@@ -244,3 +244,34 @@ def _config_diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list
         elif a.get(k) != b.get(k) and name != "iterations":
             out.append(name)
     return out
+
+
+class FollowerRunState(RunState):
+    """The run directory as a data-parallel rank other than 0 sees it: it reads the checkpoint to resume from (after
+    rank 0 has opened the directory) and writes nothing; rank 0 is the run's only writer."""
+
+    def open(self, config: ZeroforgeConfig, resume: bool) -> tuple[Checkpoint | None, list[dict[str, Any]]]:
+        if resume and (found := latest_checkpoint(self.run_dir)) is not None:
+            ckpt = load_checkpoint(found)
+            next_iteration = ckpt.field("next_iteration", int)
+            from zeroforge.report import read_metrics
+
+            history = [m for m in read_metrics(self.run_dir / METRICS_FILE) if m.get("iteration", -1) < next_iteration]
+            return ckpt, history
+        return None, []
+
+    def check_space(self) -> None:
+        pass
+
+    def append_metrics(self, metrics: Mapping[str, Any]) -> None:
+        pass
+
+    def save_episodes(self, i: int, table: EpisodeTable) -> None:
+        pass
+
+    def save_checkpoint(self, i: int, tensors: Mapping[str, Mapping[str, Any]], state: Mapping[str, Any],
+                        keep: int, protect: Collection[int] = ()) -> None:
+        pass
+
+    def plot(self) -> None:
+        pass

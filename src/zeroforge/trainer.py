@@ -8,6 +8,11 @@
     if verdict.accepted: best <- candidate
     run_state.append_metrics(...); run_state.save_checkpoint(...)
 
+Under ``torchrun`` (more than one process, ``zeroforge.distributed``) the loop is data-parallel: rank ``r`` plays
+the round's seeds ``r, r + W, ...`` and the ranks' episode tables are gathered in rank order, so every rank's
+buffer is the same; the learner trains in ``DistributedDataParallel``; rank 0 evaluates and hands its verdict,
+metrics and random state to the others; rank 0 alone writes the run directory and reports progress.
+
 A ``SystemMonitor`` (``config.monitor``) samples the CPU and memory of this process and the source's processes
 (workers, inference server) in the background; each iteration's metrics carry its ``resource_*`` summary, and with
 ``monitor.tensorboard`` they also go to TensorBoard event files (``TensorBoardLog``).
@@ -38,12 +43,14 @@ from zeroforge.checkpoint import Checkpoint, numpy_rng_state, restore_numpy_rng,
 from zeroforge.config import ZeroforgeConfig, config_from_dict, config_to_dict
 from zeroforge.data.buffer import EpisodeBuffer
 from zeroforge.data.extractor import TrainingDataExtractor, TrainingExample
+from zeroforge.data.table import EpisodeTable
 from zeroforge.data.targets import TargetRule
 from zeroforge.device import resolve_device
+from zeroforge.distributed.ddp import init_from_env
 from zeroforge.monitor import SystemMonitor
 from zeroforge.nets import build_net
 from zeroforge.report import quality_metrics
-from zeroforge.runstate import RunState
+from zeroforge.runstate import FollowerRunState, RunState
 from zeroforge.selfplay.demonstrations import DemonstrationSource, demonstration_metrics
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.progression import Progression
@@ -71,9 +78,11 @@ class SelfPlayTrainer:
             config = agent.config
         cfg = config if isinstance(config, ZeroforgeConfig) else config_from_dict(ZeroforgeConfig, config or {})
         cfg = cfg if device is None else replace(cfg, train=replace(cfg.train, device=device))
-        self.config, self.on_progress = cfg, on_progress
+        self.config = cfg
         self.task = make_task(cfg.task.name, **cfg.task.params)
         self.device = resolve_device(cfg.train.device)
+        self.dist = init_from_env(self.device)
+        self.on_progress = on_progress if self.dist.rank == 0 else None
         self.evaluation = evaluation or Evaluation(self.task, cfg, self.device)
         self.progression = Progression(self.task, cfg.curriculum, cfg.task.ranked_reward,
                                        cfg.task.ranked_reward_alpha, cfg.task.ranked_reward_window)
@@ -84,19 +93,26 @@ class SelfPlayTrainer:
         if agent is not None:
             self._start_from(agent)
         symmetries = self.task.symmetries() if cfg.train.augment_symmetries else None
-        self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries)
+        self.learner = Learner(copy.deepcopy(self.best_net), cfg.train, seed=cfg.seed, symmetries=symmetries,
+                               dist=self.dist)
         self.rule = TargetRule(cfg.mcts.discount, cfg.train.self_imitation)
         self.buffer = EpisodeBuffer(cfg.train.replay_buffer_bytes, cfg.train.replay_buffer_size, self.rule)
         self.source = source or make_source(self.task, cfg, self.device)
         self.demonstrations = DemonstrationSource(self.task, cfg.supervised.min_level, cfg.supervised.detour_fraction)
-        self.run_state = run_state or RunState(run_dir)
+        self.run_state = run_state or (RunState(run_dir) if self.dist.rank == 0 else FollowerRunState(run_dir))
         self.run_dir = self.run_state.run_dir
         self.next_iteration, self.best_generation = 0, 0
-        self.monitor = SystemMonitor(cfg.monitor.interval_s) if cfg.monitor.enabled else None  # started by iterations
-        ckpt, self.history = self.run_state.open(cfg, resume)
+        lead = self.dist.rank == 0
+        self.monitor = SystemMonitor(cfg.monitor.interval_s) if cfg.monitor.enabled and lead else None
+        if lead:
+            ckpt, self.history = self.run_state.open(cfg, resume)
+        self.dist.barrier()  # rank 0 has prepared the directory (or cut its metrics back to the checkpoint)
+        if not lead:
+            ckpt, self.history = self.run_state.open(cfg, resume)
         if ckpt is not None:
             self._restore(ckpt)
-        self.tensorboard = TensorBoardLog(self.run_dir, self.next_iteration) if cfg.monitor.tensorboard else None
+        self.tensorboard = (TensorBoardLog(self.run_dir, self.next_iteration) if cfg.monitor.tensorboard and lead
+                            else None)
 
     # -- the loop ------------------------------------------------------------------------------------
 
@@ -147,7 +163,12 @@ class SelfPlayTrainer:
         train = self.learner.train(self.buffer, steps or None,
                                    on_step=lambda done, total: self._progress("train", done, total))
         t2 = time.perf_counter()
-        verdict = self.evaluation.run(i, self.learner.candidate, self.best_net, self.rng, self.on_progress)
+        if self.dist.rank == 0:
+            verdict = self.evaluation.run(i, self.learner.candidate, self.best_net, self.rng, self.on_progress)
+        if self.dist.active:  # rank 0's verdict and random state on every rank: the ranks stay in step
+            verdict, rng_state = self.dist.broadcast(
+                (verdict, self.rng.bit_generator.state) if self.dist.rank == 0 else None)
+            self.rng.bit_generator.state = rng_state
         if verdict.accepted:
             self.best_net.load_state_dict(self.learner.candidate.state_dict())
             self.best_generation += 1
@@ -161,6 +182,8 @@ class SelfPlayTrainer:
             "iteration_cpu_seconds": time.process_time() - cpu0, "threads": self.threads.threads,
             **self._resources(),
         }
+        if self.dist.active:  # rank 0's figures (its CPU time decides the budget) in every rank's history
+            metrics = self.dist.broadcast(metrics)
         self.run_state.append_metrics(metrics)
         if self.tensorboard is not None:
             self.tensorboard.log_iteration(i, metrics, played.table if phase == "selfplay" else None,
@@ -183,9 +206,21 @@ class SelfPlayTrainer:
 
     def _play(self, num_games: int, first_seed: int) -> SelfPlayRound:
         self._progress("self-play", 0, num_games)
-        return self.source.play(self.best_net, self.best_generation, range(first_seed, first_seed + num_games),
-                                self.progression.levels(num_games, self.rng), self.progression.threshold, self.rng,
-                                lambda done, total: self._progress("self-play", done, total))
+        seeds = range(first_seed, first_seed + num_games)
+        levels = self.progression.levels(num_games, self.rng)
+        progress = lambda done, total: self._progress("self-play", done, total)  # noqa: E731
+        if not self.dist.active:
+            return self.source.play(self.best_net, self.best_generation, seeds, levels, self.progression.threshold,
+                                    self.rng, progress)
+        # data-parallel: this rank's share of the seeds with a stream of its own; the ranks' rounds in rank order
+        r, w = self.dist.rank, self.dist.world_size
+        own = np.random.default_rng([int(self.rng.integers(2**63)), r])
+        mine = self.source.play(self.best_net, self.best_generation, seeds[r::w],
+                                None if levels is None else levels[r::w], self.progression.threshold, own, progress)
+        rounds: list[SelfPlayRound] = self.dist.gather(mine)
+        return SelfPlayRound(EpisodeTable.concat([x.table for x in rounds]), max(x.seconds for x in rounds),
+                             sum(x.net_positions for x in rounds),
+                             float(np.mean([x.net_time_share for x in rounds])), mine.extra)
 
     # -- the spec's facade ---------------------------------------------------------------------------
 
