@@ -75,7 +75,10 @@ def train(args: argparse.Namespace) -> None:
     run_dir: Path = args.run_dir
     if config is None and args.resume and (run_dir / "config.yaml").exists():
         config = run_dir / "config.yaml"
-    cfg = load_config(config, [*args.overrides, *(["monitor.tensorboard=true"] if args.tensorboard else [])])
+    extra = ["monitor.tensorboard=true"] if args.tensorboard else []
+    extra += [f"selfplay.backend={args.backend}"] if args.backend else []
+    extra += [f"selfplay.ray_address={args.address}"] if args.address else []
+    cfg = load_config(config, [*args.overrides, *extra])
     if int(os.environ.get("RANK", "0")) > 0:  # torchrun's other ranks: rank 0 reports for the run
         args.quiet, args.json, args.verbose = True, False, False
     with _progress(args) as progress:
@@ -507,6 +510,10 @@ def _command_parser(name: str) -> _Parser:
         p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
         p.add_argument("--tensorboard", action="store_true",
                        help="also write TensorBoard event files to RUN_DIR/tensorboard (monitor.tensorboard)")
+        p.add_argument("--backend", choices=("local", "ray"),
+                       help="self-play on this machine's processes or on Ray actors (selfplay.backend)")
+        p.add_argument("--address", help="with --backend ray: auto or HOST:PORT of a running Ray cluster "
+                                         "(selfplay.ray_address; default: start Ray here)")
         _output_flags(p, "each iteration's metrics as a JSON line on stdout (no progress bars)",
                       "a summary line per iteration")
     elif name == "play":

@@ -25,7 +25,10 @@ class SelfPlayConfig:
     best net (``inference: local``) or sending its leaves to one inference server process (``server``, the
     GPU layout), which batches the requests arriving within ``server_window_ms``. A dead worker is restarted
     (at most ``max_restarts`` times per chunk) and its chunk replayed; so is a hung one, which sent no sign of
-    life for ``heartbeat_timeout_s`` while playing. Each chunk has its own random stream,
+    life for ``heartbeat_timeout_s`` while playing. ``backend: ray`` plays the chunks on ``num_workers`` Ray actors
+    instead (``zeroforge.distributed.ray_source``; ``ray_address``: ``""`` starts a Ray instance on this machine,
+    ``auto`` or ``HOST:PORT`` joins a running cluster), with the same chunks, random streams and restarts, so the
+    two backends give the same episodes. Each chunk has its own random stream,
     so results do not depend on the number of workers, but they differ from the in-process path
     (``num_workers: 0``).
     """
@@ -43,6 +46,8 @@ class SelfPlayConfig:
     server_window_ms: float = 2.0
     max_restarts: int = 3
     heartbeat_timeout_s: float = 30.0
+    backend: str = "local"
+    ray_address: str = ""
 
     def __post_init__(self) -> None:
         at_least(self, "games_per_iteration", 1, 10**7)
@@ -57,6 +62,11 @@ class SelfPlayConfig:
         at_least(self, "max_restarts", 0, 1000)
         require(self, "heartbeat_timeout_s", is_number(self.heartbeat_timeout_s) and self.heartbeat_timeout_s > 1,
                  "> 1 (seconds)")
+        one_of(self, "backend", ("local", "ray"))
+        require(self, "ray_address", isinstance(self.ray_address, str), "a string: '', 'auto' or 'HOST:PORT'")
+        if self.backend == "ray":
+            require(self, "num_workers", self.num_workers > 0, "> 0 with backend: ray (the number of actors)")
+            require(self, "inference", self.inference == "local", "local with backend: ray (each actor runs the net)")
         if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
             require(self, "eval_cache_size", self.eval_cache_size == 0, "0 when num_workers > 0 (in-process only)")
             require(self, "inference_dtype", self.inference_dtype == "float32",

@@ -151,7 +151,12 @@ class WorkerPoolSource:
 
 
 def make_source(task: Task, config: ZeroforgeConfig, device: torch.device) -> SelfPlaySource:
-    """The worker pool when ``selfplay.num_workers > 0``, else the in-process lockstep generator."""
+    """Ray actors with ``selfplay.backend: ray``, the worker pool when ``selfplay.num_workers > 0``, else the
+    in-process lockstep generator."""
+    if config.selfplay.backend == "ray":
+        from zeroforge.distributed.ray_source import RaySource
+
+        return RaySource(task, config)
     if config.selfplay.num_workers > 0:
         return WorkerPoolSource(task, config)
     return LockstepSource(task, config, device)

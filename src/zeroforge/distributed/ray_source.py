@@ -1,0 +1,198 @@
+"""Self-play on Ray actors (``selfplay.backend: ray``; the ``ray`` extra): the same ``SelfPlaySource`` interface as
+the local worker pool, the same chunks and random streams, so both give the same episodes for the same seeds.
+
+- ``num_workers`` actors (one CPU each), each holding the task and its own copy of the net; a chunk is played with
+  ``SelfPlayEpisodeGenerator`` and the RNG ``chunk_rng(seed, key, index)`` exactly as a pool worker plays it, and
+  comes back as an ``EpisodeTable`` (numpy columns through the object store).
+- Weights go into the object store once per new generation (``ray.put``) and every actor loads them before its
+  next chunk; a chunk names the version it needs, so no game is played with stale weights.
+- Chunks go to idle actors as they free up. An actor that dies (killed, its node lost) is replaced by a new one
+  with the current weights and its chunk is played again from scratch with its own stream: the round still holds
+  exactly one episode per seed, the same episodes. A chunk that kills ``max_restarts + 1`` actors is a
+  ``WorkerError``.
+- ``ray_address``: ``""`` starts Ray on this machine (if it is not running in this process yet), ``auto`` or
+  ``HOST:PORT`` joins a cluster (``ray start --head`` ...). The source shuts Ray down on ``close`` only if it
+  started it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from zeroforge.data.table import EpisodeTable
+from zeroforge.jit import set_threads
+from zeroforge.nets import build_net
+from zeroforge.search.evaluator import NetworkEvaluator
+from zeroforge.selfplay.processes import WorkerError, load_weights, weights_to_numpy
+from zeroforge.selfplay.source import SelfPlayRound
+from zeroforge.selfplay.workers import WorkerSpec, _Chunk, _ChunkResult, _play_chunk
+from zeroforge.tasks.base import Task
+
+if TYPE_CHECKING:
+    from zeroforge.config import ZeroforgeConfig
+
+__all__ = ["RaySource", "SelfPlayActor"]
+
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("selfplay.backend ray needs Ray: pip install 'zeroforge[ray]'") from None
+    return ray
+
+
+class SelfPlayActor:
+    """What one Ray actor runs (``ray.remote`` is applied by ``RaySource``): a pool worker's chunk loop, as
+    methods."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        torch.set_num_threads(1)
+        set_threads(1)
+        self.spec = spec
+        self.task = spec.build_task()
+        self.net = build_net(spec.net, self.task).eval()
+        self.evaluator = NetworkEvaluator(self.net, "cpu")
+        self.version = -1
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> int:
+        load_weights(self.net, weights)
+        self.net.eval()
+        self.version = version
+        return version
+
+    def play(self, chunk: _Chunk) -> _ChunkResult:
+        if chunk.version != self.version:
+            raise RuntimeError(f"chunk {chunk.index} needs weights version {chunk.version}, actor holds "
+                               f"{self.version}")
+        return _play_chunk(self.task, self.evaluator, self.spec, chunk, lambda ep: None)
+
+
+class RaySource:
+    """``selfplay.num_workers`` Ray actors behind ``SelfPlaySource`` (module docstring)."""
+
+    def __init__(self, task: Task, config: ZeroforgeConfig) -> None:
+        self.task, self.config = task, config
+        self.ray = _ray()
+        sp = config.selfplay
+        self.spec = WorkerSpec(config.task.name, config.net, config.mcts, dict(config.task.params),
+                               sp.parallel_batch_size)
+        self.chunk_size = sp.chunk_size or sp.parallel_batch_size
+        self._started_ray = False
+        self._actor_class: Any = None
+        self.actors: list[Any] = []
+        self.version, self._generation, self._weights_ref = -1, -1, None
+        self._calls = 0
+        self.restarts = 0
+
+    # -- actors ---------------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        ray = self.ray
+        if not ray.is_initialized():
+            address = self.config.selfplay.ray_address or None
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     **({"num_cpus": max(1, self.config.selfplay.num_workers)} if address is None else {}))
+            self._started_ray = True
+        self._actor_class = ray.remote(num_cpus=1)(SelfPlayActor)
+        self.actors = [self._new_actor() for _ in range(self.config.selfplay.num_workers)]
+
+    def _new_actor(self) -> Any:
+        actor = self._actor_class.remote(self.spec)
+        if self._weights_ref is not None:
+            self.ray.get(actor.set_weights.remote(self.version, self._weights_ref))
+        return actor
+
+    def kill_actor(self, k: int) -> None:
+        """Kill actor ``k`` (fault-injection in the tests; a lost node looks the same)."""
+        self.ray.kill(self.actors[k], no_restart=True)
+
+    # -- SelfPlaySource -------------------------------------------------------------------------------
+
+    def play(self, net: torch.nn.Module, generation: int, seeds: Sequence[int], levels: Sequence[int] | None,
+             ranked_threshold: float | None, rng: np.random.Generator,
+             on_progress: Callable[[int, int], None] | None = None) -> SelfPlayRound:
+        ray = self.ray
+        if not self.actors:
+            self._start()
+        if generation != self._generation:  # new weights: into the object store once, to every actor
+            self.version += 1
+            self._weights_ref = ray.put(weights_to_numpy(net.state_dict()))
+            ray.get([a.set_weights.remote(self.version, self._weights_ref) for a in self.actors])
+            self._generation = generation
+        seed_list = [int(s) for s in seeds]
+        level_list = None if levels is None else [self.task.check_difficulty(int(d)) for d in levels]
+        self._calls += 1
+        size, key = self.chunk_size, (seed_list[0] if seed_list else 0)
+        queue = deque(_Chunk(self._calls, i, tuple(seed_list[a:a + size]),
+                             None if level_list is None else tuple(level_list[a:a + size]), self.config.seed, key,
+                             self.version, ranked_threshold)
+                      for i, a in enumerate(range(0, len(seed_list), size)))
+        total = len(queue)
+        results: dict[int, _ChunkResult] = {}
+        kills: dict[int, int] = {}
+        idle = list(range(len(self.actors)))
+        running: dict[Any, tuple[int, _Chunk]] = {}
+        start = time.perf_counter()
+        restarts = 0
+        done = 0
+        while len(results) < total:
+            while idle and queue:
+                k, chunk = idle.pop(), queue.popleft()
+                running[self.actors[k].play.remote(chunk)] = (k, chunk)
+            ready, _ = ray.wait(list(running), num_returns=1)
+            ref = ready[0]
+            k, chunk = running.pop(ref)
+            try:
+                result: _ChunkResult = ray.get(ref)
+            except ray.exceptions.RayActorError:
+                kills[chunk.index] = kills.get(chunk.index, 0) + 1
+                if kills[chunk.index] > self.config.selfplay.max_restarts:
+                    raise WorkerError(f"chunk {chunk.index} (seeds {chunk.seeds[0]}..{chunk.seeds[-1]}) killed "
+                                      f"{kills[chunk.index]} Ray actors") from None
+                self.actors[k] = self._new_actor()
+                restarts += 1
+                queue.appendleft(chunk)  # played again from scratch, with its own stream
+                idle.append(k)
+                continue
+            except ray.exceptions.RayTaskError as exc:  # a Python error inside the actor: replaying fails again
+                raise WorkerError(f"chunk {chunk.index} failed in a Ray actor: {' '.join(str(exc).split())[-300:]}"
+                                  ) from None
+            results[chunk.index] = result
+            idle.append(k)
+            done += len(result.table)
+            if on_progress is not None:
+                on_progress(done, len(seed_list))
+        wall = time.perf_counter() - start
+        ordered = [results[i] for i in range(total)]
+        self.restarts += restarts
+        table = EpisodeTable.concat([r.table for r in ordered])
+        worker_seconds = sum(r.wall_seconds for r in ordered)
+        return SelfPlayRound(table, wall, sum(r.net_positions for r in ordered),
+                             sum(r.net_seconds for r in ordered) / max(worker_seconds, 1e-9),
+                             {"worker_restarts": restarts})
+
+    def process_roles(self) -> dict[int, str]:
+        """The actors' processes where they run on this machine (the run's monitor watches them)."""
+        if not self.actors:
+            return {}
+        pids = self.ray.get([a.pid.remote() for a in self.actors])
+        return {int(p): "worker" for p in pids}
+
+    def close(self) -> None:
+        for a in self.actors:
+            self.ray.kill(a, no_restart=True)
+        self.actors = []
+        if self._started_ray:
+            self.ray.shutdown()
+            self._started_ray = False
