@@ -1,6 +1,6 @@
 """Self-play sources: where a training iteration's episodes come from (DESIGN §1). One interface,
-``SelfPlaySource.play``, returns the round as an ``EpisodeTable``; the in-process lockstep generator and the local
-worker pool implement it (Ray actors are the next).
+``SelfPlaySource.play``, returns the round as an ``EpisodeTable``; the in-process lockstep generator, the local
+worker pool and Ray actors (``zeroforge.distributed.ray_source``) implement it.
 
 Determinism: a round depends on the net, the seeds, their levels and (in process) the caller's ``rng`` or (in
 the pool) the seeds' first one as the key of the chunks' random streams, so a resumed iteration replays the
