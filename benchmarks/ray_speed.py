@@ -1,0 +1,83 @@
+"""Self-play on Ray actors beside the local worker pool: connect four, a small MLP, 32 simulations per move, 1 and 2
+workers / actors on this machine.
+
+All four sources play the same seeds with the same chunks and random streams, so they play the same episodes
+(checked). Each is started and warmed up (one round: imports, numba kernels, Ray's start) before any timing; then
+``--rounds`` timed rounds go round-robin over the four, so a change in the machine's load hits all alike.
+Startup (first round, including Ray's start and the actors' imports) is reported apart.
+
+Prints one JSON object per figure; ratios take the local pool with 1 worker as reference.
+
+    python benchmarks/ray_speed.py [--episodes 256] [--simulations 32] [--batch 32] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from zeroforge.config import load_config
+from zeroforge.distributed.ray_source import RaySource
+from zeroforge.nets import build_net
+from zeroforge.selfplay.source import SelfPlaySource, WorkerPoolSource
+from zeroforge.tasks import make_task
+
+try:
+    from _common import emit
+except ImportError:  # run as a module from the repository root
+    from benchmarks._common import emit
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=256)
+    ap.add_argument("--simulations", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    base = ["task.name=connect_four", "net.kind=mlp", "net.hidden=128", f"mcts.num_simulations={args.simulations}",
+            f"selfplay.parallel_batch_size={args.batch}", f"selfplay.chunk_size={args.batch}"]
+    task = make_task("connect_four")
+    torch.manual_seed(0)
+    net = build_net(load_config(None, base).net, task)
+    sources: dict[str, SelfPlaySource] = {}
+    startup: dict[str, float] = {}
+    for name, extra in (("pool_1", ["selfplay.num_workers=1"]), ("pool_2", ["selfplay.num_workers=2"]),
+                        ("ray_1", ["selfplay.num_workers=1", "selfplay.backend=ray"]),
+                        ("ray_2", ["selfplay.num_workers=2", "selfplay.backend=ray"])):
+        cfg = load_config(None, [*base, *extra])
+        sources[name] = RaySource(task, cfg) if "ray" in name else WorkerPoolSource(task, cfg)
+        t = time.perf_counter()
+        sources[name].play(net, 0, range(10**6, 10**6 + 2 * args.batch), None, None, np.random.default_rng(0))
+        startup[name] = time.perf_counter() - t
+    wall = dict.fromkeys(sources, 0.0)
+    episodes = dict.fromkeys(sources, 0)
+    tables: dict[str, list[np.ndarray]] = {k: [] for k in sources}
+    try:
+        for r in range(args.rounds):
+            seeds = range(r * args.episodes, (r + 1) * args.episodes)
+            for name, source in sources.items():
+                t = time.perf_counter()
+                played = source.play(net, 0, seeds, None, None, np.random.default_rng(0))
+                wall[name] += time.perf_counter() - t
+                episodes[name] += len(played.table)
+                tables[name].append(played.table.actions)
+    finally:
+        for source in sources.values():
+            source.close()
+    same = all(np.array_equal(a, b) for k in sources for a, b in zip(tables[k], tables["pool_1"], strict=True))
+    ref = episodes["pool_1"] / wall["pool_1"]
+    for name in sources:
+        emit(f"selfplay_{name}_episodes_per_second", episodes[name] / wall[name], "episodes/s",
+             None if name == "pool_1" else ref)
+        emit(f"selfplay_{name}_startup_seconds", startup[name], "s")
+    emit("ray_2_vs_ray_1_speedup", (episodes["ray_2"] / wall["ray_2"]) / (episodes["ray_1"] / wall["ray_1"]), "x")
+    emit("same_episodes_on_every_source", float(same), "bool")
+
+
+if __name__ == "__main__":
+    main()
