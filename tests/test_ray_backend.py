@@ -69,6 +69,21 @@ def test_ray_actors_play_the_pools_episodes(setup: tuple) -> None:
     assert not ray.is_initialized()  # the source started Ray, and shut it down
 
 
+def test_more_actors_than_the_cluster_has_cpus_is_a_one_line_error(setup: tuple) -> None:
+    from zeroforge.selfplay.processes import WorkerError
+
+    cfg, task, net = setup
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # a cluster of one CPU, already running
+    source = RaySource(task, cfg)  # 2 actors
+    source.STARTUP_TIMEOUT_S = 5.0
+    try:
+        with pytest.raises(WorkerError, match=r"2 Ray actor\(s\) did not start within 5 s: the cluster has 1 CPUs"):
+            source.play(net, 0, range(4), None, None, np.random.default_rng(0))
+    finally:
+        source.close()
+        ray.shutdown()
+
+
 def test_a_ray_run_trains(tmp_path: Path) -> None:
     from zeroforge.trainer import SelfPlayTrainer
 

@@ -81,6 +81,9 @@ class SelfPlayActor:
 class RaySource:
     """``selfplay.num_workers`` Ray actors behind ``SelfPlaySource`` (module docstring)."""
 
+    #: seconds the actors may take to start (imports, the net) before the source gives up on them
+    STARTUP_TIMEOUT_S = 120.0
+
     def __init__(self, task: Task, config: ZeroforgeConfig) -> None:
         self.task, self.config = task, config
         self.ray = _ray()
@@ -99,16 +102,32 @@ class RaySource:
 
     def _start(self) -> None:
         ray = self.ray
+        workers = self.config.selfplay.num_workers
         if not ray.is_initialized():
             address = self.config.selfplay.ray_address or None
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     **({"num_cpus": max(1, self.config.selfplay.num_workers)} if address is None else {}))
+                     **({"num_cpus": max(workers, cores)} if address is None else {}))
             self._started_ray = True
         self._actor_class = ray.remote(num_cpus=1)(SelfPlayActor)
-        self.actors = [self._new_actor() for _ in range(self.config.selfplay.num_workers)]
+        self.actors = [self._actor_class.remote(self.spec) for _ in range(workers)]
+        self._wait_ready(self.actors)
+
+    def _wait_ready(self, actors: list[Any]) -> None:
+        """Every actor up within ``STARTUP_TIMEOUT_S``, or a one-line ``WorkerError`` (each actor needs a CPU of the
+        cluster: more actors than CPUs would wait forever)."""
+        ray = self.ray
+        try:
+            ray.get([a.pid.remote() for a in actors], timeout=self.STARTUP_TIMEOUT_S)
+        except ray.exceptions.GetTimeoutError:
+            cpus = ray.cluster_resources().get("CPU", 0)
+            raise WorkerError(f"{len(actors)} Ray actor(s) did not start within {self.STARTUP_TIMEOUT_S:.0f} s: the "
+                              f"cluster has {cpus:g} CPUs and each actor needs one (fewer selfplay.num_workers, or "
+                              f"more nodes)") from None
 
     def _new_actor(self) -> Any:
         actor = self._actor_class.remote(self.spec)
+        self._wait_ready([actor])
         if self._weights_ref is not None:
             self.ray.get(actor.set_weights.remote(self.version, self._weights_ref))
         return actor
