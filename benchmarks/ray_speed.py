@@ -2,9 +2,9 @@
 workers / actors on this machine.
 
 All four sources play the same seeds with the same chunks and random streams, so they play the same episodes
-(checked). Each is started and warmed up (one round: imports, numba kernels, Ray's start) before any timing; then
-``--rounds`` timed rounds go round-robin over the four, so a change in the machine's load hits all alike.
-Startup (first round, including Ray's start and the actors' imports) is reported apart.
+(checked). Each is started and warmed up (one round: imports, numba kernels, Ray's start) before its timed
+``--rounds``; startup (that first round, with Ray's start and the actors' imports) is reported apart. The sources run
+one after the other, each closed before the next starts: an actor holds one of Ray's CPUs while it lives.
 
 Prints one JSON object per figure; ratios take the local pool with 1 worker as reference.
 
@@ -44,31 +44,30 @@ def main() -> None:
     task = make_task("connect_four")
     torch.manual_seed(0)
     net = build_net(load_config(None, base).net, task)
-    sources: dict[str, SelfPlaySource] = {}
     startup: dict[str, float] = {}
+    wall: dict[str, float] = {}
+    episodes: dict[str, int] = {}
+    tables: dict[str, list[np.ndarray]] = {}
     for name, extra in (("pool_1", ["selfplay.num_workers=1"]), ("pool_2", ["selfplay.num_workers=2"]),
                         ("ray_1", ["selfplay.num_workers=1", "selfplay.backend=ray"]),
                         ("ray_2", ["selfplay.num_workers=2", "selfplay.backend=ray"])):
         cfg = load_config(None, [*base, *extra])
-        sources[name] = RaySource(task, cfg) if "ray" in name else WorkerPoolSource(task, cfg)
-        t = time.perf_counter()
-        sources[name].play(net, 0, range(10**6, 10**6 + 2 * args.batch), None, None, np.random.default_rng(0))
-        startup[name] = time.perf_counter() - t
-    wall = dict.fromkeys(sources, 0.0)
-    episodes = dict.fromkeys(sources, 0)
-    tables: dict[str, list[np.ndarray]] = {k: [] for k in sources}
-    try:
-        for r in range(args.rounds):
-            seeds = range(r * args.episodes, (r + 1) * args.episodes)
-            for name, source in sources.items():
+        source: SelfPlaySource = RaySource(task, cfg) if "ray" in name else WorkerPoolSource(task, cfg)
+        try:
+            t = time.perf_counter()
+            source.play(net, 0, range(10**6, 10**6 + 2 * args.batch), None, None, np.random.default_rng(0))
+            startup[name] = time.perf_counter() - t
+            wall[name], episodes[name], tables[name] = 0.0, 0, []
+            for r in range(args.rounds):
                 t = time.perf_counter()
-                played = source.play(net, 0, seeds, None, None, np.random.default_rng(0))
+                played = source.play(net, 0, range(r * args.episodes, (r + 1) * args.episodes), None, None,
+                                     np.random.default_rng(0))
                 wall[name] += time.perf_counter() - t
                 episodes[name] += len(played.table)
                 tables[name].append(played.table.actions)
-    finally:
-        for source in sources.values():
+        finally:
             source.close()
+    sources = list(wall)
     same = all(np.array_equal(a, b) for k in sources for a, b in zip(tables[k], tables["pool_1"], strict=True))
     ref = episodes["pool_1"] / wall["pool_1"]
     for name in sources:
