@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -150,17 +150,23 @@ def _rows(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
             raise ValueError(f"{path}: not a readable Parquet file ({' '.join(str(exc).split())[:160]})") from None
         yield from ((f"{path} row {i + 1}", r) for i, r in enumerate(table.to_pylist()))
     else:
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{n}: a task is a JSON object, got {type(row).__name__}")
-                yield f"{path}:{n}", row
+        for n, row in _jsonl(path):
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{n}: a task is a JSON object, got {type(row).__name__}")
+            yield f"{path}:{n}", row
+
+
+def _jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` of each non-blank line of a JSONL file; a line that is not JSON is a one-line
+    ``ValueError`` naming it."""
+    with Path(path).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
 
 
 def _task(where: str, row: dict[str, Any]) -> DABStepTask:
@@ -226,17 +232,10 @@ class DABStepLoader:
 def read_answers(path: str | Path) -> list[dict[str, Any]]:
     """A DABStep submission: JSONL rows with ``task_id`` and ``agent_answer``; one-line errors naming the line."""
     rows = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or "task_id" not in row or "agent_answer" not in row:
-                raise ValueError(f"{path}:{n}: an answer is a JSON object with task_id and agent_answer")
-            rows.append(row)
+    for n, row in _jsonl(path):
+        if not isinstance(row, dict) or "task_id" not in row or "agent_answer" not in row:
+            raise ValueError(f"{path}:{n}: an answer is a JSON object with task_id and agent_answer")
+        rows.append(row)
     return rows
 
 
