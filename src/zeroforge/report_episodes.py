@@ -21,8 +21,8 @@ from zeroforge.data.table import EpisodeTable
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
 
-__all__ = ["MAX_MOVES", "EpisodeView", "EpisodeViews", "MoveStat", "StepView", "episode_files", "read_episodes",
-           "views_json"]
+__all__ = ["MAX_MOVES", "EpisodeView", "EpisodeViews", "MoveStat", "StepView", "episode_files", "read_episode_file",
+           "read_episodes", "views_json"]
 
 #: the top moves a step shows (by visit count)
 MAX_MOVES = 8
@@ -113,7 +113,7 @@ def read_episodes(folder: Path, task: Task | None, max_episodes: int) -> Episode
         if need <= 0:
             break
         try:
-            table = _read_head(path, need)
+            table = read_episode_file(path, need)
         except ValueError as exc:
             warnings.append(f"skipped {path.parent.name}/{path.name}: {exc}")
             continue
@@ -130,9 +130,9 @@ def _first_line(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:200]
 
 
-def _read_head(path: Path, n: int) -> EpisodeTable:
-    """The first ``n`` episodes of an episode file (only the row groups they are in are read); a one-line
-    ``ValueError`` for a file that is not a readable zeroforge episode file."""
+def read_episode_file(path: Path, limit: int | None = None) -> EpisodeTable:
+    """The first ``limit`` episodes of an episode file (all of them without a limit; only the row groups they are
+    in are read); a one-line ``ValueError`` for a file that is not a readable zeroforge episode file or holds none."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -144,13 +144,14 @@ def _read_head(path: Path, n: int) -> EpisodeTable:
         groups: list[pa.Table] = []
         rows = 0
         for g in range(pf.num_row_groups):
-            if rows >= n:
+            if limit is not None and rows >= limit:
                 break
             groups.append(pf.read_row_group(g, columns=columns))
             rows += groups[-1].num_rows
         if not rows:
             raise ValueError("no episodes in the file")
-        return from_arrow(pa.concat_tables(groups).slice(0, n))
+        table = pa.concat_tables(groups)
+        return from_arrow(table if limit is None else table.slice(0, limit))
     except (ValueError, OSError, pa.ArrowException) as exc:
         raise ValueError(_first_line(exc)) from None
 

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from zeroforge.data.table import EpisodeTable
-from zeroforge.report_episodes import episode_files
+from zeroforge.report_episodes import episode_files, read_episode_file
 from zeroforge.runstate import EPISODES_DIR, METRICS_FILE
 from zeroforge.search.trace import MCTSTrace
 from zeroforge.tasks.base import State, Task
@@ -60,21 +59,6 @@ def _phases(run_dir: Path) -> dict[int, str]:
     return out
 
 
-def _read_file(path: Path) -> EpisodeTable:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from zeroforge.data.parquet import COLUMNS, from_arrow
-
-    try:
-        pf = pq.ParquetFile(path)
-        columns = [name for name in COLUMNS if name in pf.schema_arrow.names]
-        return from_arrow(pf.read(columns=columns))
-    except (ValueError, OSError, pa.ArrowException) as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        raise ValueError(f"{path.parent.name}/{path.name}: {text[:200]}") from None
-
-
 def count_run_episodes(run_dir: Path) -> int:
     """How many episodes the run's episode files hold, from their Parquet footers (files that cannot be read
     count 0: ``read_run_episodes`` says why when it reaches them)."""
@@ -102,9 +86,9 @@ def read_run_episodes(run_dir: Path, task: Task, warn: Callable[[str], None] | N
     phases = _phases(run_dir)
     for iteration, path in files:
         try:
-            table = _read_file(path)
+            table = read_episode_file(path)
         except ValueError as exc:
-            say(f"skipped {exc}")
+            say(f"skipped {path.parent.name}/{path.name}: {exc}")
             continue
         for i in range(len(table)):
             try:
