@@ -22,8 +22,7 @@ import numpy as np
 from zeroforge.agent import Agent
 from zeroforge.arena.evaluation import PerfectPlayReport, perfect_play_check
 from zeroforge.arena.heldout import SolveReport, evaluate_held_out
-from zeroforge.arena.match import MatchResult, PerfectPlayer, Player, RandomPlayer, SearchPlayer, play_match
-from zeroforge.search.evaluator import RolloutEvaluator
+from zeroforge.arena.match import MatchResult, SearchPlayer, anchor_player, play_match
 
 __all__ = ["EvaluationFramework"]
 
@@ -59,21 +58,6 @@ class EvaluationFramework:
     def default_anchors(self) -> tuple[str, ...]:
         return ("random", "rollout", "perfect") if self.task.solvable else ("random", "rollout")
 
-    def _anchor(self, name: str, rng: np.random.Generator) -> Player:
-        if name == "random":
-            return RandomPlayer()
-        if name == "perfect":
-            if not self.task.solvable:
-                raise ValueError(f"the 'perfect' anchor needs a solvable game; {self.task.name!r} is not")
-            return PerfectPlayer(self.task)
-        if name == "rollout":
-            cfg = self.agent.config
-            sims = cfg.arena.rollout_simulations if cfg is not None else ROLLOUT_SIMULATIONS
-            rollout = RolloutEvaluator(np.random.default_rng(rng.integers(2**63)),
-                                       discount=self.agent.mcts.config.discount)
-            return SearchPlayer("rollout", self.task, rollout, self.agent.mcts.config, sims)
-        raise ValueError(f"unknown anchor {name!r}; one of: random, rollout, perfect")
-
     def _me(self) -> SearchPlayer:
         return SearchPlayer(self.agent.name, self.task, self.agent.evaluator, self.agent.mcts.config,
                             self.agent.num_simulations)
@@ -86,7 +70,10 @@ class EvaluationFramework:
                              f"(use solve_rates)")
         rng = np.random.default_rng(self.seed)
         me = self._me()
-        return {name: play_match(self.task, me, self._anchor(name, rng), games, rng)
+        cfg = self.agent.config
+        rollout_sims = cfg.arena.rollout_simulations if cfg is not None else ROLLOUT_SIMULATIONS
+        return {name: play_match(self.task, me, anchor_player(name, self.task, self.agent.mcts.config, rollout_sims,
+                                                              rng), games, rng)
                 for name in (self.default_anchors() if anchors is None else anchors)}
 
     def perfect_play(self) -> PerfectPlayReport:

@@ -24,9 +24,9 @@ import torch
 from zeroforge.arena.elo import GameRecord, fit_elo
 from zeroforge.arena.evaluation import perfect_play_check
 from zeroforge.arena.heldout import evaluate_held_out
-from zeroforge.arena.match import PerfectPlayer, Player, RandomPlayer, SearchPlayer, play_match
+from zeroforge.arena.match import SearchPlayer, anchor_player, play_match
 from zeroforge.params import ConfigError
-from zeroforge.search.evaluator import NetworkEvaluator, RolloutEvaluator
+from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.tasks.base import Task
 from zeroforge.tasks.mix import MixedTask
 
@@ -99,14 +99,6 @@ class Evaluation:
         return accepted, {"arena_score": result.score, "arena_wins": result.wins, "arena_draws": result.draws,
                           "arena_losses": result.losses, "accepted": accepted}
 
-    def _anchor(self, name: str, rng: np.random.Generator) -> Player:
-        if name == "random":
-            return RandomPlayer()
-        if name == "perfect":
-            return PerfectPlayer(self.task)
-        rollout = RolloutEvaluator(np.random.default_rng(rng.integers(2**63)), discount=self.config.mcts.discount)
-        return SearchPlayer("rollout", self.task, rollout, self.config.mcts, self.config.arena.rollout_simulations)
-
     def _anchors(self, i: int, net: torch.nn.Module, rng: np.random.Generator, progress: ProgressFn) -> dict[str, Any]:
         arena = self.config.arena
         if not arena.anchors:
@@ -116,8 +108,8 @@ class Evaluation:
         out: dict[str, Any] = {}
         for k, name in enumerate(arena.anchors):
             progress("anchors", k, len(arena.anchors))
-            res = play_match(self.task, agent, self._anchor(name, rng), arena.anchor_games, rng,
-                             arena.opening_random_moves)
+            opponent = anchor_player(name, self.task, self.config.mcts, arena.rollout_simulations, rng)
+            res = play_match(self.task, agent, opponent, arena.anchor_games, rng, arena.opening_random_moves)
             out[f"win_rate_vs_{name}"] = res.wins / res.games
             out[f"score_vs_{name}"] = res.score
             out[f"losses_vs_{name}"] = res.losses / res.games

@@ -13,12 +13,12 @@ from typing import Protocol
 
 import numpy as np
 
-from zeroforge.search.evaluator import Evaluator
+from zeroforge.search.evaluator import Evaluator, RolloutEvaluator
 from zeroforge.search.mcts import make_mcts
 from zeroforge.search.params import MCTSConfig
 from zeroforge.tasks.base import State, Task, random_legal_action
 
-__all__ = ["MatchResult", "PerfectPlayer", "Player", "RandomPlayer", "SearchPlayer", "play_match"]
+__all__ = ["MatchResult", "PerfectPlayer", "Player", "RandomPlayer", "SearchPlayer", "anchor_player", "play_match"]
 
 
 class Player(Protocol):
@@ -100,6 +100,22 @@ def _opening(task: Task, moves: int, rng: np.random.Generator) -> State:
             break
         state = nxt
     return state
+
+
+def anchor_player(name: str, task: Task, mcts: MCTSConfig, rollout_simulations: int,
+                  rng: np.random.Generator) -> Player:
+    """A fixed anchor: ``random`` moves, ``rollout`` (MCTS with ``rollout_simulations`` random-playout leaves, its
+    stream drawn from ``rng``) or ``perfect`` play (solvable games); a one-line ``ValueError`` for anything else."""
+    if name == "random":
+        return RandomPlayer()
+    if name == "perfect":
+        if not task.solvable:
+            raise ValueError(f"the 'perfect' anchor needs a solvable game; {task.name!r} is not")
+        return PerfectPlayer(task)
+    if name == "rollout":
+        rollout = RolloutEvaluator(np.random.default_rng(rng.integers(2**63)), discount=mcts.discount)
+        return SearchPlayer("rollout", task, rollout, mcts, rollout_simulations)
+    raise ValueError(f"unknown anchor {name!r}; one of: random, rollout, perfect")
 
 
 def play_match(task: Task, player_a: Player, player_b: Player, num_games: int, rng: np.random.Generator,
