@@ -90,10 +90,9 @@ def _agent_line(agent: Agent, state: State, top: int = 3) -> tuple[int, str]:
     """The agent's move and one line on its search: the move, then its top moves by visits (prior, Q)."""
     trace = agent.search([state])[0]
     action = int(trace.selected_action)
-    order = np.argsort(-trace.visit_counts, kind="stable")[:top]
-    parts = [f"{agent.task.action_to_text(state, int(a))} visits {int(trace.visit_counts[a])} "
+    parts = [f"{agent.task.action_to_text(state, a)} visits {int(trace.visit_counts[a])} "
              f"prior {float(trace.prior_probs[a]):.2f} Q {float(trace.q_values[a]):+.2f}"
-             for a in order if trace.visit_counts[a] > 0]
+             for a in trace.top_actions(top)]
     return action, f"agent plays {agent.task.action_to_text(state, action)} ({action}); search: " + "; ".join(parts)
 
 

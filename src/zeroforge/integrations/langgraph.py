@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
-import numpy as np
-
 try:
     from langchain_core.tools import StructuredTool
     from langgraph.graph import END, START, StateGraph
@@ -73,12 +71,11 @@ def solve_instance(agent: Agent, instance: str, top: int = 3) -> dict[str, Any]:
     while not state.terminal and len(actions) < task.max_episode_steps:
         t = agent.search([state])[0]
         a = int(t.selected_action)
-        order = np.argsort(-t.visit_counts, kind="stable")[:top]
         trace.append({"move": task.action_to_text(state, a), "visits": int(t.visit_counts[a]),
                       "simulations": int(t.num_simulations), "root_value": round(float(t.root_value), 4),
-                      "top": [{"move": task.action_to_text(state, int(b)), "visits": int(t.visit_counts[b]),
+                      "top": [{"move": task.action_to_text(state, b), "visits": int(t.visit_counts[b]),
                                "prior": round(float(t.prior_probs[b]), 4), "q": round(float(t.q_values[b]), 4)}
-                              for b in order if t.visit_counts[b] > 0]})
+                              for b in t.top_actions(top)]})
         path.append(task.action_to_text(state, a))
         actions.append(a)
         state = task.step(state, a)

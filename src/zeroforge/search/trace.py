@@ -60,6 +60,11 @@ class MCTSTrace:
             return self.legal_action_mask.astype(np.float32) / max(1, int(self.legal_action_mask.sum()))
         return (self.visit_counts / total).astype(np.float32)
 
+    def top_actions(self, k: int) -> list[int]:
+        """Up to ``k`` searched actions, most visits first (ties: the lower action id)."""
+        order = np.argsort(-self.visit_counts, kind="stable")[:k]
+        return [int(a) for a in order if self.visit_counts[a] > 0]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able view with the spec's per-action dicts keyed by action id (legal actions only)."""
         legal = np.flatnonzero(self.legal_action_mask).tolist()
