@@ -33,7 +33,7 @@ from zeroforge.tasks.base import State, Task
 __all__ = ["TaskEnv", "make_env", "register_envs"]
 
 
-def _tokens(task: Task, state: State) -> np.ndarray:
+def _tokens(state: State) -> np.ndarray:
     obs = np.asarray(state.observation, np.int64)
     return obs.reshape(obs.shape[0], -1)
 
@@ -55,7 +55,7 @@ class TaskEnv(gymnasium.Env):
         self._ended = False
         self.difficulty = task.check_difficulty(difficulty)
         self.render_mode = render_mode
-        probe = _tokens(task, task.initial_state(0, self.difficulty))
+        probe = _tokens(task.initial_state(0, self.difficulty))
         self._fields = probe.shape[1]
         self._rows = max(task.seq_len, probe.shape[0])
         self.action_space = spaces.Discrete(task.num_actions)
@@ -67,7 +67,7 @@ class TaskEnv(gymnasium.Env):
 
     def _obs(self) -> dict[str, np.ndarray]:
         assert self.state is not None
-        tok = _tokens(self.task, self.state)
+        tok = _tokens(self.state)
         if tok.shape[0] > self._rows or tok.shape[1] != self._fields:
             raise ValueError(f"{self.task.name}: an observation of shape {tok.shape} does not fit the env's "
                              f"({self._rows}, {self._fields})")
