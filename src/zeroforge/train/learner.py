@@ -219,8 +219,8 @@ class Learner:
                 logits, values = self.model(*inputs)
                 terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [],
                                        self.config.value_loss_weight, self.config.l2_coef if i == 0 else 0.0,
-                                       policy_rows=with_target / w if w > 1 else with_target,
-                                       value_rows=rows / w if w > 1 else rows)
+                                       policy_rows=with_target / w,
+                                       value_rows=rows / w)
                 terms.total.backward()
             sums["policy"] += terms.policy
             sums["value"] += terms.value
