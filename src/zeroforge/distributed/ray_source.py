@@ -6,10 +6,12 @@ the local worker pool, the same chunks and random streams, so both give the same
   comes back as an ``EpisodeTable`` (numpy columns through the object store).
 - Weights go into the object store once per new generation (``ray.put``) and every actor loads them before its
   next chunk; a chunk names the version it needs, so no game is played with stale weights.
+- Actors are spread over the cluster's nodes (Ray's ``SPREAD`` strategy); a round reports how many nodes its actors
+  ran on (``ray_nodes``).
 - Chunks go to idle actors as they free up. An actor that dies (killed, its node lost) is replaced by a new one
-  with the current weights and its chunk is played again from scratch with its own stream: the round still holds
-  exactly one episode per seed, the same episodes. A chunk that kills ``max_restarts + 1`` actors is a
-  ``WorkerError``.
+  with the current weights, wherever the cluster has a free CPU, and its chunk is played again from scratch with
+  its own stream: the round still holds exactly one episode per seed, the same episodes. A chunk that kills
+  ``max_restarts + 1`` actors is a ``WorkerError``.
 - ``ray_address``: ``""`` starts Ray on this machine (if it is not running in this process yet), ``auto`` or
   ``HOST:PORT`` joins a cluster (``ray start --head`` ...). The source shuts Ray down on ``close`` only if it
   started it.
@@ -17,6 +19,7 @@ the local worker pool, the same chunks and random streams, so both give the same
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections import deque
@@ -65,6 +68,12 @@ class SelfPlayActor:
     def pid(self) -> int:
         return os.getpid()
 
+    def node(self) -> str:
+        """The Ray node this actor runs on (its hex id)."""
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+
     def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> int:
         load_weights(self.net, weights)
         self.net.eval()
@@ -109,7 +118,7 @@ class RaySource:
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
                      **({"num_cpus": max(workers, cores)} if address is None else {}))
             self._started_ray = True
-        self._actor_class = ray.remote(num_cpus=1)(SelfPlayActor)
+        self._actor_class = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(SelfPlayActor)
         self.actors = [self._actor_class.remote(self.spec) for _ in range(workers)]
         self._wait_ready(self.actors)
 
@@ -132,6 +141,41 @@ class RaySource:
             self.ray.get(actor.set_weights.remote(self.version, self._weights_ref))
         return actor
 
+    def _replace(self, k: int) -> None:
+        """Actor ``k`` died (killed, or its node lost): a new one, with the current weights."""
+        self._forget(self.actors[k])
+        self.actors[k] = self._new_actor()
+
+    def _send_weights(self) -> int:
+        """The current weights to every actor; one that died since the last round is replaced (returns how
+        many were)."""
+        ray = self.ray
+        refs = [a.set_weights.remote(self.version, self._weights_ref) for a in self.actors]
+        replaced = 0
+        for k, ref in enumerate(refs):
+            try:
+                ray.get(ref)
+            except ray.exceptions.RayActorError:
+                self._replace(k)
+                replaced += 1
+        return replaced
+
+    def _ask(self, method: str) -> list[Any]:
+        """``method`` of every live actor (a dead one is skipped: the next round replaces it)."""
+        out = []
+        for ref in [getattr(a, method).remote() for a in self.actors]:
+            try:
+                out.append(self.ray.get(ref))
+            except self.ray.exceptions.RayActorError:
+                continue
+        return out
+
+    def _forget(self, actor: Any) -> None:
+        """Make sure a failed actor is gone for good (an unreachable one could otherwise come back and hold its
+        CPU)."""
+        with contextlib.suppress(Exception):  # already dead, or its node gone: nothing left to stop
+            self.ray.kill(actor, no_restart=True)
+
     def kill_actor(self, k: int) -> None:
         """Kill actor ``k`` (fault-injection in the tests; a lost node looks the same)."""
         self.ray.kill(self.actors[k], no_restart=True)
@@ -147,8 +191,10 @@ class RaySource:
         if generation != self._generation:  # new weights: into the object store once, to every actor
             self.version += 1
             self._weights_ref = ray.put(weights_to_numpy(net.state_dict()))
-            ray.get([a.set_weights.remote(self.version, self._weights_ref) for a in self.actors])
             self._generation = generation
+            restarts = self._send_weights()
+        else:
+            restarts = 0
         seed_list = [int(s) for s in seeds]
         level_list = None if levels is None else [self.task.check_difficulty(int(d)) for d in levels]
         self._calls += 1
@@ -163,7 +209,6 @@ class RaySource:
         idle = list(range(len(self.actors)))
         running: dict[Any, tuple[int, _Chunk]] = {}
         start = time.perf_counter()
-        restarts = 0
         done = 0
         while len(results) < total:
             while idle and queue:
@@ -179,7 +224,7 @@ class RaySource:
                 if kills[chunk.index] > self.config.selfplay.max_restarts:
                     raise WorkerError(f"chunk {chunk.index} (seeds {chunk.seeds[0]}..{chunk.seeds[-1]}) killed "
                                       f"{kills[chunk.index]} Ray actors") from None
-                self.actors[k] = self._new_actor()
+                self._replace(k)
                 restarts += 1
                 queue.appendleft(chunk)  # played again from scratch, with its own stream
                 idle.append(k)
@@ -199,18 +244,19 @@ class RaySource:
         worker_seconds = sum(r.wall_seconds for r in ordered)
         return SelfPlayRound(table, wall, sum(r.net_positions for r in ordered),
                              sum(r.net_seconds for r in ordered) / max(worker_seconds, 1e-9),
-                             {"worker_restarts": restarts})
+                             {"worker_restarts": restarts, "ray_nodes": len(self.nodes())})
+
+    def nodes(self) -> set[str]:
+        """The Ray nodes the actors run on now."""
+        return set(self._ask("node"))
 
     def process_roles(self) -> dict[int, str]:
         """The actors' processes where they run on this machine (the run's monitor watches them)."""
-        if not self.actors:
-            return {}
-        pids = self.ray.get([a.pid.remote() for a in self.actors])
-        return {int(p): "worker" for p in pids}
+        return {int(p): "worker" for p in self._ask("pid")}
 
     def close(self) -> None:
         for a in self.actors:
-            self.ray.kill(a, no_restart=True)
+            self._forget(a)
         self.actors = []
         if self._started_ray:
             self.ray.shutdown()
