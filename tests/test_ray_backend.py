@@ -101,3 +101,78 @@ def test_backend_ray_needs_workers_and_local_inference() -> None:
         load_config(None, ["selfplay.backend=ray"])
     with pytest.raises(ConfigError, match="backend"):
         load_config(None, ["selfplay.backend=spark"])
+
+
+def test_the_inference_server_merges_concurrent_requests_into_one_pass(setup: tuple) -> None:
+    """Two clients' requests in one forward pass, each answered with what the net gives it alone; bfloat16
+    autocast stays close."""
+    from zeroforge.distributed.ray_inference import InferenceActor, InferenceSpec
+    from zeroforge.nets.inputs import state_inputs
+    from zeroforge.search.evaluator import NetworkEvaluator
+    from zeroforge.selfplay.processes import weights_to_numpy
+
+    cfg, task, net = setup
+    rng = np.random.default_rng(0)
+    states = [task.initial_state(0)]
+    while len(states) < 7:  # positions along random games (non-terminal)
+        s = states[-1]
+        nxt = task.step(s, int(rng.choice(np.flatnonzero(s.legal_action_mask))))
+        states.append(nxt if not nxt.terminal else task.initial_state(len(states)))
+    a, b = state_inputs(states[:3]), state_inputs(states[3:])
+    want = NetworkEvaluator(net)._logits(a), NetworkEvaluator(net)._logits(b)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        weights = ray.put(weights_to_numpy(net.state_dict()))
+        for dtype, atol in (("float32", 1e-5), ("bfloat16", 0.1)):
+            spec = InferenceSpec(cfg.task.name, dict(cfg.task.params), cfg.net, "cpu", dtype, window_s=30.0,
+                                 clients=2)
+            server = ray.remote(InferenceActor).remote(spec)
+            ray.get(server.set_weights.remote(3, weights))
+            with pytest.raises(ray.exceptions.RayTaskError, match="version 2, the inference server holds 3"):
+                ray.get(server.evaluate.remote(2, a))
+            got = ray.get([server.evaluate.remote(3, a), server.evaluate.remote(3, b)])  # no 30 s wait: both in
+            assert ray.get(server.counters.remote())["batches"] == 1
+            assert ray.get(server.describe.remote())["dtype"] == dtype
+            for (gl, gv), (wl, wv) in zip(got, want, strict=True):
+                np.testing.assert_allclose(gl, wl, atol=atol)
+                np.testing.assert_allclose(gv, wv, atol=atol)
+            ray.kill(server)
+    finally:
+        ray.shutdown()
+
+
+def test_ray_actors_with_an_inference_server_and_the_server_killed_mid_round(setup: tuple) -> None:
+    """The actors' leaves are batched together on the server; a server killed mid-round is replaced and every
+    chunk in flight played again: exact counts, the same seeds."""
+    cfg, task, net = setup
+    cfg = load_config(None, [*CFG, "selfplay.backend=ray", "selfplay.inference=server", "selfplay.server_window_ms=50"])
+    source = RaySource(task, cfg)
+    seeds = range(100, 116)
+    try:
+        got = source.play(net, 0, seeds, None, None, np.random.default_rng(0))
+        assert list(got.table.seeds) == list(seeds)
+        assert got.extra["inference_batch_positions"] > 4  # one actor asks at most 4 (parallel_batch_size)
+        assert sorted(source.process_roles().values()) == ["inference_server", "worker", "worker"]
+        killed: list[int] = []
+
+        def kill_server(done: int, total: int) -> None:
+            if not killed:
+                killed.append(done)
+                ray.kill(source.server, no_restart=True)
+
+        again = source.play(net, 0, seeds, None, None, np.random.default_rng(0), kill_server)
+        assert killed and again.extra["inference_server_restarts"] == 1
+        assert list(again.table.seeds) == list(seeds)
+        np.testing.assert_array_equal(again.table.episode_lengths > 0, True)
+    finally:
+        source.close()
+
+
+def test_the_ray_inference_server_config() -> None:
+    from zeroforge.config import ConfigError
+
+    cfg = load_config(None, [*CFG, "selfplay.backend=ray", "selfplay.inference=server",
+                             "selfplay.inference_dtype=bfloat16", "selfplay.server_device=cuda"])
+    assert cfg.selfplay.server_device == "cuda"
+    with pytest.raises(ConfigError, match="inference_dtype"):  # the pool's workers run float32
+        load_config(None, [*CFG, "selfplay.inference_dtype=bfloat16"])

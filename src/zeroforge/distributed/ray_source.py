@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from zeroforge.data.table import EpisodeTable
+from zeroforge.distributed.ray_inference import InferenceActor, InferenceSpec, RayServerEvaluator
 from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
@@ -56,13 +57,18 @@ class SelfPlayActor:
     """What one Ray actor runs (``ray.remote`` is applied by ``RaySource``): a pool worker's chunk loop, as
     methods."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, server: Any = None) -> None:
         torch.set_num_threads(1)
         set_threads(1)
         self.spec = spec
         self.task = spec.build_task()
-        self.net = build_net(spec.net, self.task).eval()
-        self.evaluator = NetworkEvaluator(self.net, "cpu")
+        self.net: torch.nn.Module | None = None
+        self.evaluator: NetworkEvaluator | RayServerEvaluator
+        if server is None:  # the net here, on this actor's CPU
+            self.net = build_net(spec.net, self.task).eval()
+            self.evaluator = NetworkEvaluator(self.net, "cpu")
+        else:  # the leaves go to the inference server
+            self.evaluator = RayServerEvaluator(server)
         self.version = -1
 
     def pid(self) -> int:
@@ -74,9 +80,14 @@ class SelfPlayActor:
 
         return str(ray.get_runtime_context().get_node_id())
 
-    def set_weights(self, version: int, weights: dict[str, np.ndarray]) -> int:
-        load_weights(self.net, weights)
-        self.net.eval()
+    def set_weights(self, version: int, weights: dict[str, np.ndarray] | None) -> int:
+        """Load weights ``version`` (``None`` with an inference server: it holds them, the actor only asks for
+        that version)."""
+        if self.net is not None and weights is not None:
+            load_weights(self.net, weights)
+            self.net.eval()
+        if isinstance(self.evaluator, RayServerEvaluator):
+            self.evaluator.version = version
         self.version = version
         return version
 
@@ -84,7 +95,14 @@ class SelfPlayActor:
         if chunk.version != self.version:
             raise RuntimeError(f"chunk {chunk.index} needs weights version {chunk.version}, actor holds "
                                f"{self.version}")
-        return _play_chunk(self.task, self.evaluator, self.spec, chunk, lambda ep: None)
+        try:
+            return _play_chunk(self.task, self.evaluator, self.spec, chunk, lambda ep: None)
+        except ConnectionError as exc:  # the driver replaces the server and replays the chunk
+            raise ServerLost(str(exc)) from None
+
+
+class ServerLost(RuntimeError):
+    """A self-play actor lost the inference server mid-chunk."""
 
 
 class RaySource:
@@ -103,6 +121,8 @@ class RaySource:
         self._started_ray = False
         self._actor_class: Any = None
         self.actors: list[Any] = []
+        self.server: Any = None  # the inference actor (``selfplay.inference: server``)
+        self.server_info: dict[str, Any] = {}
         self.version, self._generation, self._weights_ref = -1, -1, None
         self._calls = 0
         self.restarts = 0
@@ -115,12 +135,43 @@ class RaySource:
         if not ray.is_initialized():
             address = self.config.selfplay.ray_address or None
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            need = workers + (self.config.selfplay.inference == "server")  # an actor each, and the server
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     **({"num_cpus": max(workers, cores)} if address is None else {}))
+                     **({"num_cpus": max(need, cores)} if address is None else {}))
             self._started_ray = True
+        if self.config.selfplay.inference == "server":
+            self._start_server()
         self._actor_class = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(SelfPlayActor)
-        self.actors = [self._actor_class.remote(self.spec) for _ in range(workers)]
+        self.actors = [self._actor_class.remote(self.spec, self.server) for _ in range(workers)]
         self._wait_ready(self.actors)
+
+    def _start_server(self) -> None:
+        """The inference actor: one CPU, and one GPU when its device is a GPU (Ray places it on a GPU node)."""
+        ray, sp = self.ray, self.config.selfplay
+        device = sp.server_device or self.config.train.device
+        spec = InferenceSpec(self.config.task.name, dict(self.config.task.params), self.config.net, device,
+                             sp.inference_dtype, sp.server_window_ms / 1000, clients=sp.num_workers)
+        gpus = 1 if device.startswith("cuda") else 0
+        self.server = ray.remote(num_cpus=1, num_gpus=gpus)(InferenceActor).remote(spec)
+        try:
+            self.server_info = ray.get(self.server.describe.remote(), timeout=self.STARTUP_TIMEOUT_S)
+        except ray.exceptions.GetTimeoutError:
+            have = ray.cluster_resources()
+            raise WorkerError(f"the Ray inference server did not start within {self.STARTUP_TIMEOUT_S:.0f} s: it "
+                              f"needs 1 CPU{' and 1 GPU' if gpus else ''}, the cluster has {have.get('CPU', 0):g} "
+                              f"CPUs and {have.get('GPU', 0):g} GPUs") from None
+        if self._weights_ref is not None:
+            ray.get(self.server.set_weights.remote(self.version, self._weights_ref))
+
+    def _replace_server(self) -> None:
+        """The inference server died: a new one, with the current weights (the actors get its handle anew)."""
+        self._forget(self.server)
+        self._start_server()
+        for a in self.actors:
+            self._forget(a)
+        self.actors = [self._actor_class.remote(self.spec, self.server) for _ in self.actors]
+        self._wait_ready(self.actors)
+        self.ray.get([a.set_weights.remote(self.version, None) for a in self.actors])
 
     def _wait_ready(self, actors: list[Any]) -> None:
         """Every actor up within ``STARTUP_TIMEOUT_S``, or a one-line ``WorkerError`` (each actor needs a CPU of the
@@ -135,11 +186,15 @@ class RaySource:
                               f"more nodes)") from None
 
     def _new_actor(self) -> Any:
-        actor = self._actor_class.remote(self.spec)
+        actor = self._actor_class.remote(self.spec, self.server)
         self._wait_ready([actor])
         if self._weights_ref is not None:
-            self.ray.get(actor.set_weights.remote(self.version, self._weights_ref))
+            self.ray.get(actor.set_weights.remote(self.version, self._actor_weights()))
         return actor
+
+    def _actor_weights(self) -> Any:
+        """What an actor loads: the weights' object ref, or ``None`` when the server holds them."""
+        return None if self.server is not None else self._weights_ref
 
     def _replace(self, k: int) -> None:
         """Actor ``k`` died (killed, or its node lost): a new one, with the current weights."""
@@ -150,8 +205,14 @@ class RaySource:
         """The current weights to every actor; one that died since the last round is replaced (returns how
         many were)."""
         ray = self.ray
-        refs = [a.set_weights.remote(self.version, self._weights_ref) for a in self.actors]
         replaced = 0
+        if self.server is not None:
+            try:
+                ray.get(self.server.set_weights.remote(self.version, self._weights_ref))
+            except ray.exceptions.RayActorError:
+                self._replace_server()  # it gets the weights, and the actors are new
+                return 1
+        refs = [a.set_weights.remote(self.version, self._actor_weights()) for a in self.actors]
         for k, ref in enumerate(refs):
             try:
                 ray.get(ref)
@@ -208,6 +269,8 @@ class RaySource:
         kills: dict[int, int] = {}
         idle = list(range(len(self.actors)))
         running: dict[Any, tuple[int, _Chunk]] = {}
+        server_losses = 0
+        before = self._server_counters()
         start = time.perf_counter()
         done = 0
         while len(results) < total:
@@ -229,7 +292,21 @@ class RaySource:
                 queue.appendleft(chunk)  # played again from scratch, with its own stream
                 idle.append(k)
                 continue
-            except ray.exceptions.RayTaskError as exc:  # a Python error inside the actor: replaying fails again
+            except ray.exceptions.RayTaskError as exc:
+                if isinstance(exc.cause, ServerLost) and self.server is not None:
+                    server_losses += 1
+                    if server_losses > self.config.selfplay.max_restarts:
+                        raise WorkerError(f"lost the Ray inference server {server_losses} times in one round"
+                                          ) from None
+                    # every chunk in flight failed with it: all are played again, by new actors
+                    self._replace_server()
+                    queue.extendleft(c for _, c in sorted(running.values(), key=lambda kc: -kc[1].index))
+                    queue.appendleft(chunk)
+                    running.clear()
+                    idle = list(range(len(self.actors)))
+                    restarts += 1
+                    continue
+                # a Python error inside the actor: replaying fails again
                 raise WorkerError(f"chunk {chunk.index} failed in a Ray actor: {' '.join(str(exc).split())[-300:]}"
                                   ) from None
             results[chunk.index] = result
@@ -244,7 +321,28 @@ class RaySource:
         worker_seconds = sum(r.wall_seconds for r in ordered)
         return SelfPlayRound(table, wall, sum(r.net_positions for r in ordered),
                              sum(r.net_seconds for r in ordered) / max(worker_seconds, 1e-9),
-                             {"worker_restarts": restarts, "ray_nodes": len(self.nodes())})
+                             {"worker_restarts": restarts, "ray_nodes": len(self.nodes()),
+                              **self._server_metrics(before, server_losses)})
+
+    def _server_counters(self) -> dict[str, float]:
+        if self.server is None:
+            return {}
+        try:
+            counters: dict[str, float] = self.ray.get(self.server.counters.remote())
+        except self.ray.exceptions.RayActorError:
+            return {}
+        return counters
+
+    def _server_metrics(self, before: dict[str, float], losses: int) -> dict[str, float | int]:
+        """The inference server's round: forward passes, positions per pass (the batching), restarts."""
+        if self.server is None:
+            return {}
+        after = self._server_counters()
+        if not before or not after or losses:  # a new server: its counters started again
+            return {"inference_server_restarts": losses}
+        batches = after["batches"] - before["batches"]
+        return {"inference_server_restarts": 0, "inference_batches": int(batches),
+                "inference_batch_positions": (after["positions"] - before["positions"]) / max(batches, 1)}
 
     def nodes(self) -> set[str]:
         """The Ray nodes the actors run on now."""
@@ -252,12 +350,19 @@ class RaySource:
 
     def process_roles(self) -> dict[int, str]:
         """The actors' processes where they run on this machine (the run's monitor watches them)."""
-        return {int(p): "worker" for p in self._ask("pid")}
+        roles = {int(p): "worker" for p in self._ask("pid")}
+        if self.server is not None:
+            with contextlib.suppress(self.ray.exceptions.RayActorError):
+                roles[int(self.ray.get(self.server.pid.remote()))] = "inference_server"
+        return roles
 
     def close(self) -> None:
         for a in self.actors:
             self._forget(a)
         self.actors = []
+        if self.server is not None:
+            self._forget(self.server)
+            self.server = None
         if self._started_ray:
             self.ray.shutdown()
             self._started_ray = False

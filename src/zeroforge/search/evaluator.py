@@ -151,7 +151,7 @@ class NetworkEvaluator(LogitsEvaluator):
             self.net.eval()
         # flush_denormals: denormal weights stall CPU matmuls ~40x (the mode is scoped to the net's call)
         with flush_denormals(), torch.inference_mode():
-            tensors = [torch.from_numpy(np.ascontiguousarray(x, dtype=np.int64)).to(self.device) for x in inputs]
+            tensors = [_to_device(x, self.device) for x in inputs]
             if self.dtype == torch.float32:
                 logits, values = self.net(*tensors)
             else:
@@ -162,6 +162,14 @@ class NetworkEvaluator(LogitsEvaluator):
         if was_training:
             self.net.train()
         return logits_np, values_np
+
+
+def _to_device(x: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Net input ``x`` as an int64 tensor on ``device`` (to a GPU through pinned memory, copied asynchronously)."""
+    t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.int64))
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
 
 
 def _torch_dtype(dtype: str | torch.dtype) -> torch.dtype:

@@ -23,12 +23,15 @@ class SelfPlayConfig:
     ``num_workers`` > 0 plays self-play in that many worker processes (``SelfPlayWorkerPool``), each running
     chunks of ``chunk_size`` episodes (``0``: ``parallel_batch_size``) in lockstep with its own copy of the
     best net (``inference: local``) or sending its leaves to one inference server process (``server``, the
-    GPU layout), which batches the requests arriving within ``server_window_ms``. A dead worker is restarted
+    GPU layout), which batches the requests arriving within ``server_window_ms``; it runs on ``server_device``
+    (``""``: ``train.device``). A dead worker is restarted
     (at most ``max_restarts`` times per chunk) and its chunk replayed; so is a hung one, which sent no sign of
     life for ``heartbeat_timeout_s`` while playing. ``backend: ray`` plays the chunks on ``num_workers`` Ray actors
     instead (``zeroforge.distributed.ray_source``; ``ray_address``: ``""`` starts a Ray instance on this machine,
     ``auto`` or ``HOST:PORT`` joins a running cluster), with the same chunks, random streams and restarts, so the
-    two backends give the same episodes. Each chunk has its own random stream,
+    two backends give the same episodes. There ``inference: server`` is one Ray inference actor
+    (``zeroforge.distributed.ray_inference``; on a GPU node when ``server_device`` is a GPU), which may autocast in
+    ``inference_dtype`` (AMP). Each chunk has its own random stream,
     so results do not depend on the number of workers, but they differ from the in-process path
     (``num_workers: 0``).
     """
@@ -44,6 +47,7 @@ class SelfPlayConfig:
     chunk_size: int = 0
     inference: str = "local"
     server_window_ms: float = 2.0
+    server_device: str = ""
     max_restarts: int = 3
     heartbeat_timeout_s: float = 30.0
     backend: str = "local"
@@ -64,10 +68,11 @@ class SelfPlayConfig:
                  "> 1 (seconds)")
         one_of(self, "backend", ("local", "ray"))
         require(self, "ray_address", isinstance(self.ray_address, str), "a string: '', 'auto' or 'HOST:PORT'")
+        require(self, "server_device", isinstance(self.server_device, str), "a device name, or '' for train.device")
         if self.backend == "ray":
             require(self, "num_workers", self.num_workers > 0, "> 0 with backend: ray (the number of actors)")
-            require(self, "inference", self.inference == "local", "local with backend: ray (each actor runs the net)")
         if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
             require(self, "eval_cache_size", self.eval_cache_size == 0, "0 when num_workers > 0 (in-process only)")
-            require(self, "inference_dtype", self.inference_dtype == "float32",
-                     "float32 when num_workers > 0 (in-process only)")
+            require(self, "inference_dtype", self.inference_dtype == "float32" or (
+                self.backend == "ray" and self.inference == "server"),
+                "float32 when num_workers > 0 (in-process, or the Ray inference server)")

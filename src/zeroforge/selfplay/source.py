@@ -121,7 +121,7 @@ class WorkerPoolSource:
             spec = WorkerSpec(cfg.task.name, cfg.net, cfg.mcts, dict(cfg.task.params), cfg.selfplay.parallel_batch_size)
             self._pool = SelfPlayWorkerPool(
                 spec, net.state_dict(), cfg.selfplay.num_workers, chunk_size=cfg.selfplay.chunk_size or None,
-                seed=cfg.seed, inference=cfg.selfplay.inference, device=cfg.train.device,
+                seed=cfg.seed, inference=cfg.selfplay.inference, device=cfg.selfplay.server_device or cfg.train.device,
                 server_window_s=cfg.selfplay.server_window_ms / 1000, max_restarts=cfg.selfplay.max_restarts,
                 heartbeat_timeout_s=cfg.selfplay.heartbeat_timeout_s)
             weights = None  # a new pool starts with them

@@ -63,7 +63,7 @@ from zeroforge.data.table import EpisodeTable
 from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.nets.params import NetConfig
-from zeroforge.search.evaluator import Evaluator, NetworkEvaluator
+from zeroforge.search.evaluator import Evaluator, LogitsEvaluator, NetworkEvaluator
 from zeroforge.search.params import MCTSConfig
 from zeroforge.selfplay.episode import SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
@@ -282,7 +282,7 @@ def _worker_main(slot: int, conn: Connection, spec: WorkerSpec, device: str, ser
         outbox.put(("done", result))
 
 
-def _play_chunk(task: Task, evaluator: NetworkEvaluator | RemoteEvaluator, spec: WorkerSpec, chunk: _Chunk,
+def _play_chunk(task: Task, evaluator: LogitsEvaluator, spec: WorkerSpec, chunk: _Chunk,
                 on_episode: Callable[[SelfPlayEpisode], None]) -> _ChunkResult:
     play_task = task if chunk.ranked_threshold is None else RankedRewardTask(task, chunk.ranked_threshold)
     ev: Evaluator = evaluator
