@@ -1,6 +1,7 @@
 """``zeroforge train --backend ray --address`` on a two-node Ray cluster started on this machine (``ray start --head``
 and a second node, ports on loopback, token auth on, torn down after): a short training that loses its worker node
-and one actor process mid-run gives exactly the local pool's episodes, iteration for iteration, with exact counts."""
+and one actor process mid-run gives exactly the local pool's episodes, iteration for iteration, with exact counts; a
+driver killed mid-run resumes on the cluster from its checkpoint and ends with the same episodes too."""
 
 from __future__ import annotations
 
@@ -56,19 +57,34 @@ def _wait(proc: subprocess.Popen[bytes], what: str, timeout: float = 240.0) -> N
     assert proc.returncode == 0, f"{what} failed:\n{out.decode(errors='replace')[-3000:]}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cluster() -> LoopbackCluster:
     c = LoopbackCluster(head_cpus=2, node_cpus=1)
     yield c
     c.close()
 
 
-def test_a_cluster_run_that_loses_a_node_and_an_actor_plays_the_local_pools_episodes(
-        cluster: LoopbackCluster, tmp_path: Path) -> None:
-    local, remote = tmp_path / "local", tmp_path / "cluster"
-    ref = _train(local, dict(os.environ), "--backend", "local")
-    _wait(ref, "the local run")
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same run on the local worker pool: the reference."""
+    run = tmp_path_factory.mktemp("ray_cluster") / "local"
+    _wait(_train(run, dict(os.environ), "--backend", "local"), "the local run")
+    return run
 
+
+def _same_episodes(run: Path, reference: Path) -> None:
+    ours, theirs = _episodes(run), _episodes(reference)
+    assert sorted(ours) == sorted(theirs) == list(range(ITERATIONS))
+    for i in ours:
+        for name in ours[i].array_names():  # type: ignore[attr-defined]
+            if name != "search_times":
+                np.testing.assert_array_equal(getattr(ours[i], name), getattr(theirs[i], name),
+                                              err_msg=f"iteration {i}: {name}")
+
+
+def test_a_cluster_run_that_loses_a_node_and_an_actor_plays_the_local_pools_episodes(
+        cluster: LoopbackCluster, local: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "cluster"
     run = _train(remote, cluster.env, "--backend", "ray", "--address", cluster.address)
     faults: list[str] = []
     deadline = time.monotonic() + 240
@@ -92,12 +108,23 @@ def test_a_cluster_run_that_loses_a_node_and_an_actor_plays_the_local_pools_epis
     assert all(m["episodes"] == 16 for m in got)  # exact counts despite the faults
     assert sum(m["worker_restarts"] for m in got) >= 2  # the node's actor and the killed one were replaced
     assert got[-1]["ray_nodes"] == 1  # the replacements run on the head
-    ours, theirs = _episodes(remote), _episodes(local)
-    assert sorted(ours) == sorted(theirs) == list(range(ITERATIONS))
-    for i in ours:
-        for name in ours[i].array_names():  # type: ignore[attr-defined]
-            if name != "search_times":
-                np.testing.assert_array_equal(getattr(ours[i], name), getattr(theirs[i], name),
-                                              err_msg=f"iteration {i}: {name}")
+    _same_episodes(remote, local)
     for a, b in zip(got, want, strict=True):  # the same games, so the same training
         assert a["loss_total"] == pytest.approx(b["loss_total"], rel=1e-5)
+
+
+def test_a_driver_killed_mid_run_resumes_on_the_cluster(cluster: LoopbackCluster, local: Path, tmp_path: Path) -> None:
+    remote = tmp_path / "cluster"
+    run = _train(remote, cluster.env, "--backend", "ray", "--address", cluster.address)
+    deadline = time.monotonic() + 240
+    while run.poll() is None and time.monotonic() < deadline and len(_metrics(remote)) < 2:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before the driver could be killed"
+    run.kill()  # SIGKILL: the driver goes, its actors with it
+    run.communicate()
+    kept = len(_metrics(remote))
+    assert 2 <= kept < ITERATIONS
+    _wait(_train(remote, cluster.env, "--resume", "--backend", "ray", "--address", cluster.address), "the resumed run")
+    got = _metrics(remote)
+    assert [m["iteration"] for m in got] == list(range(ITERATIONS))
+    _same_episodes(remote, local)
