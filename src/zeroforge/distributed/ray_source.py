@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
 from zeroforge.selfplay.processes import WorkerError, load_weights, weights_to_numpy
 from zeroforge.selfplay.source import SelfPlayRound
-from zeroforge.selfplay.workers import WorkerSpec, _Chunk, _ChunkResult, _play_chunk
+from zeroforge.selfplay.workers import WorkerSpec, _Chunk, _ChunkResult, _play_chunk, split_chunks
 from zeroforge.tasks.base import Task
 
 if TYPE_CHECKING:
@@ -256,14 +255,9 @@ class RaySource:
             restarts = self._send_weights()
         else:
             restarts = 0
-        seed_list = [int(s) for s in seeds]
-        level_list = None if levels is None else [self.task.check_difficulty(int(d)) for d in levels]
         self._calls += 1
-        size, key = self.chunk_size, (seed_list[0] if seed_list else 0)
-        queue = deque(_Chunk(self._calls, i, tuple(seed_list[a:a + size]),
-                             None if level_list is None else tuple(level_list[a:a + size]), self.config.seed, key,
-                             self.version, ranked_threshold)
-                      for i, a in enumerate(range(0, len(seed_list), size)))
+        queue = split_chunks(self.task, self._calls, seeds, levels, self.chunk_size, self.config.seed,
+                             int(seeds[0]) if len(seeds) else 0, self.version, ranked_threshold)
         total = len(queue)
         results: dict[int, _ChunkResult] = {}
         kills: dict[int, int] = {}
@@ -313,7 +307,7 @@ class RaySource:
             idle.append(k)
             done += len(result.table)
             if on_progress is not None:
-                on_progress(done, len(seed_list))
+                on_progress(done, len(seeds))
         wall = time.perf_counter() - start
         ordered = [results[i] for i in range(total)]
         self.restarts += restarts

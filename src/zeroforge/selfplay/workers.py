@@ -180,6 +180,21 @@ class _ChunkResult:
     net_seconds: float
 
 
+def split_chunks(task: Task, call: int, seeds: Sequence[int], difficulties: Sequence[int] | None, size: int,
+                 seed: int, key: int, version: int, ranked_threshold: float | None) -> deque[_Chunk]:
+    """A round's seeds (and levels) as the chunks of ``size`` that workers or Ray actors play, index ``i`` the
+    ``i``-th ``size`` seeds (its random stream: ``chunk_rng(seed, key, i)``). The levels and the ranked threshold
+    are checked here, with a clear error, rather than in every worker."""
+    seed_list = [int(s) for s in seeds]
+    if difficulties is not None and len(difficulties) != len(seed_list):
+        raise ValueError(f"got {len(difficulties)} difficulties for {len(seed_list)} seeds")
+    levels = None if difficulties is None else tuple(task.check_difficulty(int(d)) for d in difficulties)
+    if ranked_threshold is not None:
+        RankedRewardTask(task, ranked_threshold)
+    return deque(_Chunk(call, i, tuple(seed_list[a:a + size]), None if levels is None else levels[a:a + size], seed,
+                        key, version, ranked_threshold) for i, a in enumerate(range(0, len(seed_list), size)))
+
+
 # -- the workers ----------------------------------------------------------------------------------------
 
 
@@ -447,19 +462,9 @@ class SelfPlayWorkerPool:
             raise ValueError(f"key must be >= 0, got {key}")
         if weights is not None:
             self.update_weights(weights)
-        seed_list = [int(s) for s in seeds]
-        if difficulties is not None and len(difficulties) != len(seed_list):
-            raise ValueError(f"got {len(difficulties)} difficulties for {len(seed_list)} seeds")
-        levels = None if difficulties is None else tuple(self._task.check_difficulty(d) for d in difficulties)
-        if ranked_threshold is not None:
-            RankedRewardTask(self._task, ranked_threshold)  # a clear error here rather than in every worker
         self._calls += 1
-        size = self.chunk_size
-        chunks = deque(
-            _Chunk(self._calls, i, tuple(seed_list[a:a + size]), None if levels is None else levels[a:a + size],
-                   self.seed, key, self.version, ranked_threshold)
-            for i, a in enumerate(range(0, len(seed_list), size))
-        )
+        chunks = split_chunks(self._task, self._calls, seeds, difficulties, self.chunk_size, self.seed, key,
+                              self.version, ranked_threshold)
         call = _Call(self._calls, chunks)
         server_before = self._server_stats()
         start = time.perf_counter()
