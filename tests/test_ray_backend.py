@@ -84,14 +84,16 @@ def test_more_actors_than_the_cluster_has_cpus_is_a_one_line_error(setup: tuple)
         ray.shutdown()
 
 
-def test_a_ray_run_trains(tmp_path: Path) -> None:
+@pytest.mark.parametrize("inference", ["local", "server"])
+def test_a_ray_run_trains(inference: str, tmp_path: Path) -> None:
     from zeroforge.trainer import SelfPlayTrainer
 
-    cfg = load_config(None, [*CFG, "selfplay.backend=ray", "iterations=1", "selfplay.games_per_iteration=8",
+    cfg = load_config(None, [*CFG, "selfplay.backend=ray", "iterations=2", "selfplay.games_per_iteration=8",
                              "train.steps_per_iteration=2", "train.batch_size=16", "arena.games=2",
-                             "arena.anchor_games=2"])
+                             "arena.anchor_games=2", f"selfplay.inference={inference}"])
     ms = SelfPlayTrainer(cfg, tmp_path).run()
-    assert ms[0]["episodes"] == 8 and ms[0]["worker_restarts"] == 0
+    assert [m["episodes"] for m in ms] == [8, 8] and ms[-1]["worker_restarts"] == 0
+    assert ("inference_batch_positions" in ms[-1]) == (inference == "server")
 
 
 def test_backend_ray_needs_workers_and_local_inference() -> None:
