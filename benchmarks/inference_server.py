@@ -98,7 +98,7 @@ def main() -> None:
         n += 1
     reference = n * args.leaves / (time.perf_counter() - t)
 
-    ray.init(num_cpus=args.clients + 1, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=args.clients + 1, include_dashboard=False, log_to_driver=False)
     try:
         spec = InferenceSpec(args.task, {}, cfg.net, args.device, args.dtype, args.window_ms / 1000,
                              max_batch=args.clients * args.leaves, clients=args.clients)

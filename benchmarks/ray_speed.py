@@ -106,7 +106,7 @@ def per_actor_costs(base: list[str], net: torch.nn.Module, batch: int) -> dict[s
         table_bytes = played.table.nbytes
     finally:
         source.close()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         roundtrip = {n: chunk_roundtrip(result, n, 200) for n in (1, 2)}
     finally:

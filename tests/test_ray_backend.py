@@ -73,7 +73,7 @@ def test_more_actors_than_the_cluster_has_cpus_is_a_one_line_error(setup: tuple)
     from zeroforge.selfplay.processes import WorkerError
 
     cfg, task, net = setup
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # a cluster of one CPU, already running
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # one CPU, running
     source = RaySource(task, cfg)  # 2 actors
     source.STARTUP_TIMEOUT_S = 5.0
     try:
@@ -122,7 +122,7 @@ def test_the_inference_server_merges_concurrent_requests_into_one_pass(setup: tu
         states.append(nxt if not nxt.terminal else task.initial_state(len(states)))
     a, b = state_inputs(states[:3]), state_inputs(states[3:])
     want = NetworkEvaluator(net)._logits(a), NetworkEvaluator(net)._logits(b)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         weights = ray.put(weights_to_numpy(net.state_dict()))
         for dtype, atol in (("float32", 1e-5), ("bfloat16", 0.1)):

@@ -77,8 +77,11 @@ class InferenceActor:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="zeroforge-inference")
         self.stats = {"batches": 0, "requests": 0, "positions": 0, "seconds": 0.0}
 
-    async def pid(self) -> int:
-        return os.getpid()
+    async def where(self) -> tuple[int, str]:
+        """The server's process id and the Ray node it runs on (hex id)."""
+        import ray
+
+        return os.getpid(), str(ray.get_runtime_context().get_node_id())
 
     async def describe(self) -> dict[str, Any]:
         """Where the server runs: ``device``, ``dtype``, ``gpu`` (its name, or ``""``)."""

@@ -12,9 +12,9 @@ the local worker pool, the same chunks and random streams, so both give the same
   with the current weights, wherever the cluster has a free CPU, and its chunk is played again from scratch with
   its own stream: the round still holds exactly one episode per seed, the same episodes. A chunk that kills
   ``max_restarts + 1`` actors is a ``WorkerError``.
-- ``ray_address``: ``""`` starts Ray on this machine (if it is not running in this process yet), ``auto`` or
-  ``HOST:PORT`` joins a cluster (``ray start --head`` ...). The source shuts Ray down on ``close`` only if it
-  started it.
+- ``ray_address``: ``""`` starts a Ray instance of its own on this machine (if none runs in this process yet),
+  ``auto`` or ``HOST:PORT`` joins a cluster (``ray start --head`` ...). The source shuts Ray down on ``close``
+  only if it started it.
 """
 
 from __future__ import annotations
@@ -52,6 +52,13 @@ def _ray() -> Any:
     return ray
 
 
+def _node_id() -> str:
+    """The Ray node of the calling process (hex id)."""
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
+
+
 class SelfPlayActor:
     """What one Ray actor runs (``ray.remote`` is applied by ``RaySource``): a pool worker's chunk loop, as
     methods."""
@@ -73,11 +80,9 @@ class SelfPlayActor:
     def pid(self) -> int:
         return os.getpid()
 
-    def node(self) -> str:
-        """The Ray node this actor runs on (its hex id)."""
-        import ray
-
-        return str(ray.get_runtime_context().get_node_id())
+    def where(self) -> tuple[int, str]:
+        """This actor's process id and the Ray node it runs on (hex id)."""
+        return os.getpid(), _node_id()
 
     def set_weights(self, version: int, weights: dict[str, np.ndarray] | None) -> int:
         """Load weights ``version`` (``None`` with an inference server: it holds them, the actor only asks for
@@ -132,11 +137,12 @@ class RaySource:
         ray = self.ray
         workers = self.config.selfplay.num_workers
         if not ray.is_initialized():
-            address = self.config.selfplay.ray_address or None
+            # "local": a Ray instance of this run's own, even where `ray start` left a cluster running here
+            address = self.config.selfplay.ray_address or "local"
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
             need = workers + (self.config.selfplay.inference == "server")  # an actor each, and the server
             ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     **({"num_cpus": max(need, cores)} if address is None else {}))
+                     **({"num_cpus": max(need, cores)} if address == "local" else {}))
             self._started_ray = True
         if self.config.selfplay.inference == "server":
             self._start_server()
@@ -340,14 +346,20 @@ class RaySource:
 
     def nodes(self) -> set[str]:
         """The Ray nodes the actors run on now."""
-        return set(self._ask("node"))
+        return {node for _, node in self._ask("where")}
 
     def process_roles(self) -> dict[int, str]:
-        """The actors' processes where they run on this machine (the run's monitor watches them)."""
-        roles = {int(p): "worker" for p in self._ask("pid")}
+        """The actors' processes that run on this machine, the driver's node (the run's monitor watches them; a pid
+        of another machine would name an unrelated process here)."""
+        if not self.actors:  # not started (asking Ray anything now would start it, with the wrong resources)
+            return {}
+        here = _node_id()
+        roles = {int(pid): "worker" for pid, node in self._ask("where") if node == here}
         if self.server is not None:
             with contextlib.suppress(self.ray.exceptions.RayActorError):
-                roles[int(self.ray.get(self.server.pid.remote()))] = "inference_server"
+                pid, node = self.ray.get(self.server.where.remote())
+                if node == here:
+                    roles[int(pid)] = "inference_server"
         return roles
 
     def close(self) -> None:
