@@ -4,6 +4,9 @@
 The structured case compares the first step's gradients only: its pointer net has biases whose true gradient is 0
 (a bias added to every logit, the attention keys' bias: softmax ignores a shift), and AdamW turns the float noise
 left in them, which differs with the order of summation, into full-size steps; later gradients then differ by that.
+The recursive nets (TRM, HRM: deep supervision, one optimiser step per segment) have the same heads and attention:
+there every segment's gradients agree (those noisy biases' are below the tolerance), and the weights other than
+biases.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ddp_worker import case_data, case_learner, record_gradients
+from ddp_worker import case_data, case_learner, record_gradients, reported
 
 WORKER = Path(__file__).resolve().parent / "ddp_worker.py"
 
@@ -63,11 +66,35 @@ def test_two_ddp_processes_step_like_one_process(case: str, tmp_path: Path) -> N
         for step in (1, 2):
             _close(got["grads"][step], grads[step])
         _close(got["weights"], single.net.state_dict())
-    assert got["metrics"] == pytest.approx([metrics.loss_policy, metrics.loss_value, metrics.loss_total], rel=1e-4)
+    assert got["metrics"] == pytest.approx(reported(metrics), rel=1e-4)
     assert any(float(g.abs().max()) > 1e-3 for g in grads[0].values()), "a real gradient"
 
 
-def test_a_batch_that_does_not_split_and_a_recursive_net_are_refused() -> None:
+@pytest.mark.parametrize("case", ["trm", "hrm"])
+def test_two_ddp_processes_think_a_recursive_net_out_like_one_process(case: str, tmp_path: Path) -> None:
+    """Deep supervision in DDP: 3 learner steps of up to 4 segments each, rows halting on their own, on both ranks
+    take the single process's optimiser steps with its gradients, and report its losses and segments."""
+    got = _run_ranks(case, 3, tmp_path / "rank0.pt")
+    data, task = case_data(case)
+    torch.set_num_threads(1)
+    single = case_learner(case, task)
+    grads = record_gradients(single)
+    metrics = single.train(data, 3)
+    assert metrics.segments is not None and 1 < metrics.segments < 4  # rows halted at different segments
+    flags = got["flags"]  # per rank, "a row of mine still thinks" before each segment (and after the last)
+    assert len(flags[0]) == len(flags[1]) > len(grads)
+    assert any(a != b for a, b in zip(*flags, strict=True)), "a segment where one rank's rows had all halted"
+    assert len(got["grads"]) == len(grads) > 3  # the same optimiser steps (segments)
+    for step, grad in enumerate(grads):
+        _close(got["grads"][step], grad)
+    weights = {k: v for k, v in single.net.state_dict().items() if not k.endswith("bias")}
+    _close({k: v for k, v in got["weights"].items() if not k.endswith("bias")}, weights)
+    assert got["metrics"] == pytest.approx(reported(metrics), rel=1e-4)
+    assert any(float(g.abs().max()) > 1e-3 for g in grads[0].values()), "a real gradient"
+
+
+def test_a_batch_that_does_not_split_is_refused_and_a_recursive_net_trains_in_segments(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from zeroforge.distributed import DistContext
 
     _, task = case_data("flat")
@@ -76,10 +103,13 @@ def test_a_batch_that_does_not_split_and_a_recursive_net_are_refused() -> None:
     from zeroforge.config import NetConfig, TrainConfig
     from zeroforge.nets import build_net
     from zeroforge.train import Learner
+    from zeroforge.train.deep import SegmentStep
 
     trm = build_net(NetConfig(kind="trm", embed_dim=16, hidden=32, num_layers=1), task)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"a recursive net .* trains in one process"):
-        Learner(trm, TrainConfig(batch_size=32), dist=DistContext(0, 2))
+    wrapped: list[torch.nn.Module] = []
+    monkeypatch.setattr(DistContext, "wrap", lambda _self, net, _device: wrapped.append(net) or net)
+    learner = Learner(trm, TrainConfig(batch_size=32), dist=DistContext(0, 2))  # no longer refused
+    assert wrapped == [learner.model] and isinstance(learner.model, SegmentStep) and learner.model.net is trm
 
 
 def test_torchrun_trains_the_default_config_on_two_cpu_processes(tmp_path: Path) -> None:

@@ -6,6 +6,10 @@ Each rank's loss is its rows' sums divided by the **global** counts times ``W`` 
 DDP's gradient average is exactly the single-process gradient of the whole minibatch: one DDP step gives the same
 weights as one single-process step on the same global batch (up to float summation order).
 
+A recursive net (TRM, HRM) takes one optimiser step per supervision segment, its rows halting on their own: the
+ranks ask ``any_rank`` before each segment whether a row of any of them still thinks, so that all run the same
+segments, each ending with one synchronising backward on every rank (``zeroforge.train.deep``).
+
 ``init_from_env`` reads torchrun's environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``) and
 starts the process group; without it (a plain run) it returns the single-process context.
 """
@@ -70,13 +74,28 @@ class DistContext:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    def any_rank(self, flag: bool) -> bool:
+        """Whether ``flag`` holds on any rank (a decision every rank must take alike, as "another segment")."""
+        if not self.active:
+            return flag
+        t = torch.tensor([int(flag)], dtype=torch.int64, device=_collective_device())
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
     def mean(self, values: list[float]) -> list[float]:
         """The mean over the ranks of each value (for reported losses)."""
         if not self.active:
             return values
-        t = torch.tensor(values, dtype=torch.float64)
+        t = torch.tensor(values, dtype=torch.float64, device=_collective_device())
         dist.all_reduce(t)
         return (t / self.world_size).tolist()
+
+
+def _collective_device() -> torch.device:
+    """Where a tensor for a collective lives: nccl reduces CUDA tensors only (this process's current device)."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def init_from_env(device: torch.device | str = "cpu") -> DistContext:

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from zeroforge.nets.recursive import Carry, RecursiveNet, recursive_core
+from zeroforge.distributed.ddp import DistContext
+from zeroforge.nets.recursive import Carry, Prepared, RecursiveNet, SegmentOutput, recursive_core
 from zeroforge.train.losses import alphazero_loss
 
-__all__ = ["DeepChunk", "DeepStepResult", "answer_is_right", "deep_supervision_step", "exploration_minimum",
-           "recursive_core"]
+__all__ = ["DeepChunk", "DeepStepResult", "SegmentStep", "answer_is_right", "deep_supervision_step",
+           "exploration_minimum", "recursive_core"]
 
 #: the halting losses' weight beside the policy and value losses (both papers: 0.5)
 HALT_LOSS_WEIGHT = 0.5
@@ -73,47 +75,83 @@ class DeepStepResult:
     segments: int
 
 
+class SegmentStep(nn.Module):
+    """One supervision segment of ``net``'s recursive core (``recursive_core``) as a module's ``forward``: what the
+    learner calls, and what ``DistributedDataParallel`` wraps in data-parallel training (it syncs the gradients of
+    calls through ``forward`` only). ``net`` is its one child, so its parameters are ``net``'s.
+
+    ``(tokens int64[b, N, 5], pointers int64[b, A, 3], carry or None) -> (prepared, output)``: the inputs prepared
+    (with gradient: the embedding gets one in every segment) and the segment run from ``carry`` (``None``: the
+    initial carry)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        if recursive_core(net) is None:
+            raise ValueError("SegmentStep needs a recursive net (trm / hrm)")
+        self.net = net
+
+    def forward(self, tokens: torch.Tensor, pointers: torch.Tensor,
+                carry: Carry | None) -> tuple[Prepared, SegmentOutput]:
+        core = recursive_core(self.net)
+        assert core is not None
+        prepared = core.prepare(tokens)
+        out = core.segment(prepared, pointers, core.initial_carry(prepared) if carry is None else carry)
+        return prepared, out
+
+
 def deep_supervision_step(core: RecursiveNet, chunks: Sequence[DeepChunk], optimizer: torch.optim.Optimizer,
-                          weights: list[torch.nn.Parameter], value_weight: float, l2_coef: float, policy_rows: int,
-                          value_rows: int, optimizer_step: Callable[[], None]) -> DeepStepResult:
+                          weights: list[torch.nn.Parameter], value_weight: float, l2_coef: float,
+                          policy_rows: float, value_rows: float, optimizer_step: Callable[[], None],
+                          step: nn.Module | None = None, dist: DistContext | None = None) -> DeepStepResult:
     """Think one minibatch (its ``chunks``) out in up to ``core.supervision_steps`` segments, each ending with
     ``optimizer_step()`` (the caller's gradient clipping, ``optimizer.step()`` and weight average) on the gradient
     of that segment's loss (the module docstring); ``optimizer`` is zeroed before each segment. The losses are
     normalised by the whole minibatch's ``policy_rows`` / ``value_rows``, so a segment where some rows halted weighs
-    them as zero."""
+    them as zero. The forward passes go through ``step`` (a ``SegmentStep`` of ``core``'s net, maybe in DDP;
+    default: one of ``core``).
+
+    Data-parallel (``dist`` of more than one process): ``chunks`` are this rank's rows of the global minibatch and
+    the row counts are the global ones divided by the world size (``Learner``). Every segment's backwards end with
+    exactly one synchronising backward on every rank (the chunks before the last under ``no_sync``), and another
+    segment runs while any row of any rank thinks: a rank whose rows have all halted forwards one row and scores
+    none, so its backward adds zero gradients (and the L2 term, which every rank adds once) to the all-reduce."""
+    dist = dist or DistContext()
+    step = SegmentStep(core) if step is None else step
     sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0, "halt": 0.0}
     steps = core.supervision_steps
     done = 0
     for s in range(steps):
-        if not any(len(c.active) for c in chunks):
+        if not dist.any_rank(any(len(c.active) for c in chunks)):
             break
         optimizer.zero_grad(set_to_none=True)
-        first = True
-        for c in chunks:
-            if not len(c.active):
-                continue
-            rows = c.active
-            prepared = core.prepare(c.tokens[rows])  # the embedding gets a gradient in every segment
-            carry = core.initial_carry(prepared) if c.carry is None else c.carry
-            pointers = c.pointers[rows]
-            out = core.segment(prepared, pointers, carry)
-            masks, pis, zs = c.masks[rows], c.policies[rows], c.values[rows]
-            terms = alphazero_loss(out.logits, out.values, masks, pis, zs, weights if first else [], value_weight,
-                                   l2_coef if first else 0.0, policy_rows=policy_rows, value_rows=value_rows)
-            right = answer_is_right(out.logits, out.values, masks, pis, zs).float()
-            halt = F.binary_cross_entropy_with_logits(out.q_halt, right, reduction="sum") / value_rows
-            last = s == steps - 1
-            if core.uses_continue:
-                with torch.no_grad():
-                    nxt = core.segment(prepared, pointers, out.carry)
-                    target = torch.sigmoid(nxt.q_halt if last else torch.maximum(nxt.q_halt, nxt.q_continue))
-                halt = halt + F.binary_cross_entropy_with_logits(out.q_continue, target, reduction="sum") / value_rows
-            total = terms.total + HALT_LOSS_WEIGHT * halt
-            total.backward()
-            first = False
+        thinking = [c for c in chunks if len(c.active)]
+        idle = not thinking  # this rank's rows have all halted; another rank's think on
+        last = s == steps - 1
+        for i, c in enumerate(thinking or chunks[:1]):
+            rows = c.active if not idle else torch.zeros(1, dtype=torch.int64, device=c.tokens.device)
+            scored = slice(0 if idle else len(rows))  # an idle rank scores none of its one row
+            with dist.no_sync(step, last=i == len(thinking) - 1 or idle):
+                pointers = c.pointers[rows]
+                prepared, out = step(c.tokens[rows], pointers, None if idle else c.carry)
+                logits, values = out.logits[scored], out.values[scored]
+                masks, pis, zs = c.masks[rows][scored], c.policies[rows][scored], c.values[rows][scored]
+                terms = alphazero_loss(logits, values, masks, pis, zs, weights if i == 0 else [], value_weight,
+                                       l2_coef if i == 0 else 0.0, policy_rows=policy_rows, value_rows=value_rows)
+                right = answer_is_right(logits, values, masks, pis, zs).float()
+                halt = F.binary_cross_entropy_with_logits(out.q_halt[scored], right, reduction="sum") / value_rows
+                if core.uses_continue:
+                    with torch.no_grad():
+                        nxt = core.segment(prepared, pointers, out.carry)
+                        target = torch.sigmoid(nxt.q_halt if last else torch.maximum(nxt.q_halt, nxt.q_continue))
+                    halt = halt + F.binary_cross_entropy_with_logits(out.q_continue[scored], target[scored],
+                                                                     reduction="sum") / value_rows
+                total = terms.total + HALT_LOSS_WEIGHT * halt
+                total.backward()
             for key, v in (("policy", terms.policy), ("value", terms.value), ("l2", terms.l2),
                            ("total", float(total.detach())), ("halt", float(halt.detach()))):
                 sums[key] += v
+            if idle:
+                break
             with torch.no_grad():
                 stop = core.halts(out) & (c.min_segments[rows] <= s + 1) if not last else torch.ones_like(right).bool()
             keep = ~stop

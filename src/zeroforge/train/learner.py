@@ -18,7 +18,7 @@ from zeroforge.nets.denormal import flush_denormals
 from zeroforge.nets.inputs import length_buckets, token_lengths
 from zeroforge.nets.recursive import RecursiveNet
 from zeroforge.nets.sequence import SequenceView
-from zeroforge.train.deep import DeepChunk, deep_supervision_step, exploration_minimum, recursive_core
+from zeroforge.train.deep import DeepChunk, SegmentStep, deep_supervision_step, exploration_minimum, recursive_core
 from zeroforge.train.losses import alphazero_loss
 from zeroforge.train.params import TrainConfig
 
@@ -77,8 +77,10 @@ class Learner:
 
     With ``dist`` of more than one process (``zeroforge.distributed.ddp``), the net trains in
     ``DistributedDataParallel``: every rank draws the same global minibatch and trains on its share of the rows, and
-    a step gives the weights a single process would get on the whole minibatch. Recursive nets (deep supervision)
-    train in one process only.
+    a step gives the weights a single process would get on the whole minibatch. So does a recursive net's step (all
+    its segments): its forward passes go through a ``SegmentStep`` in DDP, and the ranks run the same segments
+    (``deep_supervision_step``). The random draws (symmetries, exploration) are the global minibatch's, each rank
+    taking its rows'.
     """
 
     def __init__(self, net: torch.nn.Module, config: TrainConfig, seed: int = 0,
@@ -88,15 +90,11 @@ class Learner:
         self.device = torch.device(config.device)
         self.net.to(self.device)
         self.dist = dist or DistContext()
-        if self.dist.active:
-            if config.batch_size % self.dist.world_size:
-                raise ValueError(f"train.batch_size ({config.batch_size}) must be a multiple of the "
-                                 f"{self.dist.world_size} data-parallel processes")
-            if recursive_core(net) is not None:
-                raise ValueError("a recursive net (trm / hrm) trains in one process: its deep supervision takes "
-                                 "several optimiser steps per minibatch, which data-parallel training does not yet "
-                                 "split")
-        self.model = self.dist.wrap(net, self.device)  # what the forward passes go through
+        if self.dist.active and config.batch_size % self.dist.world_size:
+            raise ValueError(f"train.batch_size ({config.batch_size}) must be a multiple of the "
+                             f"{self.dist.world_size} data-parallel processes")
+        # what the forward passes go through: the net, or for a recursive net one segment of it (deep supervision)
+        self.model = self.dist.wrap(net if recursive_core(net) is None else SegmentStep(net), self.device)
         self.optimizer = torch.optim.AdamW(
             self.net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
         self.generator = torch.Generator().manual_seed(seed)
@@ -154,14 +152,15 @@ class Learner:
     CHUNK_SPREAD = 2.0
     CHUNK_MIN_ROWS = 32
 
-    def _batches(self, data: PositionSource,
-                 n_steps: int) -> Iterator[tuple[int, int, list[tuple[tuple[torch.Tensor, ...], ...]]]]:
+    def _batches(self, data: PositionSource, n_steps: int) -> Iterator[
+            tuple[int, int, list[tuple[tuple[torch.Tensor, ...], ...]], list[torch.Tensor]]]:
         """``n_steps`` minibatches of ``batch_size`` positions drawn uniformly with replacement, each ``(rows, rows
-        with a policy target, chunks)``, the chunks ``(net inputs, (masks bool[b, A], policies float32[b, A], values
-        float32[b]))`` on the device (one chunk for flat nets; length chunks for structured ones,
-        ``CHUNK_SPREAD``); the net inputs are
+        with a policy target, chunks, places)``, the chunks ``(net inputs, (masks bool[b, A], policies
+        float32[b, A], values float32[b]))`` on the device (one chunk for flat nets; length chunks for structured
+        ones, ``CHUNK_SPREAD``) of this rank's rows; the net inputs are
         ``(tokens int64[b, L],)`` or structured ``(tokens int64[b, N, 5], pointers int64[b, A, 3])`` without the
-        padding that no row of the chunk needs."""
+        padding that no row of the chunk needs; ``places`` the chunks' rows in the global minibatch (``int64[b]``
+        each, on the CPU: where each row's random draws are)."""
         size = self.config.batch_size
         per_block = max(1, self.BLOCK_POSITIONS // size)
         for first in range(0, n_steps, per_block):
@@ -171,16 +170,19 @@ class Learner:
             for k in range(steps):
                 part = b.take(slice(k * size, (k + 1) * size))  # views of the block, no copy
                 rows, with_policy = len(part), int(part.has_policy.sum())
-                if self.dist.active:  # this rank's share of the global minibatch
-                    part = part.take(np.arange(self.dist.rank, rows, self.dist.world_size))
-                chunks = [part]
+                share = np.arange(self.dist.rank, rows, self.dist.world_size)  # this rank's rows (all in one process)
+                if self.dist.active:
+                    part = part.take(share)
+                groups = [np.arange(len(part))]
                 if part.pointers is not None:
-                    groups = length_buckets(token_lengths(part.observations), self.CHUNK_SPREAD, self.CHUNK_MIN_ROWS)
-                    if len(groups) > 1:
-                        chunks = [part.take(np.sort(rows)) for rows in groups]
+                    buckets = length_buckets(token_lengths(part.observations), self.CHUNK_SPREAD, self.CHUNK_MIN_ROWS)
+                    if len(buckets) > 1:
+                        groups = [np.sort(g) for g in buckets]
+                chunks = [part.take(g) if len(groups) > 1 else part for g in groups]
                 yield rows, with_policy, [
                     (tuple(self._tensor(x) for x in c.inputs()),
-                     tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks]
+                     tuple(self._tensor(x) for x in (c.masks, c.policies, c.values))) for c in chunks], [
+                    torch.from_numpy(share[g]) for g in groups]
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
@@ -190,19 +192,20 @@ class Learner:
         sums = {"policy": 0.0, "value": 0.0, "l2": 0.0, "total": 0.0, "halt": 0.0, "segments": 0.0}
         core = recursive_core(self.net)
         self.net.train()
-        for step, (rows, with_policy, chunks) in enumerate(self._batches(data, n_steps)):
+        for step, (rows, with_policy, chunks, places) in enumerate(self._batches(data, n_steps)):
             with_target = max(1, with_policy)
-            if self.symmetries is not None:
-                chunks = [self._augmented(chunk) for chunk in chunks]
+            if self.symmetries is not None:  # one draw per row of the global minibatch: the same on every rank
+                drawn = torch.randint(len(self.symmetries[0]), (rows,), generator=self.generator)
+                chunks = [self._augmented(chunk, drawn[at]) for chunk, at in zip(chunks, places, strict=True)]
             if core is not None:
-                self._deep_step(core, chunks, weights, with_target, rows, sums)
+                self._deep_step(core, chunks, places, weights, with_target, rows, sums)
             else:
                 self._step(chunks, weights, with_target, rows, sums)
             if on_step is not None:
                 on_step(step + 1, n_steps)
         self.steps_done += n_steps
         if self.dist.active:  # each rank's losses are its share's: the reported ones are the global minibatch's
-            keys = ("policy", "value", "total")
+            keys = ("policy", "value", "total", "halt")
             sums.update(zip(keys, self.dist.mean([sums[key] for key in keys]), strict=True))
         k = max(1, n_steps)
         deep = {"loss_halt": sums["halt"] / k, "segments": sums["segments"] / k} if core is not None else {}
@@ -229,19 +232,20 @@ class Learner:
         self._optimizer_step()
 
     def _deep_step(self, core: RecursiveNet, chunks: list[tuple[tuple[torch.Tensor, ...], ...]],
-                   weights: list[torch.nn.Parameter], with_target: int, rows: int, sums: dict[str, float]) -> None:
-        """Deep supervision of a recursive net on one minibatch (``zeroforge.train.deep``); the sums get the means
-        over its segments."""
+                   places: list[torch.Tensor], weights: list[torch.nn.Parameter], with_target: int, rows: int,
+                   sums: dict[str, float]) -> None:
+        """Deep supervision of a recursive net on one minibatch (``zeroforge.train.deep``; its ``rows`` rows, of
+        which ``chunks`` are this rank's, at ``places``); the sums get the means over its segments."""
+        minimum = exploration_minimum(rows, core.supervision_steps, core.halt_exploration, self.generator)
         deep = []
-        for inputs, (masks, pis, zs) in chunks:
+        for (inputs, (masks, pis, zs)), at in zip(chunks, places, strict=True):
             structured = inputs if len(inputs) == 2 else self._structured(inputs[0])
-            n = len(masks)
             deep.append(DeepChunk(structured[0], structured[1], masks, pis, zs,
-                                  torch.arange(n, device=self.device), None,
-                                  exploration_minimum(n, core.supervision_steps, core.halt_exploration,
-                                                      self.generator).to(self.device)))
+                                  torch.arange(len(masks), device=self.device), None, minimum[at].to(self.device)))
+        w = self.dist.world_size  # global counts / W, as in ``_step``
         result = deep_supervision_step(core, deep, self.optimizer, weights, self.config.value_loss_weight,
-                                       self.config.l2_coef, with_target, rows, self._optimizer_step)
+                                       self.config.l2_coef, with_target / w, rows / w, self._optimizer_step,
+                                       self.model, self.dist)
         k = max(1, result.segments)
         for key, v in (("policy", result.policy), ("value", result.value), ("l2", result.l2),
                        ("total", result.total), ("halt", result.halt)):
@@ -277,18 +281,23 @@ class Learner:
         view = cast(SequenceView, self.net)
         return view.structured_inputs(tokens)
 
-    def _augmented(self, chunk: tuple[tuple[torch.Tensor, ...], ...]) -> tuple[tuple[torch.Tensor, ...], ...]:
-        """A chunk ``(inputs, (masks, policies, values))`` of flat inputs under random symmetries (``_augment``)."""
+    def _augmented(self, chunk: tuple[tuple[torch.Tensor, ...], ...],
+                   drawn: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], ...]:
+        """A chunk ``(inputs, (masks, policies, values))`` of flat inputs under the symmetries ``drawn int64[b]``
+        (``_augment``)."""
         inputs, (masks, pis, zs) = chunk
-        tokens, masks, pis = self._augment(inputs[0], masks, pis)
+        tokens, masks, pis = self._augment(inputs[0], masks, pis, drawn)
         return (tokens,), (masks, pis, zs)
 
-    def _augment(self, tokens: torch.Tensor, masks: torch.Tensor,
-                 pis: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Apply one random symmetry per row: ``tokens[B, L]``, ``masks[B, A]``, ``pis[B, A]``."""
+    def _augment(self, tokens: torch.Tensor, masks: torch.Tensor, pis: torch.Tensor,
+                 drawn: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Apply symmetry ``drawn[i]`` (an index into ``symmetries``; default: drawn now) to row ``i``:
+        ``tokens[B, L]``, ``masks[B, A]``, ``pis[B, A]``."""
         assert self.symmetries is not None
         obs_perms, act_perms = self.symmetries
-        k = torch.randint(len(obs_perms), (tokens.shape[0],), generator=self.generator).to(self.device)
+        if drawn is None:
+            drawn = torch.randint(len(obs_perms), (tokens.shape[0],), generator=self.generator)
+        k = drawn.to(self.device)
         ap = act_perms[k]
         return tokens.gather(1, obs_perms[k]), masks.gather(1, ap), pis.gather(1, ap)
 
