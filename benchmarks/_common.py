@@ -4,6 +4,9 @@ optimum."""
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import numpy as np
 
 #: families graded against an optimum, where "within 5 %" is the goal (issue 13: ``SolveReport.near_optimal_rate``)
 NEAR_OPTIMAL = ("knapsack", "tsp")
@@ -21,3 +24,15 @@ def emit(name: str, value: float, unit: str, reference: float | None = None, *, 
         row["note"] = note
     print(json.dumps(row), flush=True)
     return row
+
+
+def random_states(task: Any, n: int, seed: int = 0) -> list[Any]:
+    """``n`` non-terminal states along uniformly random games of ``task`` (a new game from the next seed whenever
+    one ends): positions for benchmarks whose speed does not depend on what the positions are."""
+    rng = np.random.default_rng(seed)
+    states = [task.initial_state(0)]
+    while len(states) < n:
+        s = states[-1]
+        nxt = task.step(s, int(rng.choice(np.flatnonzero(s.legal_action_mask))))
+        states.append(nxt if not nxt.terminal else task.initial_state(len(states)))
+    return states

@@ -33,20 +33,15 @@ from zeroforge.tasks import make_task
 from zeroforge.train import Learner
 
 try:
-    from _common import emit
+    from _common import emit, random_states
 except ImportError:  # run as a module from the repository root
-    from benchmarks._common import emit
+    from benchmarks._common import emit, random_states
 
 
 def positions(task_name: str, n: int) -> PolicyValueArrays:
     """``n`` positions along random games of the task, with uniform policy targets and random values."""
-    task = make_task(task_name)
+    states = random_states(make_task(task_name), n)
     rng = np.random.default_rng(0)
-    states = [task.initial_state(0)]
-    while len(states) < n:
-        s = states[-1]
-        nxt = task.step(s, int(rng.choice(np.flatnonzero(s.legal_action_mask))))
-        states.append(nxt if not nxt.terminal else task.initial_state(len(states)))
     inputs = state_inputs(states)
     masks = np.stack([s.legal_action_mask for s in states])
     policies = (masks / masks.sum(axis=1, keepdims=True)).astype(np.float32)

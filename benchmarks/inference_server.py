@@ -31,9 +31,9 @@ from zeroforge.selfplay.processes import weights_to_numpy
 from zeroforge.tasks import make_task
 
 try:
-    from _common import emit
+    from _common import emit, random_states
 except ImportError:  # run as a module from the repository root
-    from benchmarks._common import emit
+    from benchmarks._common import emit, random_states
 
 
 class _Client:
@@ -59,14 +59,7 @@ class _Client:
 
 def leaf_inputs(task_name: str, leaves: int) -> tuple[np.ndarray, ...]:
     """Net inputs of ``leaves`` positions along random games of the task."""
-    task = make_task(task_name)
-    rng = np.random.default_rng(0)
-    states = [task.initial_state(0)]
-    while len(states) < leaves:
-        s = states[-1]
-        nxt = task.step(s, int(rng.choice(np.flatnonzero(s.legal_action_mask))))
-        states.append(nxt if not nxt.terminal else task.initial_state(len(states)))
-    return state_inputs(states)
+    return state_inputs(random_states(make_task(task_name), leaves))
 
 
 def main() -> None:

@@ -27,7 +27,9 @@ BENCHMARKS: dict[str, list[str]] = {
     "replay_buffer.py": ["--positions", "20000", "--episodes", "100"],
     "concurrent_runs.py": ["--iterations", "2"],
     "size_free.py": ["--quick"],
+    "ddp_speed.py": ["--steps", "3"],
 }
+# not here: ray_speed.py and inference_server.py need the ``ray`` extra (run them on their own)
 
 
 def main() -> int:
