@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import types
 import typing
@@ -449,16 +448,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
 
 def save_config(cfg: ZeroforgeConfig, path: str | Path) -> Path:
     """Write ``cfg`` as YAML (atomically: temp file, then rename); returns the path."""
-    file = Path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
+    from zeroforge.atomic import write_text_atomic
+
     text = yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=False)
-    tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, file)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return file
+    return write_text_atomic(Path(path), text)

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from zeroforge.atomic import write_text_atomic
 from zeroforge.config import ZeroforgeConfig
 from zeroforge.report import metric_series, plot_learning_curve, quality_metrics, read_metrics
 from zeroforge.report_charts import plot_charts
@@ -91,13 +92,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None,
     problems += list(views.warnings)
 
     text = _page(run_dir, run_name, run_summary(rows, cfg, task), problems, figures, views, task, max_episodes)
-    tmp = page.with_name(f".{page.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(page)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return page
+    return write_text_atomic(page, text)
 
 
 def run_config_and_task(run_dir: Path) -> tuple[ZeroforgeConfig | None, Task | None, str | None]:

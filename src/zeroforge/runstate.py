@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from zeroforge.atomic import write_text_atomic
 from zeroforge.checkpoint import (
     MANIFEST,
     Checkpoint,
@@ -229,9 +230,7 @@ class RunState:
         if missing:
             warnings.warn(f"{path}: no readable line for iterations {missing[:10]}{' ...' if len(missing) > 10 else ''}"
                           f" (the checkpoint goes on from iteration {next_iteration})", RuntimeWarning, stacklevel=3)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(kept[k].text + "\n" for k in sorted(kept)), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomic(path, "".join(kept[k].text + "\n" for k in sorted(kept)))
         return [kept[k].record for k in sorted(kept)]  # type: ignore[misc]
 
 

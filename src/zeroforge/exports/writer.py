@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zeroforge.atomic import write_text_atomic
 from zeroforge.exports.episodes import read_run_episodes
 from zeroforge.exports.records import DEFAULT_MARGIN, dpo_pairs, sft_record
 
@@ -94,14 +95,8 @@ class ExportSummary:
                 "warnings": list(self.warnings), "dabstep_records": self.dabstep_records}
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    _atomic_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 def _parquet(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -227,7 +222,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, families: Sequence[str] = (),
                             by_difficulty=dict(sorted(by_level.items())),
                             reasons=dict(sorted(Counter(p["reason"] for p in dpo).items())),
                             warnings=tuple(warnings), dabstep_records=len(extra))
-    _atomic_text(out / CARD, dataset_card(summary, run_dir, task.name, margin, command,
+    write_text_atomic(out / CARD, dataset_card(summary, run_dir, task.name, margin, command,
                                           parts=[name for name, _ in parts]))
     return summary
 
