@@ -64,12 +64,16 @@ def _wait_for(predicate: object, limit: float) -> bool:
     (signal.SIGTERM, 143, 0, "training"),
     (signal.SIGINT, 130, 2, "self-play"),  # workers busy with chunks
     (signal.SIGTERM, 143, 2, "training"),  # idle workers and the inference server
+    (signal.SIGTERM, 143, -2, "self-play"),  # 2 Ray actors busy with chunks (Ray installs a SIGTERM handler)
 ])
 def test_signal_stops_cleanly_and_the_run_resumes(tmp_path: Path, sig: int, code: int, workers: int,
                                                   phase: str) -> None:
     run = tmp_path / "run"
-    extra = [f"selfplay.num_workers={workers}", "iterations=40"]
-    if workers:
+    extra = [f"selfplay.num_workers={abs(workers)}", "iterations=40"]
+    if workers < 0:
+        pytest.importorskip("ray")
+        extra += ["selfplay.backend=ray", "selfplay.chunk_size=8"]
+    elif workers:
         extra.append("selfplay.inference=server" if sig == signal.SIGTERM and phase == "training" else
                      "selfplay.chunk_size=8")
     proc = subprocess.Popen(_train(run, *extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,

@@ -20,9 +20,12 @@ the local worker pool, the same chunks and random streams, so both give the same
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +53,23 @@ def _ray() -> Any:
     except ImportError:
         raise ValueError("selfplay.backend ray needs Ray: pip install 'zeroforge[ray]'") from None
     return ray
+
+
+@contextlib.contextmanager
+def _own_signal_handlers() -> Iterator[None]:
+    """Keep this process's SIGINT / SIGTERM handlers through ``ray.init``: Ray's core worker installs a C-level
+    SIGTERM handler that dumps a stack and kills the driver at once, so ``zeroforge train`` would not stop cleanly
+    (exit 143, its ``with`` blocks run). Only the main thread can set handlers; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            if handler is not None:
+                signal.signal(s, handler)
 
 
 def _node_id() -> str:
@@ -141,8 +161,10 @@ class RaySource:
             address = self.config.selfplay.ray_address or "local"
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
             need = workers + (self.config.selfplay.inference == "server")  # an actor each, and the server
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     **({"num_cpus": max(need, cores)} if address == "local" else {}))
+            with _own_signal_handlers():
+                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.ERROR if address == "local" else logging.WARNING,
+                         **({"num_cpus": max(need, cores)} if address == "local" else {}))
             self._started_ray = True
         if self.config.selfplay.inference == "server":
             self._start_server()
