@@ -178,3 +178,23 @@ def test_the_ray_inference_server_config() -> None:
     assert cfg.selfplay.server_device == "cuda"
     with pytest.raises(ConfigError, match="inference_dtype"):  # the pool's workers run float32
         load_config(None, [*CFG, "selfplay.inference_dtype=bfloat16"])
+
+
+def test_a_ray_address_that_nothing_answers_is_a_one_line_error(setup: tuple) -> None:
+    """Ray alone would retry a wrong HOST:PORT for minutes; a malformed one is refused with the config."""
+    import socket
+
+    from zeroforge.config import ConfigError
+
+    _, task, net = setup
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = load_config(None, [*CFG, "selfplay.backend=ray", f"selfplay.ray_address=127.0.0.1:{port}"])
+    source = RaySource(task, cfg)
+    with pytest.raises(ConnectionError, match=rf"no Ray cluster answers at 127.0.0.1:{port} .*ray start --head"):
+        source.play(net, 0, range(4), None, None, np.random.default_rng(0))
+    assert not ray.is_initialized()
+    for bad in ("nohost", "host:0", ":6379", "host:port"):
+        with pytest.raises(ConfigError, match="ray_address"):
+            load_config(None, [*CFG, "selfplay.backend=ray", f"selfplay.ray_address={bad}"])

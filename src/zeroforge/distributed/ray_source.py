@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,6 +54,18 @@ def _ray() -> Any:
     except ImportError:
         raise ValueError("selfplay.backend ray needs Ray: pip install 'zeroforge[ray]'") from None
     return ray
+
+
+def _probe(address: str) -> None:
+    """A one-line ``ConnectionError`` when nothing listens at ``HOST:PORT`` (Ray itself would retry for minutes,
+    printing warnings)."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConnectionError(f"no Ray cluster answers at {address} ({exc.strerror or type(exc).__name__}): start "
+                              f"one with `ray start --head --port {port}` there, or fix selfplay.ray_address "
+                              f"(--address)") from None
 
 
 @contextlib.contextmanager
@@ -161,6 +174,8 @@ class RaySource:
             address = self.config.selfplay.ray_address or "local"
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
             need = workers + (self.config.selfplay.inference == "server")  # an actor each, and the server
+            if address not in ("local", "auto") and not address.startswith("ray://"):
+                _probe(address)
             with _own_signal_handlers():
                 ray.init(address=address, include_dashboard=False, log_to_driver=False,
                          logging_level=logging.ERROR if address == "local" else logging.WARNING,

@@ -67,7 +67,9 @@ class SelfPlayConfig:
         require(self, "heartbeat_timeout_s", is_number(self.heartbeat_timeout_s) and self.heartbeat_timeout_s > 1,
                  "> 1 (seconds)")
         one_of(self, "backend", ("local", "ray"))
-        require(self, "ray_address", isinstance(self.ray_address, str), "a string: '', 'auto' or 'HOST:PORT'")
+        require(self, "ray_address", isinstance(self.ray_address, str) and (
+            self.ray_address in ("", "auto") or self.ray_address.startswith("ray://")
+            or _host_port(self.ray_address) is not None), "'', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
         require(self, "server_device", isinstance(self.server_device, str), "a device name, or '' for train.device")
         if self.backend == "ray":
             require(self, "num_workers", self.num_workers > 0, "> 0 with backend: ray (the number of actors)")
@@ -76,3 +78,11 @@ class SelfPlayConfig:
             require(self, "inference_dtype", self.inference_dtype == "float32" or (
                 self.backend == "ray" and self.inference == "server"),
                 "float32 when num_workers > 0 (in-process, or the Ray inference server)")
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` split, or ``None`` when it is not one (no host, or a port that is not 1..65535)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host, int(port)
