@@ -75,28 +75,28 @@ def test_more_actors_than_the_cluster_has_cpus_is_a_one_line_error(setup: tuple)
     cfg, task, net = setup
     ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)  # one CPU, running
     source = RaySource(task, cfg)  # 2 actors
-    source.STARTUP_TIMEOUT_S = 5.0
+    source.STARTUP_TIMEOUT_S = 2.0
     try:
-        with pytest.raises(WorkerError, match=r"2 Ray actor\(s\) did not start within 5 s: the cluster has 1 CPUs"):
+        with pytest.raises(WorkerError, match=r"2 Ray actor\(s\) did not start within 2 s: the cluster has 1 CPUs"):
             source.play(net, 0, range(4), None, None, np.random.default_rng(0))
     finally:
         source.close()
         ray.shutdown()
 
 
-@pytest.mark.parametrize("inference", ["local", "server"])
-def test_a_ray_run_trains(inference: str, tmp_path: Path) -> None:
+def test_a_ray_run_with_an_inference_server_trains(tmp_path: Path) -> None:
+    """(With local inference, the cluster tests train through the CLI.)"""
     from zeroforge.trainer import SelfPlayTrainer
 
     cfg = load_config(None, [*CFG, "selfplay.backend=ray", "iterations=2", "selfplay.games_per_iteration=8",
                              "train.steps_per_iteration=2", "train.batch_size=16", "arena.games=2",
-                             "arena.anchor_games=2", f"selfplay.inference={inference}"])
+                             "arena.anchor_games=2", "selfplay.inference=server"])
     ms = SelfPlayTrainer(cfg, tmp_path).run()
     assert [m["episodes"] for m in ms] == [8, 8] and ms[-1]["worker_restarts"] == 0
-    assert ("inference_batch_positions" in ms[-1]) == (inference == "server")
+    assert all(m["inference_batches"] > 0 and m["inference_server_restarts"] == 0 for m in ms)
 
 
-def test_backend_ray_needs_workers_and_local_inference() -> None:
+def test_backend_ray_needs_workers_and_a_known_backend() -> None:
     from zeroforge.config import ConfigError
 
     with pytest.raises(ConfigError, match="num_workers"):
