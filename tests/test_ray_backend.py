@@ -178,6 +178,24 @@ def test_the_ray_inference_server_config() -> None:
     assert cfg.selfplay.server_device == "cuda"
     with pytest.raises(ConfigError, match="inference_dtype"):  # the pool's workers run float32
         load_config(None, [*CFG, "selfplay.inference_dtype=bfloat16"])
+    with pytest.raises(ConfigError, match=r"server_device.*torch device name"):
+        load_config(None, [*CFG, "selfplay.server_device=gpu"])
+
+
+def test_the_pools_server_device_is_checked_on_this_machine(tmp_path: Path) -> None:
+    """The pool's inference server runs here, so a GPU this machine lacks is refused up front (a Ray server's GPU
+    is on whatever node Ray picks, so it is not)."""
+    from zeroforge.config import ConfigError
+    from zeroforge.trainer import SelfPlayTrainer
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    cfg = load_config(None, [*CFG, "selfplay.inference=server", "selfplay.server_device=cuda"])
+    with pytest.raises(ConfigError, match=r"selfplay\.server_device.*no CUDA device"):
+        SelfPlayTrainer(cfg, tmp_path)
+    ray_cfg = load_config(None, [*CFG, "selfplay.backend=ray", "selfplay.inference=server",
+                                 "selfplay.server_device=cuda"])
+    assert ray_cfg.selfplay.server_device == "cuda"
 
 
 def test_a_ray_address_that_nothing_answers_is_a_one_line_error(setup: tuple) -> None:

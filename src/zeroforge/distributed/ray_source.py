@@ -191,9 +191,11 @@ class RaySource:
         """The inference actor: one CPU, and one GPU when its device is a GPU (Ray places it on a GPU node)."""
         ray, sp = self.ray, self.config.selfplay
         device = sp.server_device or self.config.train.device
+        gpus = 1 if device.startswith("cuda") else 0
+        if gpus:  # Ray picks the GPU and shows the actor that one only: as `cuda`, whatever index was asked for
+            device = "cuda"
         spec = InferenceSpec(self.config.task.name, dict(self.config.task.params), self.config.net, device,
                              sp.inference_dtype, sp.server_window_ms / 1000, clients=sp.num_workers)
-        gpus = 1 if device.startswith("cuda") else 0
         self.server = ray.remote(num_cpus=1, num_gpus=gpus)(InferenceActor).remote(spec)
         try:
             self.server_info = ray.get(self.server.describe.remote(), timeout=self.STARTUP_TIMEOUT_S)

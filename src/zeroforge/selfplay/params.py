@@ -70,7 +70,8 @@ class SelfPlayConfig:
         require(self, "ray_address", isinstance(self.ray_address, str) and (
             self.ray_address in ("", "auto") or self.ray_address.startswith("ray://")
             or _host_port(self.ray_address) is not None), "'', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
-        require(self, "server_device", isinstance(self.server_device, str), "a device name, or '' for train.device")
+        require(self, "server_device", isinstance(self.server_device, str) and _device_name(self.server_device),
+                "a torch device name such as 'cuda' or 'cpu', or '' for train.device")
         if self.backend == "ray":
             require(self, "num_workers", self.num_workers > 0, "> 0 with backend: ray (the number of actors)")
         if self.num_workers > 0:  # the worker processes build their own plain float32 evaluators
@@ -86,3 +87,16 @@ def _host_port(address: str) -> tuple[str, int] | None:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         return None
     return host, int(port)
+
+
+def _device_name(name: str) -> bool:
+    """``""`` or a name ``torch.device`` reads (on a Ray GPU node the device is not this machine's to check)."""
+    if not name:
+        return True
+    import torch
+
+    try:
+        torch.device(name)
+    except (RuntimeError, TypeError):
+        return False
+    return True
