@@ -81,9 +81,6 @@ class SelfPlayTrainer:
         self.config = cfg
         self.task = make_task(cfg.task.name, **cfg.task.params)
         self.device = resolve_device(cfg.train.device)
-        sp = cfg.selfplay
-        if sp.server_device and sp.inference == "server" and sp.num_workers > 0 and sp.backend == "local":
-            resolve_device(sp.server_device, "selfplay.server_device")  # the pool's server runs here
         self.dist = init_from_env(self.device)
         self.on_progress = on_progress if self.dist.rank == 0 else None
         self.evaluation = evaluation or Evaluation(self.task, cfg, self.device)

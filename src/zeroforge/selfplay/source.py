@@ -19,6 +19,7 @@ import torch
 
 from zeroforge.data.table import EpisodeTable
 from zeroforge.data.targets import trainable_lengths
+from zeroforge.device import resolve_device
 from zeroforge.search.evaluator import CachingEvaluator, NetworkEvaluator, TokenEvaluator
 from zeroforge.selfplay.episode import OUTCOMES, SelfPlayEpisode
 from zeroforge.selfplay.generator import SelfPlayEpisodeGenerator
@@ -111,6 +112,11 @@ class WorkerPoolSource:
         self.task, self.config = task, config
         self._pool: SelfPlayWorkerPool | None = None
         self._generation = -1
+        sp = config.selfplay
+        self.device = config.train.device  # the workers' nets, or the inference server's
+        if sp.inference == "server" and sp.server_device:  # the server runs here: a device this machine has
+            resolve_device(sp.server_device, "selfplay.server_device")
+            self.device = sp.server_device
 
     def play(self, net: torch.nn.Module, generation: int, seeds: Sequence[int], levels: Sequence[int] | None,
              ranked_threshold: float | None, rng: np.random.Generator,
@@ -121,7 +127,7 @@ class WorkerPoolSource:
             spec = WorkerSpec(cfg.task.name, cfg.net, cfg.mcts, dict(cfg.task.params), cfg.selfplay.parallel_batch_size)
             self._pool = SelfPlayWorkerPool(
                 spec, net.state_dict(), cfg.selfplay.num_workers, chunk_size=cfg.selfplay.chunk_size or None,
-                seed=cfg.seed, inference=cfg.selfplay.inference, device=cfg.selfplay.server_device or cfg.train.device,
+                seed=cfg.seed, inference=cfg.selfplay.inference, device=self.device,
                 server_window_s=cfg.selfplay.server_window_ms / 1000, max_restarts=cfg.selfplay.max_restarts,
                 heartbeat_timeout_s=cfg.selfplay.heartbeat_timeout_s)
             weights = None  # a new pool starts with them
