@@ -36,7 +36,7 @@ from zeroforge.search.evaluator import LogitsEvaluator, NetworkEvaluator
 from zeroforge.selfplay.processes import load_weights
 from zeroforge.tasks import make_task
 
-__all__ = ["InferenceActor", "InferenceSpec", "RayServerEvaluator"]
+__all__ = ["InferenceActor", "InferenceSpec", "RayServerEvaluator", "node_id"]
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,7 @@ class InferenceActor:
 
     async def where(self) -> tuple[int, str]:
         """The server's process id and the Ray node it runs on (hex id)."""
-        import ray
-
-        return os.getpid(), str(ray.get_runtime_context().get_node_id())
+        return os.getpid(), node_id()
 
     async def describe(self) -> dict[str, Any]:
         """Where the server runs: ``device``, ``dtype``, ``gpu`` (its name, or ``""``)."""
@@ -139,6 +137,13 @@ class InferenceActor:
             n = len(inputs[0])
             future.set_result((logits[offset:offset + n], values[offset:offset + n]))
             offset += n
+
+
+def node_id() -> str:
+    """The Ray node of the calling process (hex id)."""
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
 
 
 class RayServerEvaluator(LogitsEvaluator):

@@ -33,10 +33,11 @@ import numpy as np
 import torch
 
 from zeroforge.data.table import EpisodeTable
-from zeroforge.distributed.ray_inference import InferenceActor, InferenceSpec, RayServerEvaluator
+from zeroforge.distributed.ray_inference import InferenceActor, InferenceSpec, RayServerEvaluator, node_id
 from zeroforge.jit import set_threads
 from zeroforge.nets import build_net
 from zeroforge.search.evaluator import NetworkEvaluator
+from zeroforge.selfplay.params import host_port
 from zeroforge.selfplay.processes import WorkerError, load_weights, weights_to_numpy
 from zeroforge.selfplay.source import SelfPlayRound
 from zeroforge.selfplay.workers import WorkerSpec, _Chunk, _ChunkResult, _play_chunk, split_chunks
@@ -59,9 +60,12 @@ def _ray() -> Any:
 def _probe(address: str) -> None:
     """A one-line ``ConnectionError`` when nothing listens at ``HOST:PORT`` (Ray itself would retry for minutes,
     printing warnings)."""
-    host, _, port = address.rpartition(":")
+    parsed = host_port(address)
+    if parsed is None:
+        raise ValueError(f"selfplay.ray_address {address!r} is not HOST:PORT")
+    host, port = parsed
     try:
-        socket.create_connection((host, int(port)), timeout=5).close()
+        socket.create_connection((host, port), timeout=5).close()
     except OSError as exc:
         raise ConnectionError(f"no Ray cluster answers at {address} ({exc.strerror or type(exc).__name__}): start "
                               f"one with `ray start --head --port {port}` there, or fix selfplay.ray_address "
@@ -83,13 +87,6 @@ def _own_signal_handlers() -> Iterator[None]:
         for s, handler in before.items():
             if handler is not None:
                 signal.signal(s, handler)
-
-
-def _node_id() -> str:
-    """The Ray node of the calling process (hex id)."""
-    import ray
-
-    return str(ray.get_runtime_context().get_node_id())
 
 
 class SelfPlayActor:
@@ -115,7 +112,7 @@ class SelfPlayActor:
 
     def where(self) -> tuple[int, str]:
         """This actor's process id and the Ray node it runs on (hex id)."""
-        return os.getpid(), _node_id()
+        return os.getpid(), node_id()
 
     def set_weights(self, version: int, weights: dict[str, np.ndarray] | None) -> int:
         """Load weights ``version`` (``None`` with an inference server: it holds them, the actor only asks for
@@ -159,10 +156,8 @@ class RaySource:
         self._actor_class: Any = None
         self.actors: list[Any] = []
         self.server: Any = None  # the inference actor (``selfplay.inference: server``)
-        self.server_info: dict[str, Any] = {}
         self.version, self._generation, self._weights_ref = -1, -1, None
         self._calls = 0
-        self.restarts = 0
 
     # -- actors ---------------------------------------------------------------------------------------
 
@@ -198,7 +193,7 @@ class RaySource:
                              sp.inference_dtype, sp.server_window_ms / 1000, clients=sp.num_workers)
         self.server = ray.remote(num_cpus=1, num_gpus=gpus)(InferenceActor).remote(spec)
         try:
-            self.server_info = ray.get(self.server.describe.remote(), timeout=self.STARTUP_TIMEOUT_S)
+            ray.get(self.server.describe.remote(), timeout=self.STARTUP_TIMEOUT_S)  # up, its net built
         except ray.exceptions.GetTimeoutError:
             have = ray.cluster_resources()
             raise WorkerError(f"the Ray inference server did not start within {self.STARTUP_TIMEOUT_S:.0f} s: it "
@@ -355,7 +350,6 @@ class RaySource:
                 on_progress(done, len(seeds))
         wall = time.perf_counter() - start
         ordered = [results[i] for i in range(total)]
-        self.restarts += restarts
         table = EpisodeTable.concat([r.table for r in ordered])
         worker_seconds = sum(r.wall_seconds for r in ordered)
         return SelfPlayRound(table, wall, sum(r.net_positions for r in ordered),
@@ -392,7 +386,7 @@ class RaySource:
         of another machine would name an unrelated process here)."""
         if not self.actors:  # not started (asking Ray anything now would start it, with the wrong resources)
             return {}
-        here = _node_id()
+        here = node_id()
         roles = {int(pid): "worker" for pid, node in self._ask("where") if node == here}
         if self.server is not None:
             with contextlib.suppress(self.ray.exceptions.RayActorError):

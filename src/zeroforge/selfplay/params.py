@@ -69,7 +69,7 @@ class SelfPlayConfig:
         one_of(self, "backend", ("local", "ray"))
         require(self, "ray_address", isinstance(self.ray_address, str) and (
             self.ray_address in ("", "auto") or self.ray_address.startswith("ray://")
-            or _host_port(self.ray_address) is not None), "'', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
+            or host_port(self.ray_address) is not None), "'', 'auto', 'HOST:PORT' or 'ray://HOST:PORT'")
         require(self, "server_device", isinstance(self.server_device, str) and _device_name(self.server_device),
                 "a torch device name such as 'cuda' or 'cpu', or '' for train.device")
         if self.backend == "ray":
@@ -81,7 +81,7 @@ class SelfPlayConfig:
                 "float32 when num_workers > 0 (in-process, or the Ray inference server)")
 
 
-def _host_port(address: str) -> tuple[str, int] | None:
+def host_port(address: str) -> tuple[str, int] | None:
     """``HOST:PORT`` split, or ``None`` when it is not one (no host, or a port that is not 1..65535)."""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
