@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from proc_table import processes
+
 RAY = str(Path(sys.executable).with_name("ray"))
 STARTED = "Ray runtime started"
 
@@ -98,19 +100,10 @@ class LoopbackCluster:
     def actor_pids(self, title: str) -> list[int]:
         """The processes of this cluster whose title starts with ``ray::<title>`` (the actors'): children of one of
         its raylets, found through /proc."""
-        raylets = {int(p) for p in os.listdir("/proc") if p.isdigit() and _is_our_raylet(int(p), self.dir)}
-        out = []
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                cmd = Path(f"/proc/{p}/cmdline").read_bytes()
-                ppid = int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if cmd.startswith(f"ray::{title}".encode()) and ppid in raylets:
-                out.append(int(p))
-        return out
+        table = processes()
+        ours = str(self.dir).encode()
+        raylets = {p.pid for p in table if b"raylet" in p.cmdline.split(b"\0", 1)[0] and ours in p.cmdline}
+        return [p.pid for p in table if p.cmdline.startswith(f"ray::{title}".encode()) and p.ppid in raylets]
 
     def close(self) -> None:
         for proc in self.procs.values():
@@ -126,10 +119,3 @@ def _kill_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
 
-
-def _is_our_raylet(pid: int, folder: Path) -> bool:
-    try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"raylet" in cmd.split(b"\0", 1)[0] and str(folder).encode() in cmd

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from proc_table import processes
 from zeroforge.checkpoint import list_checkpoints
 
 SETS = ["selfplay.games_per_iteration=32", "selfplay.parallel_batch_size=16", "mcts.num_simulations=16",
@@ -29,16 +30,7 @@ def _train(run: Path, *extra: str) -> list[str]:
 
 def _group_empty(pgid: int) -> bool:
     """No process left in the group but zombies (which the test's own wait reaps)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return False
-    return True
+    return all(p.pgid != pgid or p.state in ("Z", "X") for p in processes())
 
 
 def _signals(pid: int) -> str:

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from proc_table import processes
 from zeroforge.tasks.code import export
 from zeroforge.tasks.code.export import CHILD_MARKER, MAX_CHILD_OUTPUT, run_exported, to_python
 
@@ -179,18 +180,7 @@ def test_honest_programs_still_run_under_the_seal() -> None:
 
 def _processes_with(token: str) -> list[tuple[int, str]]:
     """``(pid, state)`` of every process whose command line holds ``token`` (from ``/proc``)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-            if token.encode() in cmdline:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                found.append((int(entry), stat.rsplit(")", 1)[1].split()[0]))
-        except OSError:  # gone meanwhile
-            continue
-    return found
+    return [(p.pid, p.state) for p in processes() if token.encode() in p.cmdline]
 
 
 _FORKING_CHILD = """
